@@ -1,0 +1,65 @@
+"""Errors a user can cause. Each names what was wrong, the value, and what was expected.
+
+Every class subclasses ``ValueError`` or ``RuntimeError`` so callers that only know the
+builtins still catch them; the command line prints them without a traceback.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "TunefulError",
+    "SpaceError",
+    "StudyError",
+    "StudyNotFoundError",
+    "DuplicateStudyError",
+    "TrialError",
+    "StorageError",
+    "SchemaVersionError",
+    "SpecError",
+    "OptimizerError",
+    "SearchExhausted",
+]
+
+
+class TunefulError(Exception):
+    """Base class of every error tuneful raises on purpose."""
+
+
+class SpaceError(TunefulError, ValueError):
+    """An invalid search space, parameter definition or configuration."""
+
+
+class StudyError(TunefulError, ValueError):
+    """A study was used in a way that cannot work (wrong direction, bad value, ...)."""
+
+
+class StudyNotFoundError(StudyError, LookupError):
+    """No study of that name exists in the storage."""
+
+
+class DuplicateStudyError(StudyError):
+    """A study of that name already exists in the storage."""
+
+
+class TrialError(TunefulError, ValueError):
+    """A trial was told, reported or suggested in a way its state does not allow."""
+
+
+class StorageError(TunefulError, RuntimeError):
+    """The storage cannot be opened, written or read."""
+
+
+class SchemaVersionError(StorageError):
+    """The storage was written by a schema version this release cannot read."""
+
+
+class SpecError(TunefulError, ValueError):
+    """A command-line spec (YAML) is malformed."""
+
+
+class OptimizerError(TunefulError, ValueError):
+    """An unknown optimizer name or invalid optimizer settings."""
+
+
+class SearchExhausted(TunefulError, RuntimeError):
+    """The optimizer has nothing left to propose (every grid point was tried)."""

@@ -1,0 +1,133 @@
+"""Running one trial of an objective, and a worker's loop of trials."""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from tuneful.errors import SearchExhausted
+from tuneful.execution.heartbeat import Heartbeat
+from tuneful.records import TrialRecord, TrialState
+from tuneful.trial import Pruned, Trial, check_values
+
+if TYPE_CHECKING:
+    from tuneful.study import Study
+
+__all__ = ["run_trial", "worker_loop", "Slots"]
+
+logger = logging.getLogger("tuneful")
+
+Catch = tuple[type[BaseException], ...]
+
+
+class Slots:
+    """Hands out the right to start a trial, at most ``limit`` times in all (None: no limit).
+
+    ``take`` is called by every worker of one ``optimize`` call; a shared counter makes the
+    total exact across threads or processes.
+    """
+
+    def __init__(self, limit: int | None, counter: Any, lock: Any, deadline: float | None) -> None:
+        self.limit = limit
+        self._counter = counter
+        self._lock = lock
+        self.deadline = deadline
+        self._stopped = False
+
+    def take(self) -> bool:
+        if self._stopped:
+            return False
+        if self.deadline is not None and time.time() >= self.deadline:
+            return False
+        with self._lock:
+            if self.limit is not None and self._counter.value >= self.limit:
+                return False
+            self._counter.value += 1
+            return True
+
+    def give_back(self) -> None:
+        with self._lock:
+            self._counter.value -= 1
+
+    def stop(self) -> None:
+        self._stopped = True
+
+
+def _tell_quietly(study: Study, trial: Trial, **kwargs: Any) -> TrialRecord | None:
+    try:
+        return study.tell(trial, **kwargs)
+    except Exception as exc:  # already finished elsewhere (stale recovery); keep going
+        logger.warning("could not record trial %d: %s", trial.number, exc)
+        return None
+
+
+def run_trial(
+    study: Study,
+    objective: Callable[[Trial], Any],
+    catch: Catch,
+    heartbeat: Heartbeat | None = None,
+) -> TrialRecord | None:
+    """Ask, run the objective, tell. Returns the finished record.
+
+    Exceptions matching ``catch`` fail the trial and are absorbed; others fail it and
+    propagate, as does KeyboardInterrupt (after the trial is marked FAIL).
+    """
+    trial = study._ask(None, monitored=heartbeat is not None)
+    if heartbeat is not None:
+        heartbeat.watch(trial.number)
+    try:
+        try:
+            result = objective(trial)
+        except Pruned:
+            return _tell_quietly(study, trial, state=TrialState.PRUNED)
+        except KeyboardInterrupt:
+            _tell_quietly(study, trial, state=TrialState.FAIL, error="interrupted (KeyboardInterrupt)")
+            raise
+        except BaseException as exc:
+            text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            record = _tell_quietly(study, trial, state=TrialState.FAIL, error=text)
+            if not isinstance(exc, catch):
+                raise
+            logger.warning("trial %d failed: %s: %s", trial.number, type(exc).__name__, exc)
+            return record
+        values, reason = check_values(result, len(study.directions))
+        if reason is not None:
+            logger.warning("trial %d failed: %s", trial.number, reason)
+            return _tell_quietly(study, trial, state=TrialState.FAIL, error=reason)
+        return _tell_quietly(study, trial, values=values)
+    finally:
+        if heartbeat is not None:
+            heartbeat.forget(trial.number)
+
+
+def worker_loop(
+    study: Study,
+    objective: Callable[[Trial], Any],
+    *,
+    slots: Slots,
+    catch: Catch,
+    callbacks: Sequence[Callable[[Study, TrialRecord], None]],
+    on_finished: Callable[[TrialRecord], None] | None = None,
+) -> None:
+    """Run trials while slots remain: the body of every worker, thread or process."""
+    grace = study.grace_period
+    with Heartbeat(study.storage, study._info.id, study.heartbeat_interval) as heartbeat:
+        while slots.take():
+            if grace is not None and time.monotonic() - study._last_stale_check > grace / 2:
+                study.fail_stale_trials()
+            try:
+                record = run_trial(study, objective, catch, heartbeat)
+            except SearchExhausted as exc:
+                logger.info("%s", exc)
+                slots.give_back()
+                slots.stop()
+                return
+            if record is None:
+                continue
+            for callback in callbacks:
+                callback(study, record)
+            if on_finished is not None:
+                on_finished(record)

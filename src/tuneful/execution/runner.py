@@ -1,0 +1,255 @@
+"""``Study.optimize``: one worker in-process, or several worker processes on one storage."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
+from typing import TYPE_CHECKING, Any
+
+from tuneful.errors import StudyError
+from tuneful.execution.loop import Slots, worker_loop
+from tuneful.execution.progress import StudyProgress
+from tuneful.records import TrialRecord
+from tuneful.storage import MemoryStorage
+from tuneful.trial import Trial
+
+if TYPE_CHECKING:
+    from tuneful.study import Study
+
+__all__ = ["run_optimization"]
+
+logger = logging.getLogger("tuneful")
+
+
+class _Counter:
+    """The single-process stand-in for ``multiprocessing.Value``."""
+
+    def __init__(self) -> None:
+        self.value = 0
+
+
+def _check_arguments(
+    n_trials: int | None, timeout: float | None, n_jobs: int, catch: Any
+) -> tuple[int, tuple[type[BaseException], ...]]:
+    if n_trials is not None and (
+        isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 0
+    ):
+        raise StudyError(f"n_trials={n_trials!r}: expected a non-negative int or None")
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0
+    ):
+        raise StudyError(f"timeout={timeout!r}: expected a positive number of seconds or None")
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
+        raise StudyError(f"n_jobs={n_jobs!r}: expected a positive int, or -1 for one per CPU")
+    jobs = os.cpu_count() or 1 if n_jobs == -1 else n_jobs
+    caught = catch if isinstance(catch, tuple) else (catch,)
+    for item in caught:
+        if not (isinstance(item, type) and issubclass(item, BaseException)):
+            raise StudyError(f"catch={catch!r}: expected exception classes")
+    return jobs, caught
+
+
+def run_optimization(
+    study: Study,
+    objective: Callable[[Trial], Any],
+    *,
+    n_trials: int | None,
+    timeout: float | None,
+    n_jobs: int,
+    catch: Any,
+    callbacks: Sequence[Callable[[Study, TrialRecord], None]],
+    show_progress_bar: bool | None,
+) -> None:
+    """Run the objective until ``n_trials`` trials were started or ``timeout`` passed."""
+    if not callable(objective):
+        raise StudyError(f"objective={objective!r}: expected a callable taking a trial")
+    jobs, caught = _check_arguments(n_trials, timeout, n_jobs, catch)
+    study.fail_stale_trials()
+    deadline = None if timeout is None else time.time() + timeout
+    show = sys.stderr.isatty() if show_progress_bar is None else bool(show_progress_bar)
+    progress = StudyProgress(study, total=n_trials, timeout=timeout) if show else None
+    with progress if progress is not None else nullcontext():
+        if jobs == 1:
+            slots = Slots(n_trials, _Counter(), nullcontext(), deadline)
+            worker_loop(
+                study,
+                objective,
+                slots=slots,
+                catch=caught,
+                callbacks=callbacks,
+                on_finished=None if progress is None else progress.advance,
+            )
+        elif isinstance(study.storage, MemoryStorage):
+            _run_threads(study, objective, jobs, n_trials, deadline, caught, callbacks, progress)
+        else:
+            _run_processes(study, objective, jobs, n_trials, deadline, caught, callbacks, progress)
+
+
+def _sibling(study: Study) -> Study:
+    """Another handle on the same study, with its own replica (one per thread or process)."""
+    from tuneful.study import Study as StudyClass
+
+    return StudyClass(study._info, study.storage, study.optimizer)
+
+
+def _run_threads(
+    study: Study,
+    objective: Callable[[Trial], Any],
+    jobs: int,
+    n_trials: int | None,
+    deadline: float | None,
+    catch: tuple[type[BaseException], ...],
+    callbacks: Sequence[Callable[[Study, TrialRecord], None]],
+    progress: StudyProgress | None,
+) -> None:
+    # memory:// lives in this process, so its workers are threads.
+    slots = Slots(n_trials, _Counter(), threading.Lock(), deadline)
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            worker_loop(
+                _sibling(study),
+                objective,
+                slots=slots,
+                catch=catch,
+                callbacks=callbacks,
+                on_finished=None if progress is None else progress.advance,
+            )
+        except BaseException as exc:  # re-raised in the caller's thread
+            errors.append(exc)
+            slots.stop()
+
+    threads = [threading.Thread(target=work, name=f"tuneful-worker-{i}") for i in range(jobs)]
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(timeout=0.2)
+    except KeyboardInterrupt:
+        slots.stop()
+        for thread in threads:
+            thread.join()
+        raise
+    if errors:
+        raise errors[0]
+
+
+def _process_main(
+    name: str,
+    storage_url: str,
+    optimizer: Any,
+    objective: Callable[[Trial], Any],
+    slots: Slots,
+    stop: Any,
+    catch: tuple[type[BaseException], ...],
+    callbacks: Sequence[Callable[[Study, TrialRecord], None]],
+    errors: Any,
+) -> None:
+    from tuneful.study import load_study
+
+    code = 0
+    try:
+        own = load_study(name, storage=storage_url, optimizer=optimizer)
+        try:
+            worker_loop(own, objective, slots=slots, catch=catch, callbacks=callbacks)
+        finally:
+            own.storage.close()
+    except KeyboardInterrupt:
+        code = 130
+    except BaseException as exc:
+        stop.set()
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        try:
+            errors.put((exc, text))
+        except Exception:  # the exception cannot be pickled: send its text alone
+            errors.put((None, text))
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # skip the parent's atexit handlers inherited through fork
+
+
+class _StoppableSlots(Slots):
+    def __init__(self, stop: Any, *args: Any) -> None:
+        super().__init__(*args)
+        self._stop_event = stop
+
+    def take(self) -> bool:
+        return not self._stop_event.is_set() and super().take()
+
+
+def _run_processes(
+    study: Study,
+    objective: Callable[[Trial], Any],
+    jobs: int,
+    n_trials: int | None,
+    deadline: float | None,
+    catch: tuple[type[BaseException], ...],
+    callbacks: Sequence[Callable[[Study, TrialRecord], None]],
+    progress: StudyProgress | None,
+) -> None:
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    counter = context.Value("i", 0, lock=False)
+    lock = context.Lock()
+    stop = context.Event()
+    errors = context.SimpleQueue()
+    slots = _StoppableSlots(stop, n_trials, counter, lock, deadline)
+    study.storage.close()  # children must not inherit open connections
+    workers = [
+        context.Process(
+            target=_process_main,
+            args=(
+                study.name,
+                study.storage.url,
+                study.optimizer,
+                objective,
+                slots,
+                stop,
+                catch,
+                callbacks,
+                errors,
+            ),
+            name=f"tuneful-worker-{i}",
+        )
+        for i in range(jobs)
+    ]
+    for worker in workers:
+        worker.start()
+    try:
+        while any(worker.is_alive() for worker in workers):
+            if progress is not None:
+                progress.poll()
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        stop.set()
+        for worker in workers:
+            worker.join(timeout=30)
+        raise
+    finally:
+        for worker in workers:
+            worker.join(timeout=5)
+            if worker.is_alive():
+                worker.terminate()
+    if progress is not None:
+        progress.poll()
+    if not errors.empty():
+        exc, text = errors.get()
+        if isinstance(exc, BaseException):
+            raise exc
+        raise StudyError(f"a worker process of study {study.name!r} failed:\n{text}")
+    failed = [w.exitcode for w in workers if w.exitcode not in (0, None)]
+    if failed:
+        raise StudyError(
+            f"{len(failed)} worker process(es) of study {study.name!r} exited abnormally "
+            f"(exit codes {failed}); their running trials are failed on the next optimize"
+        )

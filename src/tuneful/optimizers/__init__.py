@@ -1,0 +1,30 @@
+"""What to try next. Every optimizer is ``suggest(history, n, rng) -> encoded points``."""
+
+from __future__ import annotations
+
+from tuneful.optimizers.base import (
+    Optimizer,
+    available_optimizers,
+    make_optimizer,
+    register_optimizer,
+)
+from tuneful.optimizers.grid import GridOptimizer
+from tuneful.optimizers.random import RandomOptimizer, SobolOptimizer
+
+__all__ = [
+    "Optimizer",
+    "RandomOptimizer",
+    "SobolOptimizer",
+    "GridOptimizer",
+    "available_optimizers",
+    "make_optimizer",
+    "register_optimizer",
+]
+
+register_optimizer("random", RandomOptimizer)
+register_optimizer("sobol", SobolOptimizer)
+register_optimizer("grid", GridOptimizer)
+# "auto" picks the strongest optimizer available for the space and budget. With only the
+# model-free optimizers in this release, that is scrambled Sobol: it covers the space more
+# evenly than independent random draws at every budget.
+register_optimizer("auto", SobolOptimizer)

@@ -1,0 +1,94 @@
+"""The optimizer interface: a pure function of the history and a seeded generator.
+
+An optimizer proposes points in the encoded unit cube of ``history.space`` (see
+:mod:`tuneful.space`): ``suggest(history, n, rng) -> ndarray (n, dim)``. It keeps no state
+the history cannot rebuild, so any worker can suggest and a resumed study continues exactly
+where an uninterrupted one would. Pending trials (``history.pending``) are part of the input
+so that parallel workers do not pile onto one point.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import numpy as np
+
+from tuneful.errors import OptimizerError
+from tuneful.records import History
+
+__all__ = ["Optimizer", "register_optimizer", "make_optimizer", "available_optimizers"]
+
+
+class Optimizer(abc.ABC):
+    """Base class of every optimizer. Subclasses set ``name`` and implement ``suggest``."""
+
+    name: ClassVar[str] = "optimizer"
+
+    @abc.abstractmethod
+    def suggest(self, history: History, n: int, rng: np.random.Generator) -> np.ndarray:
+        """Propose ``n`` encoded points, shape (n, history.space.dim), values in [0, 1].
+
+        Columns of parameters that the proposal leaves inactive may hold any value (they are
+        ignored on decoding).
+        """
+
+    def exhausted(self, history: History) -> bool:
+        """True when the optimizer has nothing left to propose (a finished grid)."""
+        return False
+
+    def settings(self) -> dict[str, Any]:
+        """JSON-safe constructor arguments: with ``name`` they rebuild this optimizer."""
+        return {}
+
+    def describe(self) -> dict[str, Any]:
+        """Identity recorded with the study: name and settings."""
+        return {"name": self.name, "settings": self.settings()}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.settings().items())
+        return f"{type(self).__name__}({args})"
+
+
+_REGISTRY: dict[str, Callable[..., Optimizer]] = {}
+
+
+def register_optimizer(name: str, factory: Callable[..., Optimizer]) -> None:
+    """Make ``optimizer=name`` work in ``create_study``. ``factory(seed=..., **settings)``."""
+    _REGISTRY[name] = factory
+
+
+def available_optimizers() -> list[str]:
+    """Names accepted by ``create_study(optimizer=...)``."""
+    return sorted(_REGISTRY)
+
+
+def make_optimizer(spec: str | dict[str, Any] | Optimizer | None, *, seed: int) -> Optimizer:
+    """Build an optimizer from a registry name, a ``{"name", "settings"}`` dict or an object.
+
+    Raises:
+        OptimizerError: the name is not registered or the settings are not accepted.
+    """
+    if isinstance(spec, Optimizer):
+        return spec
+    if spec is None:
+        spec = "auto"
+    if isinstance(spec, str):
+        name, settings = spec, {}
+    elif isinstance(spec, dict) and isinstance(spec.get("name"), str):
+        name, settings = spec["name"], dict(spec.get("settings") or {})
+    else:
+        raise OptimizerError(
+            f"optimizer={spec!r}: expected a name such as 'random', an Optimizer object, "
+            "or a dict {'name': ..., 'settings': {...}}"
+        )
+    factory = _REGISTRY.get(name)
+    if factory is None:
+        raise OptimizerError(
+            f"optimizer={name!r} is unknown: expected one of {', '.join(available_optimizers())}"
+        )
+    try:
+        return factory(seed=seed, **settings)
+    except TypeError as exc:
+        raise OptimizerError(f"optimizer {name!r} does not accept settings {settings}: {exc}") from None

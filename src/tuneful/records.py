@@ -1,0 +1,231 @@
+"""Frozen trial records, trial states and the read-only history optimizers receive."""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+__all__ = ["TrialState", "TrialRecord", "StudySummary", "History", "is_finite_number"]
+
+
+class TrialState(str, enum.Enum):
+    """Where a trial is in its life. ``WAITING`` trials were enqueued and not yet started."""
+
+    WAITING = "WAITING"
+    RUNNING = "RUNNING"
+    COMPLETE = "COMPLETE"
+    PRUNED = "PRUNED"
+    FAIL = "FAIL"
+
+    @property
+    def is_finished(self) -> bool:
+        return self in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def _timestamp(seconds: float | None) -> datetime | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, tz=timezone.utc)
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    """One trial as the storage knows it. Immutable: a newer state is a newer record.
+
+    Attributes:
+        number: position of the trial in its study, unique and gap-free from 0.
+        state: the trial's :class:`TrialState`.
+        params: the configuration (inactive conditional parameters absent).
+        values: objective values (one per direction) once COMPLETE, else None.
+        intermediate: learning curve reported with ``trial.report`` (step -> value).
+        user_attrs: attributes set with ``trial.set_user_attr``.
+        system_attrs: bookkeeping tuneful keeps (retry links, optimizer used, ...).
+        distributions: per-parameter definitions of define-by-run trials (spec dicts).
+        worker: identifier of the process that ran the trial.
+        started_at / finished_at: POSIX seconds.
+        error: traceback or reason for FAIL trials.
+    """
+
+    number: int
+    state: TrialState
+    params: Mapping[str, Any] = field(default_factory=dict)
+    values: tuple[float, ...] | None = None
+    intermediate: Mapping[int, float] = field(default_factory=dict)
+    user_attrs: Mapping[str, Any] = field(default_factory=dict)
+    system_attrs: Mapping[str, Any] = field(default_factory=dict)
+    distributions: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    worker: str | None = None
+    created_at: float | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    error: str | None = None
+
+    @property
+    def value(self) -> float | None:
+        """The single objective value (None unless COMPLETE). Multi-objective: use ``values``."""
+        if self.values is None:
+            return None
+        if len(self.values) != 1:
+            raise ValueError(
+                f"trial {self.number} has {len(self.values)} values; use .values for "
+                "multi-objective studies"
+            )
+        return self.values[0]
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds between start and finish, when both are known."""
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return self.finished_at - self.started_at
+
+    @property
+    def datetime_start(self) -> datetime | None:
+        return _timestamp(self.started_at)
+
+    @property
+    def datetime_complete(self) -> datetime | None:
+        return _timestamp(self.finished_at)
+
+    @property
+    def last_step(self) -> int | None:
+        return max(self.intermediate) if self.intermediate else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict (used by exports)."""
+        return {
+            "number": self.number,
+            "state": self.state.value,
+            "params": dict(self.params),
+            "values": None if self.values is None else list(self.values),
+            "intermediate": {str(k): v for k, v in sorted(self.intermediate.items())},
+            "user_attrs": dict(self.user_attrs),
+            "system_attrs": dict(self.system_attrs),
+            "worker": self.worker,
+            "created_at": self.created_at,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "duration": self.duration,
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True)
+class StudySummary:
+    """A line of ``list_studies``: name, directions and counts by state."""
+
+    name: str
+    directions: tuple[str, ...]
+    created_at: float
+    n_trials: int
+    counts: Mapping[str, int]
+    best_values: tuple[float, ...] | None = None
+
+
+def is_finite_number(value: Any) -> bool:
+    """True for real numbers (not bool) that are finite."""
+    if isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False
+
+
+class History:
+    """The read-only view of a study that optimizers receive.
+
+    Encoded arrays are computed on first access and cached, so an optimizer that ignores the
+    history (random search) pays nothing for it.
+
+    Attributes:
+        space: the space configurations are encoded in (the study's, or for define-by-run
+            studies the union of the parameters seen so far).
+        directions: "minimize" / "maximize" per objective.
+        trials: every trial of the study, by number.
+        number: the number of the trial being suggested for (None when not known).
+        seed: the study's seed.
+    """
+
+    def __init__(
+        self,
+        space: Any,
+        directions: tuple[str, ...],
+        trials: list[TrialRecord],
+        *,
+        number: int | None = None,
+        seed: int | None = None,
+    ) -> None:
+        self.space = space
+        self.directions = directions
+        self.trials = trials
+        self.number = number
+        self.seed = seed
+        self._cache: dict[str, Any] = {}
+
+    @property
+    def n_trials(self) -> int:
+        return len(self.trials)
+
+    def _encode(self, records: list[TrialRecord]) -> Any:
+        import numpy as np
+
+        if not records:
+            return np.empty((0, self.space.dim))
+        return self.space.encode_lenient([r.params for r in records])
+
+    @property
+    def completed(self) -> list[TrialRecord]:
+        if "completed" not in self._cache:
+            self._cache["completed"] = [
+                t for t in self.trials if t.state is TrialState.COMPLETE and t.values is not None
+            ]
+        return self._cache["completed"]  # type: ignore[no-any-return]
+
+    @property
+    def X(self) -> Any:  # noqa: N802 - the conventional name for design matrices
+        """Encoded configurations of COMPLETE trials, shape (n_completed, dim)."""
+        if "X" not in self._cache:
+            self._cache["X"] = self._encode(self.completed)
+        return self._cache["X"]
+
+    @property
+    def y(self) -> Any:
+        """Values of COMPLETE trials oriented for minimization, shape (n_completed, n_obj)."""
+        if "y" not in self._cache:
+            import numpy as np
+
+            signs = np.array([1.0 if d == "minimize" else -1.0 for d in self.directions])
+            values = np.array([t.values for t in self.completed], dtype=float).reshape(
+                -1, len(self.directions)
+            )
+            self._cache["y"] = values * signs
+        return self._cache["y"]
+
+    @property
+    def pending(self) -> list[TrialRecord]:
+        """RUNNING and WAITING trials that already have parameters."""
+        if "pending" not in self._cache:
+            self._cache["pending"] = [
+                t
+                for t in self.trials
+                if t.state in (TrialState.RUNNING, TrialState.WAITING) and t.params
+            ]
+        return self._cache["pending"]  # type: ignore[no-any-return]
+
+    @property
+    def X_pending(self) -> Any:  # noqa: N802
+        """Encoded configurations of pending trials, shape (n_pending, dim)."""
+        if "X_pending" not in self._cache:
+            self._cache["X_pending"] = self._encode(self.pending)
+        return self._cache["X_pending"]
+
+    @property
+    def pruned(self) -> list[TrialRecord]:
+        """PRUNED trials (with their learning curves in ``intermediate``)."""
+        return [t for t in self.trials if t.state is TrialState.PRUNED]

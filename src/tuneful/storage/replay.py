@@ -1,0 +1,203 @@
+"""Rebuild trial records from a study's event log, incrementally.
+
+A :class:`StudyReplica` remembers the id of the last event it applied; ``apply`` takes only
+the events that are new, so a worker pays for what changed since its last look.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tuneful.records import TrialRecord, TrialState
+from tuneful.storage.base import Event
+
+__all__ = ["StudyReplica", "params_of", "retry_of"]
+
+
+@dataclass
+class _TrialDraft:
+    number: int
+    state: TrialState
+    params: dict[str, Any] = field(default_factory=dict)
+    values: tuple[float, ...] | None = None
+    intermediate: dict[int, float] = field(default_factory=dict)
+    user_attrs: dict[str, Any] = field(default_factory=dict)
+    system_attrs: dict[str, Any] = field(default_factory=dict)
+    distributions: dict[str, Any] = field(default_factory=dict)
+    worker: str | None = None
+    created_at: float | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    error: str | None = None
+
+    def freeze(self) -> TrialRecord:
+        return TrialRecord(
+            number=self.number,
+            state=self.state,
+            params=dict(self.params),
+            values=self.values,
+            intermediate=dict(self.intermediate),
+            user_attrs=dict(self.user_attrs),
+            system_attrs=dict(self.system_attrs),
+            distributions=dict(self.distributions),
+            worker=self.worker,
+            created_at=self.created_at,
+            started_at=self.started_at,
+            finished_at=self.finished_at,
+            error=self.error,
+        )
+
+
+def _apply_one(drafts: dict[int, _TrialDraft], event: Event) -> _TrialDraft | None:
+    payload = event.payload
+    if event.kind == "created":
+        assert event.number is not None
+        state = TrialState(payload["state"])
+        draft = _TrialDraft(
+            number=event.number,
+            state=state,
+            params=dict(payload.get("params") or {}),
+            system_attrs=dict(payload.get("system_attrs") or {}),
+            distributions=dict(payload.get("distributions") or {}),
+            worker=payload.get("worker"),
+            created_at=event.time,
+            started_at=event.time if state is TrialState.RUNNING else None,
+        )
+        drafts[event.number] = draft
+        return draft
+    if event.number is None:
+        return None
+    draft = drafts.get(event.number)
+    if draft is None:  # log written by a newer release or truncated by hand: skip
+        return None
+    if event.kind == "started":
+        draft.state = TrialState.RUNNING
+        draft.worker = payload.get("worker")
+        draft.started_at = event.time
+    elif event.kind == "params":
+        draft.params.update(payload.get("params") or {})
+        draft.distributions.update(payload.get("distributions") or {})
+    elif event.kind == "reported":
+        draft.intermediate[int(payload["step"])] = float(payload["value"])
+    elif event.kind == "user_attr":
+        draft.user_attrs[payload["key"]] = payload["value"]
+    elif event.kind == "system_attr":
+        draft.system_attrs[payload["key"]] = payload["value"]
+    elif event.kind == "finished":
+        draft.state = TrialState(payload["state"])
+        values = payload.get("values")
+        draft.values = None if values is None else tuple(float(v) for v in values)
+        draft.error = payload.get("error")
+        draft.finished_at = event.time
+    return draft
+
+
+class StudyReplica:
+    """A process-local copy of a study's trials, kept current by replaying new events."""
+
+    def __init__(self) -> None:
+        self.last_event_id = 0
+        self._drafts: dict[int, _TrialDraft] = {}
+        self._frozen: list[TrialRecord | None] = []  # index = trial number
+        self._dirty: set[int] = set()
+        self._waiting: set[int] = set()
+        self._holes = 0  # numbers seen in events whose creation was not (yet) seen
+        self.study_attrs: dict[str, Any] = {}
+        self.version = 0  # bumped whenever anything changes
+
+    def apply(self, events: Iterable[Event]) -> int:
+        """Apply events newer than the last one seen; returns how many were applied."""
+        applied = 0
+        for event in events:
+            if event.id <= self.last_event_id:
+                continue
+            self.last_event_id = event.id
+            applied += 1
+            if event.kind == "study_attr":
+                self.study_attrs[event.payload["key"]] = event.payload["value"]
+                continue
+            draft = _apply_one(self._drafts, event)
+            if draft is not None:
+                self._dirty.add(draft.number)
+                if draft.state is TrialState.WAITING:
+                    self._waiting.add(draft.number)
+                else:
+                    self._waiting.discard(draft.number)
+        if applied:
+            self.version += 1
+        return applied
+
+    def __len__(self) -> int:
+        return len(self._drafts)
+
+    def _thaw(self) -> None:
+        for number in sorted(self._dirty):
+            while len(self._frozen) <= number:
+                self._frozen.append(None)
+                self._holes += 1
+            if self._frozen[number] is None:
+                self._holes -= 1
+            self._frozen[number] = self._drafts[number].freeze()
+        self._dirty.clear()
+
+    def trial(self, number: int) -> TrialRecord:
+        if self._dirty:
+            self._thaw()
+        record = self._frozen[number]
+        if record is None:
+            raise KeyError(number)
+        return record
+
+    def trials(self) -> list[TrialRecord]:
+        """All trials, by number."""
+        if self._dirty:
+            self._thaw()
+        if not self._holes:
+            return list(self._frozen)  # type: ignore[arg-type]
+        return [t for t in self._frozen if t is not None]
+
+    def state_of(self, number: int) -> TrialState | None:
+        draft = self._drafts.get(number)
+        return None if draft is None else draft.state
+
+    def has_waiting(self) -> bool:
+        return bool(self._waiting)
+
+
+def params_of(events: Iterable[Event]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Params, distributions and system attrs of one trial, from its own events."""
+    params: dict[str, Any] = {}
+    distributions: dict[str, Any] = {}
+    system_attrs: dict[str, Any] = {}
+    for event in events:
+        payload: Mapping[str, Any] = event.payload
+        if event.kind in ("created", "params"):
+            params.update(payload.get("params") or {})
+            distributions.update(payload.get("distributions") or {})
+        if event.kind == "created":
+            system_attrs.update(payload.get("system_attrs") or {})
+        elif event.kind == "system_attr":
+            system_attrs[payload["key"]] = payload["value"]
+    return params, distributions, system_attrs
+
+
+def retry_of(
+    number: int, events: Iterable[Event], retries: int
+) -> dict[str, Any] | None:
+    """The ``created`` payload re-enqueuing a failed trial, or None once retries are spent."""
+    params, distributions, system_attrs = params_of(events)
+    attempt = int(system_attrs.get("retry_count", 0))
+    if attempt >= retries:
+        return None
+    return {
+        "state": TrialState.WAITING.value,
+        "params": params,
+        "distributions": distributions,
+        "system_attrs": {
+            "retry_of": number,
+            "retry_count": attempt + 1,
+            "first_attempt": system_attrs.get("first_attempt", number),
+        },
+    }

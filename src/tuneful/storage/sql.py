@@ -1,0 +1,545 @@
+"""Relational storage through SQLAlchemy Core: SQLite today, PostgreSQL on the same schema.
+
+Layout (schema version :data:`~tuneful.storage.base.SCHEMA_VERSION`):
+
+- ``tuneful_meta`` (key, value): the schema version.
+- ``tuneful_studies``: one row per study, with ``next_number``, the trial-number counter.
+- ``tuneful_trials``: the trial index used for concurrency control (state, heartbeat).
+- ``tuneful_events``: the append-only log that trials are replayed from.
+
+Every write is one short transaction. On SQLite it starts with ``BEGIN IMMEDIATE`` so
+writers queue on the database lock instead of failing to upgrade a read lock, and the
+database runs in WAL mode so readers never wait for writers; a committed write survives the
+writing process being killed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from tuneful.errors import (
+    DuplicateStudyError,
+    SchemaVersionError,
+    StorageError,
+    StudyNotFoundError,
+    TrialError,
+)
+from tuneful.records import TrialState
+from tuneful.storage.base import SCHEMA_VERSION, Event, Storage, StudyInfo
+from tuneful.storage.replay import retry_of
+
+__all__ = ["SQLStorage"]
+
+T = TypeVar("T")
+
+metadata = sa.MetaData()
+
+meta_table = sa.Table(
+    "tuneful_meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+studies_table = sa.Table(
+    "tuneful_studies",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(512), nullable=False, unique=True),
+    sa.Column("directions", sa.Text, nullable=False),
+    sa.Column("space", sa.Text, nullable=True),
+    sa.Column("settings", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("next_number", sa.Integer, nullable=False, default=0),
+)
+trials_table = sa.Table(
+    "tuneful_trials",
+    metadata,
+    sa.Column("study_id", sa.Integer, sa.ForeignKey("tuneful_studies.id"), primary_key=True),
+    sa.Column("number", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("heartbeat_at", sa.Float, nullable=True),  # NULL: not monitored
+    sa.Index("ix_tuneful_trials_state", "study_id", "state"),
+)
+events_table = sa.Table(
+    "tuneful_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("study_id", sa.Integer, sa.ForeignKey("tuneful_studies.id"), nullable=False),
+    sa.Column("number", sa.Integer, nullable=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("time", sa.Float, nullable=False),
+    sa.Index("ix_tuneful_events_study", "study_id", "id"),
+    sa.Index("ix_tuneful_events_trial", "study_id", "number"),
+)
+
+_TRANSIENT_MARKERS = ("database is locked", "database table is locked", "busy", "deadlock")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), allow_nan=False)
+
+
+def _is_transient(error: OperationalError) -> bool:
+    text = str(error.orig).lower() if error.orig is not None else str(error).lower()
+    return any(marker in text for marker in _TRANSIENT_MARKERS)
+
+
+class SQLStorage(Storage):
+    """Storage in a relational database named by an SQLAlchemy URL.
+
+    Args:
+        url: ``sqlite:///path/to/file.db`` (created on first use) or, later, ``postgresql://``.
+        busy_timeout: seconds a writer waits for the database lock before retrying.
+
+    Example:
+        >>> storage = SQLStorage("sqlite:///:memory:")
+        >>> storage.create_study("s", directions=["minimize"], space=None, settings={}).name
+        's'
+    """
+
+    def __init__(self, url: str, *, busy_timeout: float = 60.0) -> None:
+        self.url = url
+        self._pid = os.getpid()
+        self._busy_timeout = busy_timeout
+        self._engine = self._make_engine(url)
+        self._ensure_schema()
+
+    # -- connection management -----------------------------------------------------------
+    def _make_engine(self, url: str) -> Engine:
+        try:
+            parsed = sa.engine.make_url(url)
+        except sa.exc.ArgumentError as exc:
+            raise StorageError(f"storage URL {url!r} is not a database URL: {exc}") from None
+        self._is_sqlite = parsed.get_backend_name() == "sqlite"
+        if self._is_sqlite:
+            database = parsed.database or ""
+            if database and database != ":memory:":
+                folder = os.path.dirname(os.path.abspath(database))
+                if not os.path.isdir(folder):
+                    raise StorageError(
+                        f"storage URL {url!r}: folder {folder!r} does not exist"
+                    )
+            engine = sa.create_engine(
+                parsed,
+                isolation_level="AUTOCOMMIT",  # we issue BEGIN IMMEDIATE ourselves
+                connect_args={"timeout": self._busy_timeout, "check_same_thread": False},
+                poolclass=sa.pool.StaticPool if database in ("", ":memory:") else None,
+            )
+            busy_ms = int(self._busy_timeout * 1000)
+            in_memory = database in ("", ":memory:")
+
+            @sa.event.listens_for(engine, "connect")
+            def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+                cursor = dbapi_connection.cursor()
+                if not in_memory:
+                    cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")
+                cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+                cursor.execute("PRAGMA foreign_keys=ON")
+                cursor.close()
+
+            return engine
+        try:
+            return sa.create_engine(parsed, pool_pre_ping=True)
+        except Exception as exc:  # a missing driver, typically
+            raise StorageError(f"cannot open storage {url!r}: {exc}") from None
+
+    def _check_fork(self) -> None:
+        # Connections must not cross a fork: a child process gets a fresh pool.
+        if os.getpid() != self._pid:
+            self._engine.dispose(close=False)
+            self._pid = os.getpid()
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        self._check_fork()
+        try:
+            with self._engine.connect() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise StorageError(f"cannot read storage {self.url!r}: {exc.orig}") from None
+
+    def _write(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work`` in one write transaction, retrying when the database is busy."""
+        self._check_fork()
+        delay = 0.005
+        deadline = time.monotonic() + self._busy_timeout
+        while True:
+            try:
+                with self._engine.connect() as conn:
+                    if self._is_sqlite:
+                        conn.exec_driver_sql("BEGIN IMMEDIATE")
+                        try:
+                            result = work(conn)
+                        except BaseException:
+                            conn.exec_driver_sql("ROLLBACK")
+                            raise
+                        conn.exec_driver_sql("COMMIT")
+                        return result
+                    with conn.begin():
+                        return work(conn)
+            except OperationalError as exc:
+                if not _is_transient(exc) or time.monotonic() > deadline:
+                    raise StorageError(f"cannot write storage {self.url!r}: {exc.orig}") from None
+                time.sleep(delay * (1 + random.random()))
+                delay = min(delay * 2, 0.5)
+
+    def _ensure_schema(self) -> None:
+        def create(conn: Connection) -> str | None:
+            metadata.create_all(conn, checkfirst=True)
+            row = conn.execute(
+                sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")
+            ).first()
+            if row is None:
+                conn.execute(
+                    meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION))
+                )
+                return str(SCHEMA_VERSION)
+            return str(row[0])
+
+        try:
+            version = self._write(create)
+        except StorageError:
+            raise
+        except sa.exc.SQLAlchemyError as exc:
+            raise StorageError(f"cannot open storage {self.url!r}: {exc}") from None
+        if int(version) > SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"storage {self.url!r} has schema version {version}, newer than this release "
+                f"reads ({SCHEMA_VERSION}): upgrade tuneful"
+            )
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    # -- studies -------------------------------------------------------------------------
+    @staticmethod
+    def _info(row: Any) -> StudyInfo:
+        return StudyInfo(
+            id=row.id,
+            name=row.name,
+            directions=tuple(json.loads(row.directions)),
+            space=None if row.space is None else json.loads(row.space),
+            settings=json.loads(row.settings),
+            created_at=row.created_at,
+        )
+
+    def create_study(
+        self,
+        name: str,
+        *,
+        directions: Sequence[str],
+        space: Mapping[str, Any] | None,
+        settings: Mapping[str, Any],
+    ) -> StudyInfo:
+        def insert(conn: Connection) -> StudyInfo:
+            taken = conn.execute(
+                sa.select(studies_table.c.id).where(studies_table.c.name == name)
+            ).first()
+            if taken is not None:
+                raise DuplicateStudyError(
+                    f"a study named {name!r} already exists in {self.url}; "
+                    "load it with load_study or pass load_if_exists=True"
+                )
+            conn.execute(
+                studies_table.insert().values(
+                    name=name,
+                    directions=_dumps(list(directions)),
+                    space=None if space is None else _dumps(space),
+                    settings=_dumps(dict(settings)),
+                    created_at=time.time(),
+                    next_number=0,
+                )
+            )
+            row = conn.execute(sa.select(studies_table).where(studies_table.c.name == name)).one()
+            return self._info(row)
+
+        try:
+            return self._write(insert)
+        except IntegrityError:
+            raise DuplicateStudyError(f"a study named {name!r} already exists in {self.url}") from None
+
+    def get_study(self, name: str) -> StudyInfo:
+        with self._read() as conn:
+            row = conn.execute(sa.select(studies_table).where(studies_table.c.name == name)).first()
+        if row is None:
+            raise StudyNotFoundError(f"no study named {name!r} in {self.url}")
+        return self._info(row)
+
+    def delete_study(self, name: str) -> None:
+        def delete(conn: Connection) -> None:
+            row = conn.execute(
+                sa.select(studies_table.c.id).where(studies_table.c.name == name)
+            ).first()
+            if row is None:
+                raise StudyNotFoundError(f"no study named {name!r} in {self.url}")
+            conn.execute(events_table.delete().where(events_table.c.study_id == row.id))
+            conn.execute(trials_table.delete().where(trials_table.c.study_id == row.id))
+            conn.execute(studies_table.delete().where(studies_table.c.id == row.id))
+
+        self._write(delete)
+
+    def list_studies(self) -> list[StudyInfo]:
+        with self._read() as conn:
+            rows = conn.execute(sa.select(studies_table).order_by(studies_table.c.id)).all()
+        return [self._info(row) for row in rows]
+
+    def count_trials(self, study_id: int) -> dict[str, int]:
+        query = (
+            sa.select(trials_table.c.state, sa.func.count())
+            .where(trials_table.c.study_id == study_id)
+            .group_by(trials_table.c.state)
+        )
+        with self._read() as conn:
+            return {state: int(count) for state, count in conn.execute(query).all()}
+
+    # -- trials --------------------------------------------------------------------------
+    def _log(
+        self, conn: Connection, study_id: int, number: int | None, kind: str, payload: Any
+    ) -> None:
+        conn.execute(
+            events_table.insert().values(
+                study_id=study_id,
+                number=number,
+                kind=kind,
+                payload=_dumps(payload),
+                time=time.time(),
+            )
+        )
+
+    def _lock_study(self, conn: Connection, study_id: int) -> int:
+        """Take the study's row (serializing its writers) and return its next trial number."""
+        query = sa.select(studies_table.c.next_number).where(studies_table.c.id == study_id)
+        if not self._is_sqlite:
+            query = query.with_for_update()
+        row = conn.execute(query).first()
+        if row is None:
+            raise StudyNotFoundError(f"no study with id {study_id} in {self.url} (deleted?)")
+        return int(row[0])
+
+    def _create(
+        self, conn: Connection, study_id: int, payload: Mapping[str, Any], monitored: bool
+    ) -> int:
+        number = self._lock_study(conn, study_id)
+        conn.execute(
+            studies_table.update()
+            .where(studies_table.c.id == study_id)
+            .values(next_number=number + 1)
+        )
+        conn.execute(
+            trials_table.insert().values(
+                study_id=study_id,
+                number=number,
+                state=payload["state"],
+                heartbeat_at=time.time() if monitored else None,
+            )
+        )
+        self._log(conn, study_id, number, "created", payload)
+        return number
+
+    def create_trial(
+        self,
+        study_id: int,
+        *,
+        state: TrialState,
+        params: Mapping[str, Any] | None = None,
+        system_attrs: Mapping[str, Any] | None = None,
+        worker: str | None = None,
+        monitored: bool = False,
+    ) -> int:
+        payload: dict[str, Any] = {"state": state.value, "worker": worker}
+        if params:
+            payload["params"] = dict(params)
+        if system_attrs:
+            payload["system_attrs"] = dict(system_attrs)
+        return self._write(lambda conn: self._create(conn, study_id, payload, monitored))
+
+    def claim_trial(self, study_id: int, *, worker: str, monitored: bool = False) -> int | None:
+        def claim(conn: Connection) -> int | None:
+            self._lock_study(conn, study_id)
+            row = conn.execute(
+                sa.select(trials_table.c.number)
+                .where(trials_table.c.study_id == study_id)
+                .where(trials_table.c.state == TrialState.WAITING.value)
+                .order_by(trials_table.c.number)
+                .limit(1)
+            ).first()
+            if row is None:
+                return None
+            number = int(row[0])
+            conn.execute(
+                trials_table.update()
+                .where(trials_table.c.study_id == study_id)
+                .where(trials_table.c.number == number)
+                .values(
+                    state=TrialState.RUNNING.value,
+                    heartbeat_at=time.time() if monitored else None,
+                )
+            )
+            self._log(conn, study_id, number, "started", {"worker": worker})
+            return number
+
+        return self._write(claim)
+
+    def _require_state(
+        self, conn: Connection, study_id: int, number: int, action: str
+    ) -> None:
+        row = conn.execute(
+            sa.select(trials_table.c.state)
+            .where(trials_table.c.study_id == study_id)
+            .where(trials_table.c.number == number)
+        ).first()
+        if row is None:
+            raise TrialError(f"study id {study_id} has no trial number {number}")
+        if row[0] != TrialState.RUNNING.value:
+            raise TrialError(f"trial {number} is {row[0]}, not RUNNING: cannot {action}")
+
+    def append(self, study_id: int, number: int, kind: str, payload: Mapping[str, Any]) -> None:
+        def add(conn: Connection) -> None:
+            self._lock_study(conn, study_id)
+            self._require_state(conn, study_id, number, f"record {kind!r}")
+            self._log(conn, study_id, number, kind, dict(payload))
+
+        self._write(add)
+
+    def finish_trial(
+        self,
+        study_id: int,
+        number: int,
+        *,
+        state: TrialState,
+        values: Sequence[float] | None = None,
+        error: str | None = None,
+    ) -> None:
+        payload = {
+            "state": state.value,
+            "values": None if values is None else list(values),
+            "error": error,
+        }
+
+        def finish(conn: Connection) -> None:
+            self._lock_study(conn, study_id)
+            self._require_state(conn, study_id, number, "finish it again")
+            conn.execute(
+                trials_table.update()
+                .where(trials_table.c.study_id == study_id)
+                .where(trials_table.c.number == number)
+                .values(state=state.value)
+            )
+            self._log(conn, study_id, number, "finished", payload)
+
+        self._write(finish)
+
+    def set_study_attr(self, study_id: int, key: str, value: Any) -> None:
+        def add(conn: Connection) -> None:
+            self._lock_study(conn, study_id)
+            self._log(conn, study_id, None, "study_attr", {"key": key, "value": value})
+
+        self._write(add)
+
+    def read_events(self, study_id: int, after: int = 0) -> list[Event]:
+        query = (
+            sa.select(
+                events_table.c.id,
+                events_table.c.number,
+                events_table.c.kind,
+                events_table.c.payload,
+                events_table.c.time,
+            )
+            .where(events_table.c.study_id == study_id)
+            .where(events_table.c.id > after)
+            .order_by(events_table.c.id)
+        )
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+        return [Event(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
+
+    # -- liveness ------------------------------------------------------------------------
+    def heartbeat(self, study_id: int, numbers: Sequence[int]) -> None:
+        if not numbers:
+            return
+        now = time.time()
+
+        def beat(conn: Connection) -> None:
+            conn.execute(
+                trials_table.update()
+                .where(trials_table.c.study_id == study_id)
+                .where(trials_table.c.number.in_(list(numbers)))
+                .where(trials_table.c.state == TrialState.RUNNING.value)
+                .where(trials_table.c.heartbeat_at.is_not(None))
+                .values(heartbeat_at=now)
+            )
+
+        self._write(beat)
+
+    def fail_stale_trials(self, study_id: int, *, grace: float, retries: int) -> list[int]:
+        stale_query = (
+            sa.select(trials_table.c.number)
+            .where(trials_table.c.study_id == study_id)
+            .where(trials_table.c.state == TrialState.RUNNING.value)
+        )
+        # Cheap read first: most of the time nothing is stale and no write lock is taken.
+        with self._read() as conn:
+            cutoff = time.time() - grace
+            if not conn.execute(stale_query.where(trials_table.c.heartbeat_at < cutoff)).first():
+                return []
+
+        def fail(conn: Connection) -> list[int]:
+            self._lock_study(conn, study_id)
+            cutoff = time.time() - grace
+            numbers = [
+                int(r[0])
+                for r in conn.execute(
+                    stale_query.where(trials_table.c.heartbeat_at < cutoff).order_by(
+                        trials_table.c.number
+                    )
+                ).all()
+            ]
+            reason = (
+                f"worker stopped heartbeating: no sign of life for {grace:g} s "
+                "(process killed or machine lost)"
+            )
+            for number in numbers:
+                conn.execute(
+                    trials_table.update()
+                    .where(trials_table.c.study_id == study_id)
+                    .where(trials_table.c.number == number)
+                    .values(state=TrialState.FAIL.value)
+                )
+                self._log(
+                    conn,
+                    study_id,
+                    number,
+                    "finished",
+                    {"state": "FAIL", "values": None, "error": reason},
+                )
+                rows = conn.execute(
+                    sa.select(
+                        events_table.c.id,
+                        events_table.c.number,
+                        events_table.c.kind,
+                        events_table.c.payload,
+                        events_table.c.time,
+                    )
+                    .where(events_table.c.study_id == study_id)
+                    .where(events_table.c.number == number)
+                    .order_by(events_table.c.id)
+                ).all()
+                events = [Event(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
+                retry = retry_of(number, events, retries)
+                if retry is not None:
+                    self._create(conn, study_id, retry, False)
+            return numbers
+
+        return self._write(fail)

@@ -1,0 +1,590 @@
+"""The facade users touch: create, load and run studies; ask and tell; read results."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import time
+import uuid
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tuneful.errors import SpaceError, StudyError, TrialError
+from tuneful.optimizers import Optimizer, make_optimizer
+from tuneful.records import History, StudySummary, TrialRecord, TrialState
+from tuneful.space import Space
+from tuneful.storage import Storage, StudyInfo, open_storage
+from tuneful.storage.replay import StudyReplica
+from tuneful.trial import Trial, _check_json, check_values
+
+if TYPE_CHECKING:
+    import pandas
+
+__all__ = ["Study", "create_study", "load_study", "delete_study", "list_studies"]
+
+_DIRECTIONS = ("minimize", "maximize")
+#: Seconds between heartbeats of a worker's running trials.
+DEFAULT_HEARTBEAT_INTERVAL = 10.0
+
+
+def _worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def _check_directions(
+    direction: str | None, directions: Sequence[str] | None
+) -> tuple[str, ...]:
+    if direction is not None and directions is not None:
+        raise StudyError("pass either direction= or directions=, not both")
+    chosen = [direction or "minimize"] if directions is None else list(directions)
+    if not chosen:
+        raise StudyError("directions=[]: expected at least one 'minimize' or 'maximize'")
+    for item in chosen:
+        if item not in _DIRECTIONS:
+            raise StudyError(f"direction={item!r}: expected 'minimize' or 'maximize'")
+    return tuple(chosen)
+
+
+def _as_space(space: Space | Mapping[str, Any] | None) -> Space | None:
+    if space is None or isinstance(space, Space):
+        return space
+    if isinstance(space, Mapping):
+        return Space.from_dict(dict(space))
+    raise SpaceError(f"space={space!r}: expected a tuneful.Space or a mapping in the spec format")
+
+
+class Study:
+    """A named optimization: its space, directions, optimizer and every trial, in storage.
+
+    Build one with :func:`create_study` or :func:`load_study`, not directly.
+    """
+
+    def __init__(
+        self,
+        info: StudyInfo,
+        storage: Storage,
+        optimizer: Optimizer,
+    ) -> None:
+        self._info = info
+        self._storage = storage
+        self.optimizer = optimizer
+        self._space = None if info.space is None else Space.from_dict(dict(info.space))
+        self._replica = StudyReplica()
+        self._worker = _worker_id()
+        self._dynamic_space_cache: Space | None = None
+        self._last_stale_check = 0.0
+
+    # -- identity ------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self._info.name
+
+    @property
+    def storage(self) -> Storage:
+        return self._storage
+
+    @property
+    def storage_url(self) -> str:
+        return self._storage.url
+
+    @property
+    def space(self) -> Space | None:
+        """The search space, or None for define-by-run studies."""
+        return self._space
+
+    @property
+    def directions(self) -> tuple[str, ...]:
+        return self._info.directions
+
+    @property
+    def direction(self) -> str:
+        if len(self.directions) != 1:
+            raise StudyError(
+                f"study {self.name!r} has {len(self.directions)} objectives; use .directions"
+            )
+        return self.directions[0]
+
+    @property
+    def seed(self) -> int:
+        return int(self._info.settings["seed"])
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """What the study was created with (optimizer, seed, retries, heartbeats)."""
+        return dict(self._info.settings)
+
+    @property
+    def retries(self) -> int:
+        return int(self._info.settings.get("retries", 0))
+
+    @property
+    def heartbeat_interval(self) -> float | None:
+        value = self._info.settings.get("heartbeat_interval", DEFAULT_HEARTBEAT_INTERVAL)
+        return None if value is None else float(value)
+
+    @property
+    def grace_period(self) -> float | None:
+        interval = self.heartbeat_interval
+        if interval is None:
+            return None
+        grace = self._info.settings.get("grace_period")
+        return 4.0 * interval if grace is None else float(grace)
+
+    def __repr__(self) -> str:
+        return f"Study(name={self.name!r}, directions={self.directions}, storage={self.storage_url!r})"
+
+    # -- reading -------------------------------------------------------------------------
+    def _refresh(self) -> None:
+        self._replica.apply(self._storage.read_events(self._info.id, self._replica.last_event_id))
+
+    @property
+    def trials(self) -> list[TrialRecord]:
+        """Every trial, by number (frozen records)."""
+        self._refresh()
+        return self._replica.trials()
+
+    def get_trials(self, states: Iterable[TrialState | str] | None = None) -> list[TrialRecord]:
+        """Trials, optionally only those in ``states``."""
+        trials = self.trials
+        if states is None:
+            return trials
+        wanted = {TrialState(s) for s in states}
+        return [t for t in trials if t.state in wanted]
+
+    def get_trial(self, number: int) -> TrialRecord:
+        self._refresh()
+        if not 0 <= number < len(self._replica):
+            raise TrialError(f"study {self.name!r} has no trial number {number}")
+        return self._replica.trial(number)
+
+    @property
+    def user_attrs(self) -> dict[str, Any]:
+        self._refresh()
+        return dict(self._replica.study_attrs)
+
+    def set_user_attr(self, key: str, value: Any) -> None:
+        """Attach a JSON-serializable attribute to the study."""
+        _check_json(key, value)
+        self._storage.set_study_attr(self._info.id, key, value)
+
+    def _completed(self) -> list[TrialRecord]:
+        return [t for t in self.trials if t.state is TrialState.COMPLETE and t.values is not None]
+
+    @property
+    def best_trial(self) -> TrialRecord:
+        """The best COMPLETE trial (earliest on ties). Single-objective studies only."""
+        direction = self.direction
+        completed = self._completed()
+        if not completed:
+            raise StudyError(f"study {self.name!r} has no completed trial yet")
+        sign = 1.0 if direction == "minimize" else -1.0
+        return min(completed, key=lambda t: (sign * t.values[0], t.number))  # type: ignore[index]
+
+    @property
+    def best_value(self) -> float:
+        value = self.best_trial.value
+        assert value is not None
+        return value
+
+    @property
+    def best_params(self) -> dict[str, Any]:
+        return dict(self.best_trial.params)
+
+    @property
+    def best_trials(self) -> list[TrialRecord]:
+        """The Pareto front of COMPLETE trials (for one objective: the best trial(s))."""
+        completed = self._completed()
+        if not completed:
+            return []
+        signs = np.array([1.0 if d == "minimize" else -1.0 for d in self.directions])
+        y = np.array([t.values for t in completed], dtype=float) * signs
+        dominated = np.zeros(len(completed), dtype=bool)
+        for i in range(len(completed)):
+            better_or_equal = np.all(y <= y[i], axis=1)
+            strictly_better = np.any(y < y[i], axis=1)
+            dominated[i] = bool(np.any(better_or_equal & strictly_better))
+        return [t for t, d in zip(completed, dominated, strict=True) if not d]
+
+    def to_dataframe(self) -> pandas.DataFrame:
+        """One row per trial: number, state, value(s), params_*, user_attrs_*, times, error.
+
+        Needs pandas (``pip install pandas``).
+        """
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError(
+                "Study.to_dataframe needs pandas: pip install pandas (or tuneful[pandas])"
+            ) from None
+        rows = []
+        for t in self.trials:
+            row: dict[str, Any] = {"number": t.number, "state": t.state.value}
+            if len(self.directions) == 1:
+                row["value"] = t.values[0] if t.values else None
+            else:
+                for i in range(len(self.directions)):
+                    row[f"values_{i}"] = t.values[i] if t.values else None
+            for key, value in t.params.items():
+                row[f"params_{key}"] = value
+            for key, value in t.user_attrs.items():
+                row[f"user_attrs_{key}"] = value
+            row["datetime_start"] = t.datetime_start
+            row["datetime_complete"] = t.datetime_complete
+            row["duration"] = t.duration
+            row["worker"] = t.worker
+            row["error"] = t.error
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    # -- writing -------------------------------------------------------------------------
+    def _record(self, number: int, kind: str, payload: Mapping[str, Any]) -> None:
+        self._storage.append(self._info.id, number, kind, payload)
+
+    def _record_params(
+        self, number: int, params: Mapping[str, Any], distributions: Mapping[str, Any] | None
+    ) -> None:
+        payload: dict[str, Any] = {"params": dict(params)}
+        if distributions:
+            payload["distributions"] = dict(distributions)
+        self._record(number, "params", payload)
+
+    def enqueue(self, params: Mapping[str, Any], *, user_attrs: Mapping[str, Any] | None = None) -> int:
+        """Queue a configuration to be tried next; returns its trial number.
+
+        ``params`` may be partial: parameters it leaves out are chosen by the optimizer.
+
+        Raises:
+            SpaceError: a value is invalid, unknown or inactive for the study's space.
+        """
+        if not isinstance(params, Mapping):
+            raise SpaceError(f"enqueue params={params!r}: expected a mapping name -> value")
+        clean = dict(params) if self._space is None else self._space.validate(params, partial=True)
+        _check_json("params", clean)
+        system_attrs: dict[str, Any] = {"enqueued": True}
+        if user_attrs:
+            for key, value in user_attrs.items():
+                _check_json(key, value)
+            system_attrs["user_attrs"] = dict(user_attrs)
+        return self._storage.create_trial(
+            self._info.id, state=TrialState.WAITING, params=clean, system_attrs=system_attrs
+        )
+
+    def _rng(self, number: int) -> np.random.Generator:
+        # One stream per trial number: a resumed study draws exactly what it would have.
+        return np.random.default_rng([self.seed, number])
+
+    def _history(self, space: Space, number: int | None) -> History:
+        return History(
+            space, self.directions, self._replica.trials(), number=number, seed=self.seed
+        )
+
+    def _dynamic_space(self) -> Space | None:
+        """For define-by-run studies: the parameters seen so far, as one flat space."""
+        specs: dict[str, Any] = {}
+        for trial in self._replica.trials():
+            for name, spec in trial.distributions.items():
+                specs.setdefault(name, spec)
+        if not specs:
+            return None
+        try:
+            return Space.from_dict(specs)
+        except SpaceError:
+            return None
+
+    def fail_stale_trials(self) -> list[int]:
+        """Fail RUNNING trials whose worker stopped heartbeating (and re-enqueue per retries)."""
+        grace = self.grace_period
+        self._last_stale_check = time.monotonic()
+        if grace is None:
+            return []
+        return self._storage.fail_stale_trials(self._info.id, grace=grace, retries=self.retries)
+
+    def ask(self, fixed_params: Mapping[str, Any] | None = None) -> Trial:
+        """Start a trial: an enqueued configuration if any waits, else the optimizer's pick.
+
+        Args:
+            fixed_params: values to use for some parameters (validated); the rest come from
+                the optimizer.
+        """
+        return self._ask(fixed_params, monitored=False)
+
+    def _ask(self, fixed_params: Mapping[str, Any] | None, *, monitored: bool) -> Trial:
+        from tuneful.errors import SearchExhausted
+
+        self._refresh()
+        fixed: dict[str, Any] = {}
+        number: int | None = None
+        if self._replica.has_waiting():
+            number = self._storage.claim_trial(self._info.id, worker=self._worker, monitored=monitored)
+            if number is not None:
+                self._refresh()
+                record = self._replica.trial(number)
+                fixed = dict(record.params)
+        if fixed_params:
+            fixed.update(
+                fixed_params if self._space is None else self._space.validate(fixed_params, partial=True)
+            )
+        if number is None:
+            if self._space is not None and self.optimizer.exhausted(self._history(self._space, None)):
+                raise SearchExhausted(
+                    f"optimizer {self.optimizer.name!r} has no configuration left to try in "
+                    f"study {self.name!r}"
+                )
+            number = self._storage.create_trial(
+                self._info.id, state=TrialState.RUNNING, worker=self._worker, monitored=monitored
+            )
+            self._refresh()
+        rng = self._rng(number)
+        if self._space is None:
+            proposal = self._propose_dynamic(number, rng) if not fixed else None
+            return Trial(self, number, {}, rng=rng, fixed=fixed, proposal=proposal)
+        params = self._propose(self._space, number, rng, fixed)
+        if params != self._replica.trial(number).params:
+            self._record_params(number, params, None)
+        return Trial(self, number, dict(params), rng=rng)
+
+    def _propose(
+        self, space: Space, number: int, rng: np.random.Generator, fixed: dict[str, Any]
+    ) -> dict[str, Any]:
+        if fixed and all(name in fixed for name in space.active_names(fixed)):
+            return space.validate(fixed)
+        point = self.optimizer.suggest(self._history(space, number), 1, rng)
+        proposal = space.decode(np.asarray(point, dtype=float).reshape(1, space.dim))[0]
+        if not fixed:
+            return proposal
+        merged = {**proposal, **fixed}
+        # Fixed values may switch branches on or off: keep what is active, sample the rest.
+        active = space.active_names(merged)
+        while True:
+            merged = {k: v for k, v in merged.items() if k in active}
+            missing = [name for name in active if name not in merged]
+            if not missing:
+                return space.validate(merged)
+            for name in missing:
+                merged[name] = space.sample_parameter(name, rng)
+            active = space.active_names(merged)
+
+    def _propose_dynamic(self, number: int, rng: np.random.Generator) -> dict[str, Any] | None:
+        space = self._dynamic_space()
+        self._dynamic_space_cache = space
+        if space is None or space.dim == 0:
+            return None
+        point = self.optimizer.suggest(self._history(space, number), 1, rng)
+        return space.decode(np.asarray(point, dtype=float).reshape(1, space.dim))[0]
+
+    def tell(
+        self,
+        trial: Trial | int,
+        value: Any = None,
+        *,
+        values: Sequence[float] | None = None,
+        state: TrialState | str | None = None,
+        error: str | None = None,
+    ) -> TrialRecord:
+        """Finish a trial with its value(s), or with ``state="PRUNED"`` / ``"FAIL"``.
+
+        A value that is None, NaN, infinite or not a number fails the trial with the reason
+        (and a warning) instead of recording it.
+
+        Raises:
+            TrialError: the trial does not exist or is already finished.
+        """
+        number = trial.number if isinstance(trial, Trial) else int(trial)
+        chosen = None if state is None else TrialState(state)
+        if chosen in (TrialState.WAITING, TrialState.RUNNING):
+            raise TrialError(f"tell state={chosen.value!r}: expected COMPLETE, PRUNED or FAIL")
+        result = values if values is not None else value
+        if chosen in (None, TrialState.COMPLETE):
+            checked, reason = check_values(result, len(self.directions))
+            if reason is None:
+                self._storage.finish_trial(
+                    self._info.id, number, state=TrialState.COMPLETE, values=checked
+                )
+            else:
+                warnings.warn(f"trial {number} failed: {reason}", stacklevel=2)
+                self._storage.finish_trial(
+                    self._info.id, number, state=TrialState.FAIL, error=reason
+                )
+        else:
+            self._storage.finish_trial(self._info.id, number, state=chosen, error=error)
+        return self.get_trial(number)
+
+    # -- running -------------------------------------------------------------------------
+    def optimize(
+        self,
+        objective: Callable[[Trial], Any],
+        *,
+        n_trials: int | None = None,
+        timeout: float | None = None,
+        n_jobs: int = 1,
+        catch: type[BaseException] | tuple[type[BaseException], ...] = (Exception,),
+        callbacks: Sequence[Callable[[Study, TrialRecord], None]] | None = None,
+        show_progress_bar: bool | None = None,
+    ) -> None:
+        """Run ``objective`` on new trials until ``n_trials`` or ``timeout`` is reached.
+
+        An exception in the objective fails that trial (traceback stored) and the study goes
+        on; exceptions not matching ``catch`` fail the trial and then propagate. Ctrl-C marks
+        the running trial failed and re-raises. ``n_jobs=k`` runs k worker processes on the
+        same storage (threads for ``memory://``, which other processes cannot see).
+
+        Example:
+            >>> import tuneful
+            >>> study = tuneful.create_study(
+            ...     space=tuneful.Space(x=tuneful.Float(-5, 5)), storage="memory://", seed=0)
+            >>> study.optimize(lambda t: t.params["x"] ** 2, n_trials=10, show_progress_bar=False)
+            >>> len(study.trials)
+            10
+        """
+        from tuneful.execution import run_optimization
+
+        run_optimization(
+            self,
+            objective,
+            n_trials=n_trials,
+            timeout=timeout,
+            n_jobs=n_jobs,
+            catch=catch,
+            callbacks=list(callbacks or []),
+            show_progress_bar=show_progress_bar,
+        )
+
+    def summary(self) -> StudySummary:
+        counts = self._storage.count_trials(self._info.id)
+        best: tuple[float, ...] | None = None
+        if len(self.directions) == 1 and counts.get("COMPLETE"):
+            best = self.best_trial.values
+        return StudySummary(
+            name=self.name,
+            directions=self.directions,
+            created_at=self._info.created_at,
+            n_trials=sum(counts.values()),
+            counts=counts,
+            best_values=best,
+        )
+
+
+# -- module-level functions --------------------------------------------------------------
+def _default_name() -> str:
+    return f"study-{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+
+
+def create_study(
+    name: str | None = None,
+    *,
+    space: Space | Mapping[str, Any] | None = None,
+    direction: str | None = None,
+    directions: Sequence[str] | None = None,
+    storage: str | os.PathLike[str] | Storage | None = None,
+    optimizer: str | dict[str, Any] | Optimizer | None = None,
+    seed: int | None = None,
+    load_if_exists: bool = False,
+    retries: int = 0,
+    heartbeat_interval: float | None = DEFAULT_HEARTBEAT_INTERVAL,
+    grace_period: float | None = None,
+) -> Study:
+    """Create a study in storage (``./tuneful.db`` unless told otherwise).
+
+    Args:
+        name: unique within the storage; generated when omitted.
+        space: a :class:`tuneful.Space` (or its spec dict); None for define-by-run.
+        direction / directions: "minimize" (default) or "maximize", one per objective.
+        storage: ``sqlite:///file.db``, ``memory://``, a path ending in .db, or a Storage.
+        optimizer: a registry name ("auto", "random", "sobol", "grid", ...), a dict
+            ``{"name": ..., "settings": {...}}`` or an :class:`Optimizer`.
+        seed: makes the study reproducible; drawn at random (and stored) when omitted.
+        load_if_exists: return the existing study of that name instead of failing.
+        retries: how many times a trial whose worker died is re-enqueued.
+        heartbeat_interval: seconds between a worker's heartbeats (None: no heartbeats,
+            so trials of dead workers are never failed automatically).
+        grace_period: seconds without a heartbeat before a trial is failed (default 4x the
+            interval).
+
+    Raises:
+        DuplicateStudyError: the name is taken and ``load_if_exists`` is false.
+        StudyError / SpaceError / OptimizerError: invalid arguments.
+
+    Example:
+        >>> import tuneful
+        >>> study = tuneful.create_study(
+        ...     "demo", space=tuneful.Space(x=tuneful.Float(0, 1)), storage="memory://")
+        >>> study.direction
+        'minimize'
+    """
+    from tuneful.errors import DuplicateStudyError
+
+    chosen_directions = _check_directions(direction, directions)
+    chosen_space = _as_space(space)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):
+        raise StudyError(f"seed={seed!r}: expected an int")
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        raise StudyError(f"retries={retries!r}: expected a non-negative int")
+    for label, seconds in (("heartbeat_interval", heartbeat_interval), ("grace_period", grace_period)):
+        if seconds is not None and not (isinstance(seconds, int | float) and seconds > 0):
+            raise StudyError(f"{label}={seconds!r}: expected a positive number of seconds or None")
+    chosen_seed = int(seed) if seed is not None else secrets.randbelow(2**31)
+    built = make_optimizer(optimizer, seed=chosen_seed)
+    backend = open_storage(storage)
+    study_name = name if name is not None else _default_name()
+    if not isinstance(study_name, str) or not study_name.strip():
+        raise StudyError(f"study name {name!r}: expected a non-empty string")
+    settings = {
+        "optimizer": built.describe(),
+        "seed": chosen_seed,
+        "retries": retries,
+        "heartbeat_interval": heartbeat_interval,
+        "grace_period": grace_period,
+    }
+    try:
+        info = backend.create_study(
+            study_name,
+            directions=chosen_directions,
+            space=None if chosen_space is None else chosen_space.to_dict(),
+            settings=settings,
+        )
+    except DuplicateStudyError:
+        if not load_if_exists:
+            raise
+        return load_study(study_name, storage=backend, optimizer=optimizer)
+    return Study(info, backend, built)
+
+
+def load_study(
+    name: str,
+    *,
+    storage: str | os.PathLike[str] | Storage | None = None,
+    optimizer: str | dict[str, Any] | Optimizer | None = None,
+) -> Study:
+    """Open an existing study. Its optimizer is rebuilt from what was stored unless given.
+
+    Raises:
+        StudyNotFoundError: no study of that name in the storage.
+    """
+    backend = open_storage(storage)
+    info = backend.get_study(name)
+    seed = int(info.settings["seed"])
+    stored = info.settings.get("optimizer")
+    built = make_optimizer(optimizer if optimizer is not None else stored, seed=seed)
+    return Study(info, backend, built)
+
+
+def delete_study(name: str, *, storage: str | os.PathLike[str] | Storage | None = None) -> None:
+    """Delete a study and all its trials."""
+    open_storage(storage).delete_study(name)
+
+
+def list_studies(
+    *, storage: str | os.PathLike[str] | Storage | None = None
+) -> list[StudySummary]:
+    """A summary of every study in the storage, oldest first."""
+    backend = open_storage(storage)
+    summaries = []
+    for info in backend.list_studies():
+        study = Study(info, backend, make_optimizer("random", seed=0))
+        summaries.append(study.summary())
+    return summaries

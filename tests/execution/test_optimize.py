@@ -1,0 +1,161 @@
+"""The managed loop: objective outcomes, limits, callbacks, interruption."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+import tuneful
+from tuneful.errors import StudyError
+from tuneful.records import TrialState
+
+SPACE = tuneful.Space(x=tuneful.Float(-1.0, 1.0), k=tuneful.Int(0, 3))
+
+
+def _study(**kwargs: object) -> tuneful.Study:
+    return tuneful.create_study(space=SPACE, storage="memory://", seed=0, **kwargs)  # type: ignore[arg-type]
+
+
+def test_exceptions_fail_the_trial_and_the_study_goes_on() -> None:
+    study = _study()
+
+    def objective(trial: tuneful.Trial) -> float:
+        if trial.number % 2:
+            raise RuntimeError(f"diverged at trial {trial.number}")
+        return trial.params["x"] ** 2
+
+    study.optimize(objective, n_trials=6, show_progress_bar=False)
+    states = [t.state for t in study.trials]
+    assert states == [TrialState.COMPLETE, TrialState.FAIL] * 3
+    failed = study.trials[1]
+    assert "Traceback" in (failed.error or "") and "diverged at trial 1" in (failed.error or "")
+
+
+def test_catch_narrows_what_is_absorbed() -> None:
+    study = _study()
+
+    def objective(trial: tuneful.Trial) -> float:
+        if trial.number == 0:
+            raise ValueError("absorbed")
+        raise KeyError("propagates")
+
+    with pytest.raises(KeyError, match="propagates"):
+        study.optimize(objective, n_trials=5, catch=ValueError, show_progress_bar=False)
+    assert [t.state for t in study.trials] == [TrialState.FAIL, TrialState.FAIL]
+    assert "propagates" in (study.trials[1].error or "")
+
+
+@pytest.mark.parametrize(
+    ("returned", "reason"),
+    [
+        (float("nan"), "nan"),
+        (float("inf"), "inf"),
+        (None, "None"),
+        ("0.5", "str"),
+        ((1.0, 2.0), "2 value"),
+    ],
+)
+def test_bad_return_values_fail_with_a_reason(returned: object, reason: str) -> None:
+    study = _study()
+    study.optimize(lambda t: returned, n_trials=1, show_progress_bar=False)
+    trial = study.trials[0]
+    assert trial.state is TrialState.FAIL
+    assert reason in (trial.error or "")
+
+
+def test_numpy_scalars_are_accepted() -> None:
+    import numpy as np
+
+    study = _study()
+    study.optimize(lambda t: np.float32(0.5), n_trials=1, show_progress_bar=False)
+    assert study.best_value == 0.5
+
+
+def test_pruned_is_recorded_with_its_curve() -> None:
+    study = _study()
+
+    def objective(trial: tuneful.Trial) -> float:
+        trial.report(0, 3.0)
+        raise tuneful.Pruned()
+
+    study.optimize(objective, n_trials=2, show_progress_bar=False)
+    assert all(t.state is TrialState.PRUNED and t.intermediate == {0: 3.0} for t in study.trials)
+
+
+def test_keyboard_interrupt_marks_the_trial_failed_and_stops() -> None:
+    study = _study()
+
+    def objective(trial: tuneful.Trial) -> float:
+        if trial.number == 2:
+            raise KeyboardInterrupt
+        return 1.0
+
+    with pytest.raises(KeyboardInterrupt):
+        study.optimize(objective, n_trials=10, show_progress_bar=False)
+    trials = study.trials
+    assert len(trials) == 3
+    assert trials[2].state is TrialState.FAIL and "interrupted" in (trials[2].error or "")
+    assert not [t for t in trials if t.state is TrialState.RUNNING]
+
+
+def test_timeout_and_callbacks() -> None:
+    study = _study()
+    seen: list[int] = []
+
+    def objective(trial: tuneful.Trial) -> float:
+        time.sleep(0.02)
+        return 0.0
+
+    study.optimize(
+        objective,
+        timeout=0.3,
+        callbacks=[lambda s, record: seen.append(record.number)],
+        show_progress_bar=False,
+    )
+    assert 3 <= len(study.trials) < 30
+    assert seen == [t.number for t in study.trials]
+
+
+def test_threads_for_memory_storage() -> None:
+    study = _study()
+    study.optimize(lambda t: t.params["x"], n_trials=40, n_jobs=4, show_progress_bar=False)
+    numbers = [t.number for t in study.trials]
+    assert numbers == list(range(40))
+    assert all(t.state is TrialState.COMPLETE for t in study.trials)
+
+
+def test_progress_bar_renders(capsys: pytest.CaptureFixture[str]) -> None:
+    study = _study(direction="maximize")
+    study.optimize(lambda t: t.params["x"], n_trials=5, show_progress_bar=True)
+    err = capsys.readouterr().err
+    assert "5/5" in err and "best" in err
+
+
+def test_grid_search_stops_when_exhausted() -> None:
+    space = tuneful.Space(a=tuneful.Categorical(["p", "q"]), b=tuneful.Int(1, 3))
+    study = tuneful.create_study(space=space, storage="memory://", optimizer="grid")
+    study.optimize(lambda t: t.params["b"], n_trials=50, show_progress_bar=False)
+    assert sorted((t.params["a"], t.params["b"]) for t in study.trials) == [
+        (a, b) for a in "pq" for b in (1, 2, 3)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n_trials": -1}, "n_trials=-1"),
+        ({"n_trials": 1.5}, "n_trials=1.5"),
+        ({"timeout": 0}, "timeout=0"),
+        ({"n_jobs": 0}, "n_jobs=0"),
+        ({"catch": 3}, "catch=3"),
+    ],
+)
+def test_bad_arguments(kwargs: dict, match: str) -> None:
+    with pytest.raises(StudyError, match=match):
+        _study().optimize(lambda t: 0.0, **kwargs)
+
+
+def test_objective_must_be_callable() -> None:
+    with pytest.raises(StudyError, match="callable"):
+        _study().optimize(3, n_trials=1)  # type: ignore[arg-type]
