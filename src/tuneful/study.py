@@ -319,6 +319,7 @@ class Study:
         self._refresh()
         fixed: dict[str, Any] = {}
         number: int | None = None
+        expected: int | None = None
         if self._replica.has_waiting():
             number = self._storage.claim_trial(self._info.id, worker=self._worker, monitored=monitored)
             if number is not None:
@@ -335,16 +336,31 @@ class Study:
                     f"optimizer {self.optimizer.name!r} has no configuration left to try in "
                     f"study {self.name!r}"
                 )
+            # Draw the parameters for the number this trial will most likely get, and create
+            # it with them in one write; if another worker took that number first, the
+            # storage drops them and they are drawn again below for the number we got.
+            expected = len(self._replica)
+            drafted = None
+            if self._space is not None:
+                drafted = self._propose(self._space, expected, self._rng(expected), fixed)
             number = self._storage.create_trial(
-                self._info.id, state=TrialState.RUNNING, worker=self._worker, monitored=monitored
+                self._info.id,
+                state=TrialState.RUNNING,
+                params=drafted,
+                worker=self._worker,
+                monitored=monitored,
+                expected_number=expected,
             )
             self._refresh()
         rng = self._rng(number)
         if self._space is None:
             proposal = self._propose_dynamic(number, rng) if not fixed else None
             return Trial(self, number, {}, rng=rng, fixed=fixed, proposal=proposal)
+        stored = dict(self._replica.trial(number).params)
+        if stored and number == expected:  # the drafted parameters were kept
+            return Trial(self, number, stored, rng=rng)
         params = self._propose(self._space, number, rng, fixed)
-        if params != self._replica.trial(number).params:
+        if params != stored:
             self._record_params(number, params, None)
         return Trial(self, number, dict(params), rng=rng)
 

@@ -172,3 +172,16 @@ def test_payloads_round_trip_json_types(storage: Storage) -> None:
     params = {"a": 1, "b": 0.1, "c": "x", "d": True, "e": None, "num.impute": "mean"}
     n = storage.create_trial(sid, state=TrialState.WAITING, params=params)
     assert _replay(storage, sid).trial(n).params == params
+
+
+def test_params_drafted_for_another_number_are_dropped(storage: Storage) -> None:
+    sid = _study(storage)
+    kept = storage.create_trial(
+        sid, state=TrialState.RUNNING, params={"x": 0.1}, expected_number=0
+    )
+    dropped = storage.create_trial(
+        sid, state=TrialState.RUNNING, params={"x": 0.2}, expected_number=0
+    )
+    replica = _replay(storage, sid)
+    assert replica.trial(kept).params == {"x": 0.1}
+    assert replica.trial(dropped).params == {}

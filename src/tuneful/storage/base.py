@@ -106,8 +106,13 @@ class Storage(abc.ABC):
         system_attrs: Mapping[str, Any] | None = None,
         worker: str | None = None,
         monitored: bool = False,
+        expected_number: int | None = None,
     ) -> int:
         """Allocate the next trial number and log its creation. Returns the number.
+
+        With ``expected_number``, ``params`` are stored only if the allocated number is that
+        one: a caller that drew parameters for the number it expected (the random stream of
+        a trial depends on its number) learns from the returned number whether they stuck.
 
         ``state`` is RUNNING (the caller runs it now) or WAITING (enqueued). A ``monitored``
         trial is expected to heartbeat and is failed by :meth:`fail_stale_trials` when it

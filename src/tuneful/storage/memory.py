@@ -120,14 +120,15 @@ class MemoryStorage(Storage):
         system_attrs: Mapping[str, Any] | None = None,
         worker: str | None = None,
         monitored: bool = False,
+        expected_number: int | None = None,
     ) -> int:
         payload: dict[str, Any] = {"state": state.value, "worker": worker}
-        if params:
-            payload["params"] = dict(params)
         if system_attrs:
             payload["system_attrs"] = dict(system_attrs)
         with self._lock:
             data = self._study(study_id)
+            if params and (expected_number is None or expected_number == len(data.trials)):
+                payload["params"] = dict(params)
             return self._create(data, payload, monitored)
 
     def _create(self, data: _StudyData, payload: Mapping[str, Any], monitored: bool) -> int:

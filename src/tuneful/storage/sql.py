@@ -83,6 +83,39 @@ events_table = sa.Table(
     sa.Index("ix_tuneful_events_trial", "study_id", "number"),
 )
 
+# Hot-path statements, written once: text() statements skip SQLAlchemy's per-call
+# statement construction and cache-key work, which would cost more than SQLite itself.
+_SQL_LOCK_STUDY = sa.text("SELECT next_number FROM tuneful_studies WHERE id = :study_id")
+_SQL_LOCK_STUDY_FOR_UPDATE = sa.text(
+    "SELECT next_number FROM tuneful_studies WHERE id = :study_id FOR UPDATE"
+)
+_SQL_BUMP_NUMBER = sa.text(
+    "UPDATE tuneful_studies SET next_number = next_number + 1 WHERE id = :study_id"
+)
+_SQL_INSERT_TRIAL = sa.text(
+    "INSERT INTO tuneful_trials (study_id, number, state, heartbeat_at) "
+    "VALUES (:study_id, :number, :state, :heartbeat_at)"
+)
+_SQL_INSERT_EVENT = sa.text(
+    "INSERT INTO tuneful_events (study_id, number, kind, payload, time) "
+    "VALUES (:study_id, :number, :kind, :payload, :time)"
+)
+_SQL_TRIAL_STATE = sa.text(
+    "SELECT state FROM tuneful_trials WHERE study_id = :study_id AND number = :number"
+)
+_SQL_FINISH = sa.text(
+    "UPDATE tuneful_trials SET state = :state "
+    "WHERE study_id = :study_id AND number = :number AND state = 'RUNNING'"
+)
+_SQL_READ_EVENTS = sa.text(
+    "SELECT id, number, kind, payload, time FROM tuneful_events "
+    "WHERE study_id = :study_id AND id > :after ORDER BY id"
+)
+_SQL_TRIAL_EVENTS = sa.text(
+    "SELECT id, number, kind, payload, time FROM tuneful_events "
+    "WHERE study_id = :study_id AND number = :number ORDER BY id"
+)
+
 _TRANSIENT_MARKERS = ("database is locked", "database table is locked", "busy", "deadlock")
 
 
@@ -309,21 +342,25 @@ class SQLStorage(Storage):
         self, conn: Connection, study_id: int, number: int | None, kind: str, payload: Any
     ) -> None:
         conn.execute(
-            events_table.insert().values(
-                study_id=study_id,
-                number=number,
-                kind=kind,
-                payload=_dumps(payload),
-                time=time.time(),
-            )
+            _SQL_INSERT_EVENT,
+            {
+                "study_id": study_id,
+                "number": number,
+                "kind": kind,
+                "payload": _dumps(payload),
+                "time": time.time(),
+            },
         )
 
     def _lock_study(self, conn: Connection, study_id: int) -> int:
-        """Take the study's row (serializing its writers) and return its next trial number."""
-        query = sa.select(studies_table.c.next_number).where(studies_table.c.id == study_id)
-        if not self._is_sqlite:
-            query = query.with_for_update()
-        row = conn.execute(query).first()
+        """Take the study's row (serializing its writers) and return its next trial number.
+
+        On SQLite, ``BEGIN IMMEDIATE`` already holds the database's write lock; on other
+        databases the row lock orders a study's events by commit, so that a reader that saw
+        event id N never later finds a smaller id appear.
+        """
+        statement = _SQL_LOCK_STUDY if self._is_sqlite else _SQL_LOCK_STUDY_FOR_UPDATE
+        row = conn.execute(statement, {"study_id": study_id}).first()
         if row is None:
             raise StudyNotFoundError(f"no study with id {study_id} in {self.url} (deleted?)")
         return int(row[0])
@@ -332,18 +369,15 @@ class SQLStorage(Storage):
         self, conn: Connection, study_id: int, payload: Mapping[str, Any], monitored: bool
     ) -> int:
         number = self._lock_study(conn, study_id)
+        conn.execute(_SQL_BUMP_NUMBER, {"study_id": study_id})
         conn.execute(
-            studies_table.update()
-            .where(studies_table.c.id == study_id)
-            .values(next_number=number + 1)
-        )
-        conn.execute(
-            trials_table.insert().values(
-                study_id=study_id,
-                number=number,
-                state=payload["state"],
-                heartbeat_at=time.time() if monitored else None,
-            )
+            _SQL_INSERT_TRIAL,
+            {
+                "study_id": study_id,
+                "number": number,
+                "state": payload["state"],
+                "heartbeat_at": time.time() if monitored else None,
+            },
         )
         self._log(conn, study_id, number, "created", payload)
         return number
@@ -357,13 +391,19 @@ class SQLStorage(Storage):
         system_attrs: Mapping[str, Any] | None = None,
         worker: str | None = None,
         monitored: bool = False,
+        expected_number: int | None = None,
     ) -> int:
         payload: dict[str, Any] = {"state": state.value, "worker": worker}
-        if params:
-            payload["params"] = dict(params)
         if system_attrs:
             payload["system_attrs"] = dict(system_attrs)
-        return self._write(lambda conn: self._create(conn, study_id, payload, monitored))
+
+        def create(conn: Connection) -> int:
+            if params:
+                if expected_number is None or self._lock_study(conn, study_id) == expected_number:
+                    payload["params"] = dict(params)
+            return self._create(conn, study_id, payload, monitored)
+
+        return self._write(create)
 
     def claim_trial(self, study_id: int, *, worker: str, monitored: bool = False) -> int | None:
         def claim(conn: Connection) -> int | None:
@@ -392,23 +432,21 @@ class SQLStorage(Storage):
 
         return self._write(claim)
 
-    def _require_state(
-        self, conn: Connection, study_id: int, number: int, action: str
-    ) -> None:
-        row = conn.execute(
-            sa.select(trials_table.c.state)
-            .where(trials_table.c.study_id == study_id)
-            .where(trials_table.c.number == number)
-        ).first()
+    def _state_error(self, conn: Connection, study_id: int, number: int, action: str) -> TrialError:
+        row = conn.execute(_SQL_TRIAL_STATE, {"study_id": study_id, "number": number}).first()
         if row is None:
-            raise TrialError(f"study id {study_id} has no trial number {number}")
-        if row[0] != TrialState.RUNNING.value:
-            raise TrialError(f"trial {number} is {row[0]}, not RUNNING: cannot {action}")
+            return TrialError(f"study id {study_id} has no trial number {number}")
+        if row[0] == TrialState.RUNNING.value:
+            return TrialError(f"trial {number} is RUNNING but could not {action}")
+        return TrialError(f"trial {number} is already {row[0]}, not RUNNING: cannot {action}")
 
     def append(self, study_id: int, number: int, kind: str, payload: Mapping[str, Any]) -> None:
         def add(conn: Connection) -> None:
-            self._lock_study(conn, study_id)
-            self._require_state(conn, study_id, number, f"record {kind!r}")
+            if not self._is_sqlite:
+                self._lock_study(conn, study_id)
+            row = conn.execute(_SQL_TRIAL_STATE, {"study_id": study_id, "number": number}).first()
+            if row is None or row[0] != TrialState.RUNNING.value:
+                raise self._state_error(conn, study_id, number, f"record {kind!r}")
             self._log(conn, study_id, number, kind, dict(payload))
 
         self._write(add)
@@ -429,14 +467,13 @@ class SQLStorage(Storage):
         }
 
         def finish(conn: Connection) -> None:
-            self._lock_study(conn, study_id)
-            self._require_state(conn, study_id, number, "finish it again")
-            conn.execute(
-                trials_table.update()
-                .where(trials_table.c.study_id == study_id)
-                .where(trials_table.c.number == number)
-                .values(state=state.value)
-            )
+            if not self._is_sqlite:
+                self._lock_study(conn, study_id)
+            changed = conn.execute(
+                _SQL_FINISH, {"state": state.value, "study_id": study_id, "number": number}
+            ).rowcount
+            if changed != 1:
+                raise self._state_error(conn, study_id, number, "finish it again")
             self._log(conn, study_id, number, "finished", payload)
 
         self._write(finish)
@@ -448,22 +485,14 @@ class SQLStorage(Storage):
 
         self._write(add)
 
-    def read_events(self, study_id: int, after: int = 0) -> list[Event]:
-        query = (
-            sa.select(
-                events_table.c.id,
-                events_table.c.number,
-                events_table.c.kind,
-                events_table.c.payload,
-                events_table.c.time,
-            )
-            .where(events_table.c.study_id == study_id)
-            .where(events_table.c.id > after)
-            .order_by(events_table.c.id)
-        )
-        with self._read() as conn:
-            rows = conn.execute(query).all()
+    @staticmethod
+    def _events(rows: Sequence[Any]) -> list[Event]:
         return [Event(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
+
+    def read_events(self, study_id: int, after: int = 0) -> list[Event]:
+        with self._read() as conn:
+            rows = conn.execute(_SQL_READ_EVENTS, {"study_id": study_id, "after": after}).all()
+        return self._events(rows)
 
     # -- liveness ------------------------------------------------------------------------
     def heartbeat(self, study_id: int, numbers: Sequence[int]) -> None:
@@ -525,19 +554,9 @@ class SQLStorage(Storage):
                     {"state": "FAIL", "values": None, "error": reason},
                 )
                 rows = conn.execute(
-                    sa.select(
-                        events_table.c.id,
-                        events_table.c.number,
-                        events_table.c.kind,
-                        events_table.c.payload,
-                        events_table.c.time,
-                    )
-                    .where(events_table.c.study_id == study_id)
-                    .where(events_table.c.number == number)
-                    .order_by(events_table.c.id)
+                    _SQL_TRIAL_EVENTS, {"study_id": study_id, "number": number}
                 ).all()
-                events = [Event(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
-                retry = retry_of(number, events, retries)
+                retry = retry_of(number, self._events(rows), retries)
                 if retry is not None:
                     self._create(conn, study_id, retry, False)
             return numbers
