@@ -210,7 +210,10 @@ def test_create_study_rejects_bad_arguments(kwargs: dict, match: str) -> None:
 def test_space_given_as_spec_dict() -> None:
     study = tuneful.create_study(
         storage="memory://",
-        space={"x": {"type": "float", "low": 0, "high": 1}, "k": {"type": "int", "low": 1, "high": 3}},
+        space={
+            "x": {"type": "float", "low": 0, "high": 1},
+            "k": {"type": "int", "low": 1, "high": 3},
+        },
     )
     trial = study.ask()
     assert 0 <= trial.params["x"] <= 1 and trial.params["k"] in (1, 2, 3)

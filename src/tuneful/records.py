@@ -185,7 +185,7 @@ class History:
             self._cache["completed"] = [
                 t for t in self.trials if t.state is TrialState.COMPLETE and t.values is not None
             ]
-        return self._cache["completed"]  # type: ignore[no-any-return]
+        return self._cache["completed"]
 
     @property
     def X(self) -> Any:  # noqa: N802 - the conventional name for design matrices
@@ -216,7 +216,7 @@ class History:
                 for t in self.trials
                 if t.state in (TrialState.RUNNING, TrialState.WAITING) and t.params
             ]
-        return self._cache["pending"]  # type: ignore[no-any-return]
+        return self._cache["pending"]
 
     @property
     def X_pending(self) -> Any:  # noqa: N802

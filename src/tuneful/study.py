@@ -36,9 +36,7 @@ def _worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
-def _check_directions(
-    direction: str | None, directions: Sequence[str] | None
-) -> tuple[str, ...]:
+def _check_directions(direction: str | None, directions: Sequence[str] | None) -> tuple[str, ...]:
     if direction is not None and directions is not None:
         raise StudyError("pass either direction= or directions=, not both")
     chosen = [direction or "minimize"] if directions is None else list(directions)
@@ -76,7 +74,6 @@ class Study:
         self._space = None if info.space is None else Space.from_dict(dict(info.space))
         self._replica = StudyReplica()
         self._worker = _worker_id()
-        self._dynamic_space_cache: Space | None = None
         self._last_stale_check = 0.0
 
     # -- identity ------------------------------------------------------------------------
@@ -136,7 +133,9 @@ class Study:
         return 4.0 * interval if grace is None else float(grace)
 
     def __repr__(self) -> str:
-        return f"Study(name={self.name!r}, directions={self.directions}, storage={self.storage_url!r})"
+        return (
+            f"Study(name={self.name!r}, directions={self.directions}, storage={self.storage_url!r})"
+        )
 
     # -- reading -------------------------------------------------------------------------
     def _refresh(self) -> None:
@@ -253,7 +252,9 @@ class Study:
             payload["distributions"] = dict(distributions)
         self._record(number, "params", payload)
 
-    def enqueue(self, params: Mapping[str, Any], *, user_attrs: Mapping[str, Any] | None = None) -> int:
+    def enqueue(
+        self, params: Mapping[str, Any], *, user_attrs: Mapping[str, Any] | None = None
+    ) -> int:
         """Queue a configuration to be tried next; returns its trial number.
 
         ``params`` may be partial: parameters it leaves out are chosen by the optimizer.
@@ -321,17 +322,23 @@ class Study:
         number: int | None = None
         expected: int | None = None
         if self._replica.has_waiting():
-            number = self._storage.claim_trial(self._info.id, worker=self._worker, monitored=monitored)
+            number = self._storage.claim_trial(
+                self._info.id, worker=self._worker, monitored=monitored
+            )
             if number is not None:
                 self._refresh()
                 record = self._replica.trial(number)
                 fixed = dict(record.params)
         if fixed_params:
             fixed.update(
-                fixed_params if self._space is None else self._space.validate(fixed_params, partial=True)
+                fixed_params
+                if self._space is None
+                else self._space.validate(fixed_params, partial=True)
             )
         if number is None:
-            if self._space is not None and self.optimizer.exhausted(self._history(self._space, None)):
+            if self._space is not None and self.optimizer.exhausted(
+                self._history(self._space, None)
+            ):
                 raise SearchExhausted(
                     f"optimizer {self.optimizer.name!r} has no configuration left to try in "
                     f"study {self.name!r}"
@@ -385,13 +392,14 @@ class Study:
                 merged[name] = space.sample_parameter(name, rng)
             active = space.active_names(merged)
 
-    def _propose_dynamic(self, number: int, rng: np.random.Generator) -> dict[str, Any] | None:
+    def _propose_dynamic(
+        self, number: int, rng: np.random.Generator
+    ) -> tuple[Space, dict[str, Any]] | None:
         space = self._dynamic_space()
-        self._dynamic_space_cache = space
         if space is None or space.dim == 0:
             return None
         point = self.optimizer.suggest(self._history(space, number), 1, rng)
-        return space.decode(np.asarray(point, dtype=float).reshape(1, space.dim))[0]
+        return space, space.decode(np.asarray(point, dtype=float).reshape(1, space.dim))[0]
 
     def tell(
         self,
@@ -540,7 +548,10 @@ def create_study(
         raise StudyError(f"seed={seed!r}: expected an int")
     if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
         raise StudyError(f"retries={retries!r}: expected a non-negative int")
-    for label, seconds in (("heartbeat_interval", heartbeat_interval), ("grace_period", grace_period)):
+    for label, seconds in (
+        ("heartbeat_interval", heartbeat_interval),
+        ("grace_period", grace_period),
+    ):
         if seconds is not None and not (isinstance(seconds, int | float) and seconds > 0):
             raise StudyError(f"{label}={seconds!r}: expected a positive number of seconds or None")
     chosen_seed = int(seed) if seed is not None else secrets.randbelow(2**31)
@@ -594,9 +605,7 @@ def delete_study(name: str, *, storage: str | os.PathLike[str] | Storage | None 
     open_storage(storage).delete_study(name)
 
 
-def list_studies(
-    *, storage: str | os.PathLike[str] | Storage | None = None
-) -> list[StudySummary]:
+def list_studies(*, storage: str | os.PathLike[str] | Storage | None = None) -> list[StudySummary]:
     """A summary of every study in the storage, oldest first."""
     backend = open_storage(storage)
     summaries = []

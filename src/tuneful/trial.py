@@ -13,6 +13,7 @@ from tuneful.records import TrialRecord, is_finite_number
 if TYPE_CHECKING:
     import numpy as np
 
+    from tuneful.space import Space
     from tuneful.study import Study
 
 __all__ = ["Trial", "Pruned"]
@@ -38,7 +39,7 @@ class Trial:
         *,
         rng: np.random.Generator,
         fixed: dict[str, Any] | None = None,
-        proposal: dict[str, Any] | None = None,
+        proposal: tuple[Space, dict[str, Any]] | None = None,
     ) -> None:
         self.study = study
         self.number = number
@@ -94,19 +95,20 @@ class Trial:
         single = Space({name: parameter})
         if name in self._fixed:
             value = single.validate({name: self._fixed[name]})[name]
-        elif self._proposal is not None and name in self._proposal and (
-            self._proposal_spec(name) == single[name].to_dict()
-        ):
-            value = self._proposal[name]
+        elif self._proposal is not None and self._proposed(name) == single[name].to_dict():
+            value = self._proposal[1][name]
         else:
             value = single.sample(self._rng, 1)[0][name]
         self.study._record_params(self.number, {name: value}, {name: single[name].to_dict()})
         self._params[name] = value
         return value
 
-    def _proposal_spec(self, name: str) -> Any:
-        space = self.study._dynamic_space_cache
-        return None if space is None or name not in space else space[name].to_dict()
+    def _proposed(self, name: str) -> dict[str, Any] | None:
+        """Definition of the optimizer's proposal for ``name``, if it made one."""
+        if self._proposal is None:
+            return None
+        space, config = self._proposal
+        return space[name].to_dict() if name in config else None
 
     # -- reports and attributes ----------------------------------------------------------
     def report(self, step: int, value: float) -> None:
@@ -162,8 +164,10 @@ def check_values(result: Any, n_objectives: int) -> tuple[tuple[float, ...] | No
         )
     values = []
     for item in items:
-        if isinstance(item, bool) or not isinstance(item, int | float) and not _is_numpy_number(
-            item
+        if (
+            isinstance(item, bool)
+            or not isinstance(item, int | float)
+            and not _is_numpy_number(item)
         ):
             return None, f"objective returned {item!r} ({type(item).__name__}); expected a number"
         number = float(item)

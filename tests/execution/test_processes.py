@@ -76,9 +76,7 @@ def test_sigkill_loses_nothing_told_and_recovers(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'durable.db'}"
     script = tmp_path / "worker.py"
     script.write_text(WORKER)
-    proc = subprocess.Popen(
-        [sys.executable, str(script), url], stdout=subprocess.PIPE, text=True
-    )
+    proc = subprocess.Popen([sys.executable, str(script), url], stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "HANG"
     proc.send_signal(signal.SIGKILL)

@@ -19,7 +19,9 @@ def storage(storage_url: str) -> Storage:
 
 def _study(storage: Storage, name: str = "s") -> int:
     return storage.create_study(
-        name, directions=["minimize"], space={"x": {"type": "float", "low": 0, "high": 1}},
+        name,
+        directions=["minimize"],
+        space={"x": {"type": "float", "low": 0, "high": 1}},
         settings={"seed": 1},
     ).id
 
@@ -176,9 +178,7 @@ def test_payloads_round_trip_json_types(storage: Storage) -> None:
 
 def test_params_drafted_for_another_number_are_dropped(storage: Storage) -> None:
     sid = _study(storage)
-    kept = storage.create_trial(
-        sid, state=TrialState.RUNNING, params={"x": 0.1}, expected_number=0
-    )
+    kept = storage.create_trial(sid, state=TrialState.RUNNING, params={"x": 0.1}, expected_number=0)
     dropped = storage.create_trial(
         sid, state=TrialState.RUNNING, params={"x": 0.2}, expected_number=0
     )

@@ -84,7 +84,9 @@ def run_trial(
         except Pruned:
             return _tell_quietly(study, trial, state=TrialState.PRUNED)
         except KeyboardInterrupt:
-            _tell_quietly(study, trial, state=TrialState.FAIL, error="interrupted (KeyboardInterrupt)")
+            _tell_quietly(
+                study, trial, state=TrialState.FAIL, error="interrupted (KeyboardInterrupt)"
+            )
             raise
         except BaseException as exc:
             text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))

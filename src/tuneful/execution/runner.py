@@ -198,7 +198,7 @@ def _run_processes(
     progress: StudyProgress | None,
 ) -> None:
     methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    context: Any = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     counter = context.Value("i", 0, lock=False)
     lock = context.Lock()
     stop = context.Event()

@@ -91,4 +91,6 @@ def make_optimizer(spec: str | dict[str, Any] | Optimizer | None, *, seed: int) 
     try:
         return factory(seed=seed, **settings)
     except TypeError as exc:
-        raise OptimizerError(f"optimizer {name!r} does not accept settings {settings}: {exc}") from None
+        raise OptimizerError(
+            f"optimizer {name!r} does not accept settings {settings}: {exc}"
+        ) from None

@@ -40,8 +40,7 @@ def grid_values(parameter: Any, resolution: int) -> list[Any]:
         if len(levels) <= resolution:
             return levels
         spread = _spaced(parameter.low, parameter.high, resolution, bool(parameter.log))
-        chosen = sorted({min(levels, key=lambda v, s=s: abs(v - s)) for s in spread})
-        return chosen
+        return sorted({min(levels, key=lambda level: abs(level - target)) for target in spread})
     if step:
         count = int(round((parameter.high - parameter.low) / step)) + 1
         levels = [parameter.low + i * step for i in range(count)]

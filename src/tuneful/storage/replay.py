@@ -69,9 +69,10 @@ def _apply_one(drafts: dict[int, _TrialDraft], event: Event) -> _TrialDraft | No
         return draft
     if event.number is None:
         return None
-    draft = drafts.get(event.number)
-    if draft is None:  # log written by a newer release or truncated by hand: skip
+    found = drafts.get(event.number)
+    if found is None:  # log written by a newer release or truncated by hand: skip
         return None
+    draft = found
     if event.kind == "started":
         draft.state = TrialState.RUNNING
         draft.worker = payload.get("worker")
@@ -183,9 +184,7 @@ def params_of(events: Iterable[Event]) -> tuple[dict[str, Any], dict[str, Any], 
     return params, distributions, system_attrs
 
 
-def retry_of(
-    number: int, events: Iterable[Event], retries: int
-) -> dict[str, Any] | None:
+def retry_of(number: int, events: Iterable[Event], retries: int) -> dict[str, Any] | None:
     """The ``created`` payload re-enqueuing a failed trial, or None once retries are spent."""
     params, distributions, system_attrs = params_of(events)
     attempt = int(system_attrs.get("retry_count", 0))

@@ -160,9 +160,7 @@ class SQLStorage(Storage):
             if database and database != ":memory:":
                 folder = os.path.dirname(os.path.abspath(database))
                 if not os.path.isdir(folder):
-                    raise StorageError(
-                        f"storage URL {url!r}: folder {folder!r} does not exist"
-                    )
+                    raise StorageError(f"storage URL {url!r}: folder {folder!r} does not exist")
             engine = sa.create_engine(
                 parsed,
                 isolation_level="AUTOCOMMIT",  # we issue BEGIN IMMEDIATE ourselves
@@ -247,7 +245,7 @@ class SQLStorage(Storage):
             raise
         except sa.exc.SQLAlchemyError as exc:
             raise StorageError(f"cannot open storage {self.url!r}: {exc}") from None
-        if int(version) > SCHEMA_VERSION:
+        if int(version or 0) > SCHEMA_VERSION:
             raise SchemaVersionError(
                 f"storage {self.url!r} has schema version {version}, newer than this release "
                 f"reads ({SCHEMA_VERSION}): upgrade tuneful"
@@ -301,7 +299,9 @@ class SQLStorage(Storage):
         try:
             return self._write(insert)
         except IntegrityError:
-            raise DuplicateStudyError(f"a study named {name!r} already exists in {self.url}") from None
+            raise DuplicateStudyError(
+                f"a study named {name!r} already exists in {self.url}"
+            ) from None
 
     def get_study(self, name: str) -> StudyInfo:
         with self._read() as conn:
@@ -398,9 +398,10 @@ class SQLStorage(Storage):
             payload["system_attrs"] = dict(system_attrs)
 
         def create(conn: Connection) -> int:
-            if params:
-                if expected_number is None or self._lock_study(conn, study_id) == expected_number:
-                    payload["params"] = dict(params)
+            if params and (
+                expected_number is None or self._lock_study(conn, study_id) == expected_number
+            ):
+                payload["params"] = dict(params)
             return self._create(conn, study_id, payload, monitored)
 
         return self._write(create)
