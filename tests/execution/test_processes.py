@@ -100,3 +100,36 @@ def test_sigkill_loses_nothing_told_and_recovers(tmp_path: Path) -> None:
     # nothing told before the kill was lost or changed
     for old, new in zip(before[:5], after[:5], strict=True):
         assert old == new
+
+
+INDEPENDENT = textwrap.dedent(
+    """
+    import sys
+    import tuneful
+    space = tuneful.Space(x=tuneful.Float(0.0, 1.0))
+    study = tuneful.create_study(
+        "shared", space=space, storage=sys.argv[1], seed=2, load_if_exists=True
+    )
+    study.optimize(lambda t: t.params["x"], n_trials=25, show_progress_bar=False)
+    """
+)
+
+
+def test_independent_scripts_share_a_new_file(tmp_path: Path) -> None:
+    """Eight scripts that start together on a file that does not exist yet."""
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    script = tmp_path / "independent.py"
+    script.write_text(INDEPENDENT)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(script), url], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        for _ in range(8)
+    ]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    for proc, (_, err) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, err.decode()
+        assert b"locked" not in err
+    trials = tuneful.load_study("shared", storage=url).trials
+    assert [t.number for t in trials] == list(range(200))
+    assert all(t.state is TrialState.COMPLETE for t in trials)

@@ -18,9 +18,9 @@ from __future__ import annotations
 import json
 import os
 import random
+import sqlite3
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -173,10 +173,19 @@ class SQLStorage(Storage):
             @sa.event.listens_for(engine, "connect")
             def _on_connect(dbapi_connection: Any, _record: Any) -> None:
                 cursor = dbapi_connection.cursor()
-                if not in_memory:
-                    cursor.execute("PRAGMA journal_mode=WAL")
-                cursor.execute("PRAGMA synchronous=NORMAL")
                 cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+                if not in_memory:
+                    # Switching to WAL needs a moment of exclusive access; many processes
+                    # opening a new file at once may have to wait their turn.
+                    for attempt in range(200):
+                        try:
+                            cursor.execute("PRAGMA journal_mode=WAL")
+                            break
+                        except sqlite3.OperationalError:
+                            if attempt == 199:
+                                raise
+                            time.sleep(0.05)
+                cursor.execute("PRAGMA synchronous=NORMAL")
                 cursor.execute("PRAGMA foreign_keys=ON")
                 cursor.close()
 
@@ -192,23 +201,24 @@ class SQLStorage(Storage):
             self._engine.dispose(close=False)
             self._pid = os.getpid()
 
-    @contextmanager
-    def _read(self) -> Iterator[Connection]:
-        self._check_fork()
-        try:
-            with self._engine.connect() as conn:
-                yield conn
-        except OperationalError as exc:
-            raise StorageError(f"cannot read storage {self.url!r}: {exc.orig}") from None
+    def _read(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work`` on a connection outside any write transaction."""
+        return self._run(work, write=False)
 
     def _write(self, work: Callable[[Connection], T]) -> T:
-        """Run ``work`` in one write transaction, retrying when the database is busy."""
+        """Run ``work`` in one write transaction."""
+        return self._run(work, write=True)
+
+    def _run(self, work: Callable[[Connection], T], *, write: bool) -> T:
+        """Run ``work``, retrying while the database reports itself busy or locked."""
         self._check_fork()
         delay = 0.005
         deadline = time.monotonic() + self._busy_timeout
         while True:
             try:
                 with self._engine.connect() as conn:
+                    if not write:
+                        return work(conn)
                     if self._is_sqlite:
                         conn.exec_driver_sql("BEGIN IMMEDIATE")
                         try:
@@ -222,7 +232,10 @@ class SQLStorage(Storage):
                         return work(conn)
             except OperationalError as exc:
                 if not _is_transient(exc) or time.monotonic() > deadline:
-                    raise StorageError(f"cannot write storage {self.url!r}: {exc.orig}") from None
+                    action = "write" if write else "read"
+                    raise StorageError(
+                        f"cannot {action} storage {self.url!r}: {exc.orig}"
+                    ) from None
                 time.sleep(delay * (1 + random.random()))
                 delay = min(delay * 2, 0.5)
 
@@ -304,8 +317,8 @@ class SQLStorage(Storage):
             ) from None
 
     def get_study(self, name: str) -> StudyInfo:
-        with self._read() as conn:
-            row = conn.execute(sa.select(studies_table).where(studies_table.c.name == name)).first()
+        query = sa.select(studies_table).where(studies_table.c.name == name)
+        row = self._read(lambda conn: conn.execute(query).first())
         if row is None:
             raise StudyNotFoundError(f"no study named {name!r} in {self.url}")
         return self._info(row)
@@ -324,8 +337,8 @@ class SQLStorage(Storage):
         self._write(delete)
 
     def list_studies(self) -> list[StudyInfo]:
-        with self._read() as conn:
-            rows = conn.execute(sa.select(studies_table).order_by(studies_table.c.id)).all()
+        query = sa.select(studies_table).order_by(studies_table.c.id)
+        rows = self._read(lambda conn: conn.execute(query).all())
         return [self._info(row) for row in rows]
 
     def count_trials(self, study_id: int) -> dict[str, int]:
@@ -334,8 +347,8 @@ class SQLStorage(Storage):
             .where(trials_table.c.study_id == study_id)
             .group_by(trials_table.c.state)
         )
-        with self._read() as conn:
-            return {state: int(count) for state, count in conn.execute(query).all()}
+        rows = self._read(lambda conn: conn.execute(query).all())
+        return {state: int(count) for state, count in rows}
 
     # -- trials --------------------------------------------------------------------------
     def _log(
@@ -491,8 +504,8 @@ class SQLStorage(Storage):
         return [Event(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
 
     def read_events(self, study_id: int, after: int = 0) -> list[Event]:
-        with self._read() as conn:
-            rows = conn.execute(_SQL_READ_EVENTS, {"study_id": study_id, "after": after}).all()
+        parameters = {"study_id": study_id, "after": after}
+        rows = self._read(lambda conn: conn.execute(_SQL_READ_EVENTS, parameters).all())
         return self._events(rows)
 
     # -- liveness ------------------------------------------------------------------------
@@ -520,10 +533,10 @@ class SQLStorage(Storage):
             .where(trials_table.c.state == TrialState.RUNNING.value)
         )
         # Cheap read first: most of the time nothing is stale and no write lock is taken.
-        with self._read() as conn:
-            cutoff = time.time() - grace
-            if not conn.execute(stale_query.where(trials_table.c.heartbeat_at < cutoff)).first():
-                return []
+        cutoff = time.time() - grace
+        probe = stale_query.where(trials_table.c.heartbeat_at < cutoff)
+        if self._read(lambda conn: conn.execute(probe).first()) is None:
+            return []
 
         def fail(conn: Connection) -> list[int]:
             self._lock_study(conn, study_id)
