@@ -365,11 +365,22 @@ class TestConditions:
 class TestValidate:
     def test_normalizes(self) -> None:
         space = mlp_space()
-        config = {"lr": np.float64(0.01), "layers": 3.0, "optimizer": np.str_("sgd"),
-                  "momentum": 0.5, "nesterov": np.True_}
+        config = {
+            "lr": np.float64(0.01),
+            "layers": 3.0,
+            "optimizer": np.str_("sgd"),
+            "momentum": 0.5,
+            "nesterov": np.True_,
+        }
         clean = space.validate(config)
-        assert clean == {"lr": 0.01, "layers": 3, "optimizer": "sgd", "momentum": 0.5,
-                         "nesterov": True, "seed": 3}
+        assert clean == {
+            "lr": 0.01,
+            "layers": 3,
+            "optimizer": "sgd",
+            "momentum": 0.5,
+            "nesterov": True,
+            "seed": 3,
+        }
         assert all(type(v) in PLAIN_TYPES and type(v) is not np.float64 for v in clean.values())
         assert type(clean["layers"]) is int
 
@@ -378,8 +389,10 @@ class TestValidate:
         [
             ({"lr": 0.01, "layers": 3, "optimizer": "adam", "lrr": 1}, ["'lrr'", "unknown"]),
             ({"lr": 0.01, "optimizer": "adam"}, ["'layers'", "missing"]),
-            ({"lr": 0.01, "layers": 3, "optimizer": "adam", "momentum": 0.9},
-             ["'momentum'", "inactive", "0.9", "optimizer='adam'"]),
+            (
+                {"lr": 0.01, "layers": 3, "optimizer": "adam", "momentum": 0.9},
+                ["'momentum'", "inactive", "0.9", "optimizer='adam'"],
+            ),
             ({"lr": 2.0, "layers": 3, "optimizer": "adam"}, ["'lr'", "2.0"]),
             ({"lr": 0.01, "layers": 3, "optimizer": "rmsprop"}, ["'optimizer'", "'rmsprop'"]),
             ({"lr": 0.01, "layers": 3, "optimizer": "adam", "seed": 4}, ["'seed'", "4"]),
@@ -410,10 +423,10 @@ class TestValidate:
             mlp_space().encode({"lr": 0.1})  # type: ignore[arg-type]
 
     def test_defaults(self) -> None:
-        assert mlp_space().defaults() == {"lr": 0.001, "layers": 4, "optimizer": "adam",
-                                          "seed": 3}
-        space = Space(o=Categorical(["a", "b"], default="b"),
-                      m=Float(0, 1, default=0.25, when={"o": "b"}))
+        assert mlp_space().defaults() == {"lr": 0.001, "layers": 4, "optimizer": "adam", "seed": 3}
+        space = Space(
+            o=Categorical(["a", "b"], default="b"), m=Float(0, 1, default=0.25, when={"o": "b"})
+        )
         assert space.defaults() == {"o": "b", "m": 0.25}
         assert space.validate(space.defaults()) == space.defaults()
 
@@ -543,7 +556,9 @@ class TestSerialization:
         assert Space.from_yaml(space.to_yaml()) == space
         assert Space.from_json(space.to_json()) == space
         assert space.to_dict()["nesterov"] == {
-            "type": "categorical", "choices": [True, False], "when": {"optimizer": "sgd"}
+            "type": "categorical",
+            "choices": [True, False],
+            "when": {"optimizer": "sgd"},
         }
 
     def test_to_dict_shape(self) -> None:
@@ -560,9 +575,12 @@ class TestSerialization:
         assert json.loads(json.dumps(spec)) == spec
 
     def test_numeric_strings(self) -> None:
-        space = Space.from_dict({"lr": {"type": "float", "low": "1e-5", "high": "1e-1",
-                                        "log": True},
-                                 "n": {"type": "int", "low": "1", "high": "1e2"}})
+        space = Space.from_dict(
+            {
+                "lr": {"type": "float", "low": "1e-5", "high": "1e-1", "log": True},
+                "n": {"type": "int", "low": "1", "high": "1e2"},
+            }
+        )
         assert space == Space(lr=Float(1e-5, 0.1, log=True), n=Int(1, 100))
         plain = Space.from_yaml("lr: {type: float, low: 1e-5, high: 1e-1, log: true}")
         assert plain["lr"] == Float(1e-5, 0.1, log=True)
@@ -663,23 +681,25 @@ def spaces(draw: st.DrawFn) -> Space:
         if parents and draw(st.integers(0, 2)) > 0:
             when = {}
             for parent in draw(st.lists(st.sampled_from(parents), min_size=1, max_size=2)):
-                values = draw(st.lists(st.sampled_from(_parent_values(params[parent])),
-                                       min_size=1, max_size=3))
+                values = draw(
+                    st.lists(
+                        st.sampled_from(_parent_values(params[parent])), min_size=1, max_size=3
+                    )
+                )
                 when[parent] = values if len(values) > 1 else values[0]
         params[f"p{i}" if i % 3 else f"param.{i}"] = draw(parameters(when))
     names = draw(st.permutations(list(params)))  # insertion order need not be topological
     return Space({name: params[name] for name in names})
 
 
-_SETTINGS = settings(max_examples=60, deadline=None,
-                     suppress_health_check=[HealthCheck.function_scoped_fixture])
+_SETTINGS = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 def _holds(space: Space, name: str, config: dict[str, Any]) -> bool:
     return all(
-        parent in config and any(
-            value_key(config[parent]) == value_key(v) for v in values
-        )
+        parent in config and any(value_key(config[parent]) == value_key(v) for v in values)
         for parent, values in space[name].when.items()
     )
 

@@ -10,7 +10,6 @@ Users import these names from :mod:`tuneful.space`; this module is private.
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
@@ -19,7 +18,7 @@ from typing import Any, ClassVar, TypeAlias
 
 import numpy as np
 
-from tuneful.errors import SpaceError
+from tuneful.errors import SpaceError, did_you_mean
 
 __all__ = ["Parameter", "Float", "Int", "Categorical", "Fixed", "Scalar", "Condition", "Codec"]
 
@@ -42,12 +41,6 @@ def describe(value: Any) -> str:
 def value_key(value: Any) -> tuple[bool, Any]:
     """A hashable key under which ``True`` and ``1`` differ but ``1`` and ``1.0`` match."""
     return (type(value) is bool, value)
-
-
-def did_you_mean(word: str, options: Iterable[str]) -> str:
-    """``"; did you mean 'x'?"`` for a close option, else ``""``."""
-    close = difflib.get_close_matches(word, list(options), n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _plain(value: Any) -> Any:
@@ -150,7 +143,15 @@ class Codec:
     """
 
     __slots__ = (
-        "kind", "low", "high", "origin", "width", "stride", "n_levels", "indices", "values"
+        "kind",
+        "low",
+        "high",
+        "origin",
+        "width",
+        "stride",
+        "n_levels",
+        "indices",
+        "values",
     )
 
     def __init__(
@@ -414,12 +415,22 @@ class Float(Parameter):
             if width <= 0:
                 raise SpaceError(f"Float: step={width!r} must be > 0")
             grid = _Grid(lo, hi, width)
-            codec = Codec("levels", lo, hi, n_levels=grid.n_levels, stride=width,
-                          values=grid.levels)
+            codec = Codec(
+                "levels", lo, hi, n_levels=grid.n_levels, stride=width, values=grid.levels
+            )
         else:
             codec = Codec("log" if log else "linear", lo, hi)
-        _set(self, low=lo, high=hi, log=bool(log), step=None if grid is None else grid.step,
-             default=None, when=_normalize_when(when, "Float"), _codec=codec, _grid=grid)
+        _set(
+            self,
+            low=lo,
+            high=hi,
+            log=bool(log),
+            step=None if grid is None else grid.step,
+            default=None,
+            when=_normalize_when(when, "Float"),
+            _codec=codec,
+            _grid=grid,
+        )
         if default is not None:
             number = _number(default, "default", "Float")
             try:
@@ -521,8 +532,16 @@ class Int(Parameter):
                 return [lo + i * stride for i in indices]
 
             codec = Codec("levels", lo, hi, n_levels=n_levels, stride=stride, values=values)
-        _set(self, low=lo, high=hi, log=bool(log), step=stride, default=None,
-             when=_normalize_when(when, "Int"), _codec=codec)
+        _set(
+            self,
+            low=lo,
+            high=hi,
+            log=bool(log),
+            step=stride,
+            default=None,
+            when=_normalize_when(when, "Int"),
+            _codec=codec,
+        )
         if default is not None:
             try:
                 _set(self, default=self.coerce(default))
@@ -605,10 +624,17 @@ class Categorical(Parameter):
         def values(indices: list[int]) -> list[Any]:
             return list(map(options.__getitem__, indices))
 
-        codec = Codec("levels", 0, len(options) - 1, n_levels=len(options), indices=indices,
-                      values=values)
-        _set(self, choices=options, default=None, when=_normalize_when(when, "Categorical"),
-             _codec=codec, _positions=positions)
+        codec = Codec(
+            "levels", 0, len(options) - 1, n_levels=len(options), indices=indices, values=values
+        )
+        _set(
+            self,
+            choices=options,
+            default=None,
+            when=_normalize_when(when, "Categorical"),
+            _codec=codec,
+            _positions=positions,
+        )
         if default is not None:
             try:
                 _set(self, default=self.coerce(default))
@@ -645,8 +671,12 @@ class Fixed(Parameter):
     when: Condition
 
     def __init__(self, value: Scalar, *, when: Mapping[str, Any] | None = None) -> None:
-        _set(self, value=_scalar(value, "Fixed: value"), when=_normalize_when(when, "Fixed"),
-             _codec=None)
+        _set(
+            self,
+            value=_scalar(value, "Fixed: value"),
+            when=_normalize_when(when, "Fixed"),
+            _codec=None,
+        )
 
     def coerce(self, value: Any) -> Scalar:
         """Check one value; returns the fixed value when ``value`` equals it."""
@@ -665,5 +695,8 @@ class Fixed(Parameter):
 
 
 _SPEC_TYPES: dict[str, type[Parameter]] = {
-    "float": Float, "int": Int, "categorical": Categorical, "fixed": Fixed,
+    "float": Float,
+    "int": Int,
+    "categorical": Categorical,
+    "fixed": Fixed,
 }

@@ -6,6 +6,9 @@ builtins still catch them; the command line prints them without a traceback.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 __all__ = [
     "TunefulError",
     "SpaceError",
@@ -18,6 +21,11 @@ __all__ = [
     "SpecError",
     "OptimizerError",
     "SearchExhausted",
+    "CommandError",
+    "CommandTimeoutError",
+    "MetricNotFoundError",
+    "MissingDependencyError",
+    "did_you_mean",
 ]
 
 
@@ -63,3 +71,25 @@ class OptimizerError(TunefulError, ValueError):
 
 class SearchExhausted(TunefulError, RuntimeError):
     """The optimizer has nothing left to propose (every grid point was tried)."""
+
+
+class CommandError(TunefulError, RuntimeError):
+    """A trial's command failed: it could not start, exited non-zero or printed no metric."""
+
+
+class CommandTimeoutError(CommandError):
+    """A trial's command ran past its timeout and was killed."""
+
+
+class MetricNotFoundError(CommandError):
+    """A trial's command finished without printing its metric."""
+
+
+class MissingDependencyError(TunefulError, ImportError):
+    """An optional package that this feature needs is not installed."""
+
+
+def did_you_mean(word: str, options: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for a close option, else ``""`` (for error messages)."""
+    close = difflib.get_close_matches(word, list(options), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""

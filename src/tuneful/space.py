@@ -41,12 +41,21 @@ from tuneful._parameters import (
     Int,
     Parameter,
     Scalar,
-    did_you_mean,
     value_key,
 )
-from tuneful.errors import SpaceError
+from tuneful.errors import SpaceError, did_you_mean
 
-__all__ = ["Space", "Parameter", "Float", "Int", "Categorical", "Fixed", "Scalar", "Condition"]
+__all__ = [
+    "Space",
+    "Parameter",
+    "Float",
+    "Int",
+    "Categorical",
+    "Fixed",
+    "Scalar",
+    "Condition",
+    "read_yaml",
+]
 
 _NOT_FIXED = object()  # marks a plan entry whose parameter is not Fixed
 _NUDGES = 16  # ulp steps tried to make a continuous value decode back exactly
@@ -70,6 +79,15 @@ for _yaml_class in (_SpecLoader, _SpecDumper):
         re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
         list("-+0123456789"),
     )
+
+
+def read_yaml(text: str) -> Any:
+    """Parse YAML safely, reading ``1e-5`` (no dot) as a float, as YAML 1.2 does.
+
+    Raises:
+        yaml.YAMLError: the text is not valid YAML.
+    """
+    return yaml.load(text, Loader=_SpecLoader)  # noqa: S506 - a SafeLoader subclass
 
 
 def _read_only(values: list[Any], dtype: type) -> np.ndarray:
@@ -240,9 +258,7 @@ class Space(Mapping[str, Parameter]):
         allowed = _check_conditions(given)
         self._params: dict[str, Parameter] = {n: given[n] for n in _topological_order(given)}
         self._names = tuple(self._params)
-        self._encoded_names = tuple(
-            n for n, p in self._params.items() if not isinstance(p, Fixed)
-        )
+        self._encoded_names = tuple(n for n, p in self._params.items() if not isinstance(p, Fixed))
         column = {name: j for j, name in enumerate(self._encoded_names)}
         self._columns = _Columns(
             [self._params[n]._codec for n in self._encoded_names]  # type: ignore[misc]
@@ -535,7 +551,7 @@ class Space(Mapping[str, Parameter]):
     def from_yaml(cls, text: str) -> Space:
         """Build a space from YAML text in the spec shape (``1e-5`` reads as a float)."""
         try:
-            spec = yaml.load(text, Loader=_SpecLoader)  # noqa: S506 - a SafeLoader subclass
+            spec = read_yaml(text)
         except yaml.YAMLError as exc:
             raise SpaceError(f"invalid YAML space spec: {exc}") from None
         if spec is None:
@@ -619,9 +635,7 @@ class Space(Mapping[str, Parameter]):
 
     def _inactive_error(self, name: str, value: Any, known: Mapping[str, Any]) -> SpaceError:
         when = self._params[name].when
-        parents = ", ".join(
-            f"{p}={known[p]!r}" if p in known else f"{p} inactive" for p in when
-        )
+        parents = ", ".join(f"{p}={known[p]!r}" if p in known else f"{p} inactive" for p in when)
         return SpaceError(
             f"parameter {name!r} is inactive (condition when={when!r} does not hold: "
             f"{parents}) but the config gives {name}={value!r}"
@@ -631,8 +645,7 @@ class Space(Mapping[str, Parameter]):
         extra = [key for key in config if key not in self._params]
         hint = did_you_mean(extra[0], self._names) if isinstance(extra[0], str) else ""
         return SpaceError(
-            f"unknown parameter {extra[0]!r} in the config "
-            f"(parameters: {list(self._names)}){hint}"
+            f"unknown parameter {extra[0]!r} in the config (parameters: {list(self._names)}){hint}"
         )
 
 
@@ -717,7 +730,7 @@ def _cycle_error(params: Mapping[str, Parameter], remaining: list[str]) -> Space
     while True:
         parent = next(p for p in params[path[-1]].when if p in pending)
         if parent in path:
-            cycle = path[path.index(parent):] + [parent]
+            cycle = path[path.index(parent) :] + [parent]
             break
         path.append(parent)
     first = cycle[0]

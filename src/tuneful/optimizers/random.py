@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy.stats import qmc
 
 from tuneful.optimizers.base import Optimizer
 from tuneful.records import History
+
+if TYPE_CHECKING:
+    from scipy.stats import qmc
 
 __all__ = ["RandomOptimizer", "SobolOptimizer"]
 
@@ -49,6 +51,8 @@ class SobolOptimizer(Optimizer):
 
     def _points(self, dim: int, start: int, n: int) -> np.ndarray:
         if self._engine is None or self._engine_dim != dim or self._position > start:
+            from scipy.stats import qmc  # imported on first use: scipy.stats is slow to import
+
             self._engine = qmc.Sobol(dim, scramble=self.scramble, seed=self.seed)
             self._engine_dim = dim
             self._position = 0

@@ -1,0 +1,84 @@
+"""The ``tuneful`` command line.
+
+Commands: ``run SPEC`` (tune a program described by a YAML spec), ``ls``, ``show``,
+``export``, ``delete`` and ``demo``. Errors a user can cause print as one line
+``error: ...`` on stderr and exit with status 2; Ctrl-C exits with 130.
+
+Example:
+    $ tuneful demo
+    $ tuneful run examples/mlp-digits.yaml --n-trials 20
+    $ tuneful show mlp-digits
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+import click
+
+from tuneful import __version__
+from tuneful.cli.output import error_line, short_warnings, stderr
+from tuneful.cli.run import demo_command, run_command
+from tuneful.cli.studies import delete_command, export_command, ls_command, show_command
+from tuneful.errors import TunefulError
+
+__all__ = ["cli", "main"]
+
+_USAGE_ERROR = 2
+_INTERRUPTED = 130
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="tuneful", message="%(prog)s %(version)s")
+def cli() -> None:
+    """tuneful: hyperparameter optimization with durable studies.
+
+    Tune any program that takes its parameters on the command line and prints its metric:
+    write a spec (see examples/mlp-digits.yaml) and `tuneful run` it. Studies are stored in
+    ./tuneful.db unless --storage or $TUNEFUL_STORAGE says otherwise.
+    """
+
+
+for _command in (
+    run_command,
+    ls_command,
+    show_command,
+    export_command,
+    delete_command,
+    demo_command,
+):
+    cli.add_command(_command)
+
+
+def _fail(message: str, code: int = _USAGE_ERROR) -> int:
+    # Written directly so a message with brackets is never read as rich markup.
+    sys.stderr.write(f"error: {error_line(message)}\n")
+    sys.stderr.flush()
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry point: run the command line and exit with its status."""
+    try:
+        with short_warnings():
+            status = cli.main(
+                args=list(argv) if argv is not None else None,
+                prog_name="tuneful",
+                standalone_mode=False,
+            )
+    except click.exceptions.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx is not None else "tuneful"
+        status = _fail(f"{exc.format_message()} (see '{where} --help')", exc.exit_code)
+    except click.exceptions.ClickException as exc:
+        status = _fail(exc.format_message(), exc.exit_code)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        stderr.print("Interrupted.")
+        status = _INTERRUPTED
+    except TunefulError as exc:
+        status = _fail(str(exc))
+    except BrokenPipeError:  # e.g. `tuneful export NAME | head`: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        status = 1
+    sys.exit(status if isinstance(status, int) else 0)

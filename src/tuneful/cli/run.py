@@ -1,0 +1,286 @@
+"""``tuneful run SPEC`` (tune a program described by a YAML spec) and ``tuneful demo``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.markup import escape
+from rich.table import Table
+
+from tuneful.cli.output import (
+    display_storage,
+    error_summary,
+    format_number,
+    format_param,
+    look_commands,
+    plural,
+    resolve_storage,
+    state_counts,
+    stderr,
+    stdout,
+)
+from tuneful.cli.spec import RunSpec, load_spec
+from tuneful.errors import SpecError, StudyNotFoundError
+from tuneful.execution.command import CommandObjective, format_value
+from tuneful.optimizers import make_optimizer
+from tuneful.records import TrialRecord, TrialState
+from tuneful.study import Study, create_study, load_study
+
+__all__ = ["run_command", "demo_command"]
+
+_INTERRUPTED = 130
+
+
+class MetricNeverPrintedError(SpecError):
+    """The program runs but never prints the spec's metric: the spec is wrong, stop early."""
+
+
+class _StopWhenMetricMissing:
+    """A callback that stops the run when a trial's program exited 0 without printing the
+    metric and no trial of the study has completed yet (so the spec's metric is wrong)."""
+
+    def __init__(self, objective: CommandObjective) -> None:
+        self._objective = objective
+
+    def __call__(self, study: Study, record: TrialRecord) -> None:
+        if record.state is not TrialState.FAIL:
+            return
+        reason = self._objective.metric_missing(record.number)
+        if reason is None or any(t.state is TrialState.COMPLETE for t in study.trials):
+            return
+        raise MetricNeverPrintedError(
+            f"trial {record.number}: {reason}; check `metric` in the spec (the run stopped; the "
+            "trial is recorded as failed)"
+        )
+
+
+def _differences(old: dict[str, Any], new: dict[str, Any]) -> str:
+    names = [n for n in dict.fromkeys([*old, *new]) if old.get(n) != new.get(n)]
+    return ", ".join(names)
+
+
+def _open_study(spec: RunSpec, url: str, seed: int | None) -> tuple[Study, bool]:
+    """The spec's study: created, or loaded when it exists and matches the spec."""
+    try:
+        study = load_study(spec.name, storage=url)
+    except StudyNotFoundError:
+        study = None
+    if study is None:
+        created = create_study(
+            spec.name,
+            space=spec.space,
+            directions=spec.directions,
+            storage=url,
+            optimizer=spec.optimizer,
+            seed=seed,
+            retries=spec.retries,
+            load_if_exists=True,  # another process may create it at the same moment
+        )
+        return created, True
+    where = f"study {spec.name!r} already exists in {display_storage(url)}"
+    fix = f"use another name, or delete it first (tuneful delete {spec.name})"
+    if study.space is None or study.space != spec.space:
+        stored = {} if study.space is None else study.space.to_dict()
+        changed = _differences(stored, spec.space.to_dict())
+        raise SpecError(f"{where} with a different space (differs in: {changed}); {fix}")
+    if study.directions != spec.directions:
+        raise SpecError(
+            f"{where} with directions {list(study.directions)}, not {list(spec.directions)}; {fix}"
+        )
+    if seed is not None and seed != study.seed:
+        raise SpecError(f"{where} with seed {study.seed}, not {seed}; drop the seed or {fix}")
+    if spec.optimizer is not None:
+        wanted = make_optimizer(spec.optimizer, seed=study.seed).describe()
+        stored_optimizer = study.settings.get("optimizer")
+        if wanted != stored_optimizer:
+            raise SpecError(
+                f"{where} with optimizer {stored_optimizer}, not {wanted}; drop `optimizer` "
+                f"or {fix}"
+            )
+    return study, False
+
+
+def _print_summary(study: Study, spec: RunSpec) -> bool:
+    """The end-of-run report on stdout; whether any trial of the study has completed."""
+    trials = study.trials
+    stdout.print()
+    stdout.print(
+        f"[bold]Study {escape(study.name)}[/]: {plural(len(trials), 'trial')} "
+        f"({state_counts(trials)})"
+    )
+    completed = [t for t in trials if t.state is TrialState.COMPLETE]
+    if completed:
+        metrics = spec.metric_names
+        if len(study.directions) == 1:
+            best = study.best_trial
+            stdout.print(
+                f"Best {escape(metrics[0])}: [bold]{format_number(best.value)}[/] "
+                f"(trial {best.number}, {study.direction})"
+            )
+            table = Table(show_header=False, box=None, padding=(0, 2, 0, 2))
+            for key, value in best.params.items():
+                table.add_row(escape(key), escape(format_value(value)))  # full precision
+            stdout.print(table)
+        else:
+            front = study.best_trials
+            heading = ", ".join(
+                f"{m} ({d})" for m, d in zip(metrics, study.directions, strict=True)
+            )
+            stdout.print(f"Pareto front of {escape(heading)}: {len(front)} trial(s)")
+            for trial in front[:5]:
+                values = ", ".join(format_number(v) for v in trial.values or ())
+                params = " ".join(f"{k}={format_param(v)}" for k, v in trial.params.items())
+                stdout.print(f"  trial {trial.number}: {values}  {escape(params)}")
+    failed = [t for t in trials if t.state is TrialState.FAIL]
+    if failed:
+        last = failed[-1]
+        stdout.print(f"Last failure (trial {last.number}): {escape(error_summary(last.error))}")
+    stdout.print(f"Stored in {escape(display_storage(study.storage_url))}. Look at it with:")
+    for command in look_commands(study.name, study.storage_url):
+        stdout.print(f"  {escape(command)}")
+    return bool(completed)
+
+
+@click.command("run")
+@click.argument("spec_file", metavar="SPEC", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--storage", metavar="URL", help="Storage URL (overrides the spec's).")
+@click.option(
+    "--n-trials",
+    type=click.IntRange(min=1),
+    help="Number of trials the study should reach (overrides the spec's n_trials).",
+)
+@click.option("--n-jobs", type=click.IntRange(min=1), help="Trials run at once.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds after which no new trial starts.",
+)
+@click.option("--seed", type=int, help="Seed of a new study.")
+@click.option("--no-progress", is_flag=True, help="Do not draw the progress bar.")
+@click.pass_context
+def run_command(
+    ctx: click.Context,
+    spec_file: Path,
+    storage: str | None,
+    n_trials: int | None,
+    n_jobs: int | None,
+    timeout: float | None,
+    seed: int | None,
+    no_progress: bool,
+) -> None:
+    """Tune the program described by the YAML file SPEC.
+
+    Each trial runs the spec's command with parameters filled in and reads the metric from
+    its output. An existing study of the spec's name is continued until it has n_trials
+    trials. Exits 1 when no trial of the study has completed.
+    """
+    try:
+        spec = load_spec(spec_file)
+        url = storage if storage is not None else resolve_storage(spec.storage)
+        total = n_trials if n_trials is not None else spec.n_trials
+        jobs = n_jobs if n_jobs is not None else spec.n_jobs
+        budget = timeout if timeout is not None else spec.timeout
+        if total is None and budget is None:
+            raise SpecError(
+                "give n_trials or timeout (in the spec, or as --n-trials / --timeout) so the "
+                "run knows when to stop"
+            )
+        study, created = _open_study(spec, url, seed if seed is not None else spec.seed)
+    except SpecError as exc:
+        raise SpecError(f"{spec_file}: {exc}") from None
+    started = sum(1 for t in study.trials if t.state is not TrialState.WAITING)
+    remaining = None if total is None else max(0, total - started)
+    where = display_storage(study.storage_url)
+    goal = ", ".join(f"{d} {m}" for d, m in zip(study.directions, spec.metric_names, strict=True))
+    if created:
+        stderr.print(f"Study [bold]{escape(study.name)}[/] in {escape(where)} ({escape(goal)})")
+    else:
+        stderr.print(
+            f"Continuing study [bold]{escape(study.name)}[/] in {escape(where)} "
+            f"({plural(started, 'trial')} so far; {escape(goal)})"
+        )
+    for name in spec.objective.conditional_outside_groups:
+        stderr.print(
+            f"[yellow]warning:[/] {escape(name)!r} is conditional but used outside a [...] "
+            "group in the command: trials where it is inactive will fail"
+        )
+    if remaining == 0:
+        stderr.print(
+            f"The study already has {plural(started, 'trial')} (n_trials={total}): nothing to "
+            "run; raise --n-trials to run more."
+        )
+    else:
+        plan = "until the timeout" if remaining is None else plural(remaining, "trial")
+        stderr.print(f"Running {plan}, {plural(jobs, 'job')} at a time")
+        try:
+            study.optimize(
+                spec.objective,
+                n_trials=remaining,
+                timeout=budget,
+                n_jobs=jobs,
+                callbacks=[_StopWhenMetricMissing(spec.objective)],
+                show_progress_bar=False if no_progress else None,
+            )
+        except MetricNeverPrintedError as exc:
+            raise SpecError(f"{spec_file}: {exc}") from None
+        except KeyboardInterrupt:
+            stderr.print(
+                f"Interrupted. The study is saved in {escape(where)}; run the same command "
+                "again to continue it."
+            )
+            ctx.exit(_INTERRUPTED)
+    if not _print_summary(study, spec):
+        ctx.exit(1)
+
+
+@click.command("demo")
+@click.option("--storage", metavar="URL", help="Storage URL (default ./tuneful.db).")
+@click.option(
+    "--n-trials",
+    type=click.IntRange(min=1),
+    default=40,
+    show_default=True,
+    help="Trials to run (added to the study when it exists).",
+)
+@click.option("--no-progress", is_flag=True, help="Do not draw the progress bar.")
+@click.pass_context
+def demo_command(ctx: click.Context, storage: str | None, n_trials: int, no_progress: bool) -> None:
+    """Tune a support-vector classifier on scikit-learn's digits (a real study, ~10 s).
+
+    The best configuration found by 3-fold cross-validation on the training split is then
+    scored once on the held-out test split. The study is kept, so running the demo again
+    continues it.
+    """
+    from tuneful.demo import STUDY_NAME, run_demo
+
+    url = resolve_storage(storage)
+    stderr.print(
+        f"Tuning an SVC on the digits data set: {n_trials} trials, 3-fold cross-validation, "
+        f"study {STUDY_NAME!r} in {escape(display_storage(url))}"
+    )
+    try:
+        result = run_demo(storage=url, n_trials=n_trials, show_progress_bar=not no_progress)
+    except KeyboardInterrupt:
+        stderr.print("Interrupted. The study is saved; run the demo again to continue it.")
+        ctx.exit(_INTERRUPTED)
+    study = result.study
+    params = "  ".join(f"{k}={format_param(v)}" for k, v in result.best_params.items())
+    stdout.print()
+    stdout.print(
+        f"[bold]Study {escape(study.name)}[/]: {plural(len(study.trials), 'trial')} "
+        f"({state_counts(study.trials)})"
+    )
+    stdout.print(
+        f"Best cross-validation accuracy: [bold]{result.best_cv_accuracy:.4f}[/] "
+        f"(trial {result.best_number}, on {result.n_train} training images)"
+    )
+    stdout.print(f"Best params: {escape(params)}")
+    stdout.print(
+        f"Test accuracy of that configuration: [bold]{result.test_accuracy:.4f}[/] "
+        f"(on {result.n_test} held-out images, used once)"
+    )
+    stdout.print(f"Stored in {escape(display_storage(study.storage_url))}. Look at it with:")
+    for command in look_commands(study.name, study.storage_url):
+        stdout.print(f"  {escape(command)}")

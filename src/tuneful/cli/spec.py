@@ -1,0 +1,240 @@
+"""The YAML spec of ``tuneful run``: read it, check all of it up front, build the objective.
+
+Example spec::
+
+    name: mlp-digits
+    command: python train.py --lr {lr} --layers {layers} [--momentum {momentum}]
+    space:
+      lr: {type: float, low: 1.0e-5, high: 1.0e-1, log: true}
+      layers: {type: int, low: 1, high: 8}
+      optimizer: {type: categorical, choices: [adam, sgd]}
+      momentum: {type: float, low: 0.0, high: 0.99, when: {optimizer: sgd}}
+    metric: {json_key: val_acc}
+    direction: maximize
+    n_trials: 50
+
+Relative paths (the program, files named in the command, ``workdir``, an SQLite
+``storage``) are relative to the spec's folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tuneful.cli.output import resolve_storage
+from tuneful.errors import OptimizerError, SpaceError, SpecError, did_you_mean
+from tuneful.execution.command import CommandObjective, MetricSpec
+from tuneful.optimizers import make_optimizer
+from tuneful.space import Space, read_yaml
+
+__all__ = ["SPEC_KEYS", "RunSpec", "load_spec", "parse_spec"]
+
+#: Every key a spec may hold, with what it means.
+SPEC_KEYS: dict[str, str] = {
+    "name": "the study's name (required)",
+    "command": "the program to run per trial, with {param} placeholders (required)",
+    "space": "the search space, parameter name -> {type: ..., ...} (required)",
+    "metric": "{json_key: KEY} or {regex: PATTERN}, or a list of them (required)",
+    "direction": "minimize (default) or maximize",
+    "directions": "one direction per metric, for several metrics",
+    "n_trials": "the number of trials the study should reach",
+    "n_jobs": "trials run at once (worker processes; default 1)",
+    "timeout": "seconds after which no new trial starts",
+    "trial_timeout": "seconds after which a trial's program is killed",
+    "storage": "storage URL (default ./tuneful.db or $TUNEFUL_STORAGE)",
+    "optimizer": "optimizer name (auto, random, sobol, grid) or {name: ..., settings: {...}}",
+    "seed": "the study's random seed (an int)",
+    "retries": "times a trial whose worker died is tried again (default 0)",
+    "env": "extra environment variables for the program, NAME -> value",
+    "workdir": "the program's working directory (default: the spec's folder)",
+}
+_REQUIRED = ("name", "command", "space", "metric")
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """A checked spec. ``storage`` is None when the spec names none."""
+
+    path: Path
+    name: str
+    space: Space
+    objective: CommandObjective
+    directions: tuple[str, ...]
+    n_trials: int | None = None
+    n_jobs: int = 1
+    timeout: float | None = None
+    storage: str | None = None
+    optimizer: str | dict[str, Any] | None = None
+    seed: int | None = None
+    retries: int = 0
+
+    @property
+    def metric_names(self) -> list[str]:
+        """How each metric is named in messages: its JSON key, or "value" for a regex."""
+        return [m.json_key or "value" for m in self.objective.metrics]
+
+
+def load_spec(path: str | Path) -> RunSpec:
+    """Read and check a spec file.
+
+    Raises:
+        SpecError: the file cannot be read, is not YAML, or any part of it is invalid; the
+            message names the key and what was expected.
+    """
+    spec_path = Path(path)
+    try:
+        text = spec_path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError("no such file") from None
+    except OSError as exc:
+        raise SpecError(f"cannot read the file: {exc.strerror or exc}") from None
+    try:
+        data = read_yaml(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SpecError(f"invalid YAML{where}: {problem}") from None
+    return parse_spec(data, base=spec_path.resolve().parent, path=spec_path)
+
+
+def _positive(data: Mapping[str, Any], key: str, kind: type, default: Any = None) -> Any:
+    value = data.get(key, default)
+    if value is None:
+        return default
+    ok = isinstance(value, int | float) if kind is float else isinstance(value, int)
+    if isinstance(value, bool) or not ok or not value > 0:
+        what = "a positive integer" if kind is int else "a positive number of seconds"
+        raise SpecError(f"{key}: {value!r} is not {what}")
+    return kind(value)
+
+
+def _directions(data: Mapping[str, Any], n_metrics: int) -> tuple[str, ...]:
+    if "direction" in data and "directions" in data:
+        raise SpecError("give direction or directions, not both")
+    raw = data["directions"] if "directions" in data else [data.get("direction", "minimize")]
+    if not isinstance(raw, list) or not raw:
+        raise SpecError(f"directions: expected a list like [maximize, minimize], got {raw!r}")
+    for item in raw:
+        if item not in ("minimize", "maximize"):
+            key = "directions" if "directions" in data else "direction"
+            hint = did_you_mean(str(item), ["minimize", "maximize"])
+            raise SpecError(f"{key}: {item!r} is not 'minimize' or 'maximize'{hint}")
+    if len(raw) != n_metrics:
+        raise SpecError(
+            f"{len(raw)} direction(s) for {n_metrics} metric(s): give one direction per metric"
+        )
+    return tuple(raw)
+
+
+def _metrics(value: Any) -> list[MetricSpec]:
+    items = value if isinstance(value, list) else [value]
+    if not items:
+        raise SpecError("metric: the list is empty")
+    return [MetricSpec.from_dict(item) for item in items]
+
+
+def _env(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise SpecError(f"env: expected a mapping NAME -> value, got {value!r}")
+    for key, item in value.items():
+        if not isinstance(key, str) or not key or "=" in key:
+            raise SpecError(f"env: {key!r} is not a valid variable name")
+        if not (item is None or isinstance(item, str | int | float | bool)):
+            raise SpecError(f"env {key}: {item!r} is not a string or a number")
+    return dict(value)
+
+
+def parse_spec(data: Any, *, base: Path, path: Path | None = None) -> RunSpec:
+    """Check a spec already read from YAML; ``base`` is the folder relative paths start at.
+
+    Raises:
+        SpecError: as :func:`load_spec`.
+    """
+    if data is None:
+        raise SpecError("the spec is empty")
+    if not isinstance(data, Mapping):
+        raise SpecError(f"expected a mapping of keys (name, command, ...), got {data!r}")
+    for key in data:
+        if key not in SPEC_KEYS:
+            hint = did_you_mean(str(key), list(SPEC_KEYS))
+            raise SpecError(f"unknown key {key!r}{hint} (keys: {', '.join(SPEC_KEYS)})")
+    missing = [key for key in _REQUIRED if key not in data]
+    if missing:
+        raise SpecError(f"missing required key(s): {', '.join(missing)}")
+    name = data["name"]
+    if not isinstance(name, str) or not name.strip():
+        raise SpecError(f"name: expected a non-empty string, got {name!r}")
+    if not isinstance(data["space"], Mapping) or not data["space"]:
+        raise SpecError("space: expected a mapping of parameters, e.g. lr: {type: float, ...}")
+    try:
+        space = Space.from_dict(data["space"])
+    except SpaceError as exc:
+        raise SpecError(f"space: {exc}") from None
+    metrics = _metrics(data["metric"])
+    directions = _directions(data, len(metrics))
+    n_trials = _positive(data, "n_trials", int)
+    n_jobs = _positive(data, "n_jobs", int, 1)
+    timeout = _positive(data, "timeout", float)
+    trial_timeout = _positive(data, "trial_timeout", float)
+    seed = data.get("seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise SpecError(f"seed: {seed!r} is not an integer")
+    retries = data.get("retries", 0)
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        raise SpecError(f"retries: {retries!r} is not a non-negative integer")
+    optimizer = data.get("optimizer")
+    if optimizer is not None:
+        try:
+            make_optimizer(optimizer, seed=0)
+        except OptimizerError as exc:
+            raise SpecError(f"optimizer: {exc}") from None
+    storage = data.get("storage")
+    if storage is not None:
+        if not isinstance(storage, str) or not storage:
+            raise SpecError(f"storage: {storage!r} is not a storage URL")
+        storage = resolve_storage(storage, base)
+    workdir = base
+    if data.get("workdir") is not None:
+        if not isinstance(data["workdir"], str):
+            raise SpecError(f"workdir: {data['workdir']!r} is not a path")
+        workdir = (base / Path(data["workdir"]).expanduser()).resolve()
+        if not workdir.is_dir():
+            raise SpecError(f"workdir: {str(workdir)!r} is not an existing folder")
+    command = data["command"]
+    if not isinstance(command, str) and not (
+        isinstance(command, list) and all(isinstance(word, str | int | float) for word in command)
+    ):
+        raise SpecError(f"command: expected a string or a list of words, got {command!r}")
+    if isinstance(command, list):
+        command = [str(word) for word in command]
+    objective = CommandObjective(
+        command,
+        metric=metrics,
+        space=space,
+        timeout=trial_timeout,
+        env=_env(data.get("env")),
+        workdir=workdir,
+        base_dir=base,
+    )
+    return RunSpec(
+        path=path if path is not None else base,
+        name=name,
+        space=space,
+        objective=objective,
+        directions=directions,
+        n_trials=n_trials,
+        n_jobs=n_jobs,
+        timeout=timeout,
+        storage=storage,
+        optimizer=optimizer,
+        seed=seed,
+        retries=retries,
+    )

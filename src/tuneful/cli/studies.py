@@ -1,0 +1,327 @@
+"""Commands that read or remove stored studies: ``ls``, ``show``, ``export``, ``delete``."""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.markup import escape
+from rich.table import Table
+
+from tuneful.cli.output import (
+    display_storage,
+    error_summary,
+    format_number,
+    format_param,
+    format_seconds,
+    format_time,
+    resolve_storage,
+    sqlite_file,
+    state_counts,
+    stderr,
+    stdout,
+)
+from tuneful.errors import StudyError, StudyNotFoundError
+from tuneful.records import TrialRecord, TrialState
+from tuneful.study import Study, delete_study, list_studies, load_study
+
+__all__ = ["ls_command", "show_command", "export_command", "delete_command"]
+
+_storage_option = click.option(
+    "--storage",
+    metavar="URL",
+    help="Storage URL (default: $TUNEFUL_STORAGE, else sqlite:///tuneful.db).",
+)
+
+
+def _open(name: str, storage: str | None) -> Study:
+    """Load a study, with a helpful message when it is not there."""
+    url = resolve_storage(storage)
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        raise StudyNotFoundError(
+            f"no study named {name!r}: {path} does not exist (pass --storage URL, or set "
+            "TUNEFUL_STORAGE)"
+        )
+    try:
+        return load_study(name, storage=url)
+    except StudyNotFoundError:
+        names = [s.name for s in list_studies(storage=url)]
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        known = f" (studies there: {', '.join(names)})" if names and len(names) <= 10 else ""
+        raise StudyNotFoundError(
+            f"no study named {name!r} in {display_storage(url)}{hint}{known}"
+        ) from None
+
+
+def _direction_text(directions: tuple[str, ...]) -> str:
+    return ", ".join(directions)
+
+
+@click.command("ls")
+@_storage_option
+def ls_command(storage: str | None) -> None:
+    """List the studies in a storage."""
+    url = resolve_storage(storage)
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        stdout.print(f"No studies: {escape(str(path))} does not exist.")
+        return
+    summaries = list_studies(storage=url)
+    if not summaries:
+        stdout.print(f"No studies in {escape(display_storage(url))}.")
+        return
+    table = Table(title=f"Studies in {escape(display_storage(url))}", title_justify="left")
+    for column in ("name", "directions", "trials", "complete", "fail", "pruned", "best", "created"):
+        justify = "right" if column in ("trials", "complete", "fail", "pruned", "best") else "left"
+        table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for summary in summaries:
+        counts = summary.counts
+        best = (
+            ", ".join(format_number(v) for v in summary.best_values) if summary.best_values else "-"
+        )
+        table.add_row(
+            escape(summary.name),
+            _direction_text(summary.directions),
+            str(summary.n_trials),
+            str(counts.get("COMPLETE", 0)),
+            str(counts.get("FAIL", 0)),
+            str(counts.get("PRUNED", 0)),
+            best,
+            format_time(summary.created_at),
+        )
+    stdout.print(table)
+
+
+def _best(study: Study, top: int) -> tuple[list[TrialRecord], str]:
+    """The trials ``show`` lists, and a title for them."""
+    completed = [t for t in study.trials if t.state is TrialState.COMPLETE and t.values]
+    if len(study.directions) == 1:
+        sign = 1.0 if study.direction == "minimize" else -1.0
+        ranked = sorted(completed, key=lambda t: (sign * t.values[0], t.number))  # type: ignore[index]
+        return ranked[:top], f"Best {min(top, len(ranked))} of {len(completed)} completed trials"
+    front = sorted(study.best_trials, key=lambda t: (t.values or (), t.number))
+    return front[:top], f"Pareto front: {len(front)} trial(s), showing {min(top, len(front))}"
+
+
+def _show_trial(study: Study, number: int) -> None:
+    trial = study.get_trial(number)
+    stdout.print(
+        f"[bold]Trial {trial.number}[/] of study {escape(study.name)}: {trial.state.value}"
+    )
+    if trial.values is not None:
+        stdout.print(f"values: {', '.join(format_number(v) for v in trial.values)}")
+    for key, value in trial.params.items():
+        stdout.print(f"  {escape(key)} = {escape(format_param(value))}")
+    if trial.intermediate:
+        curve = ", ".join(f"{s}: {format_number(v)}" for s, v in sorted(trial.intermediate.items()))
+        stdout.print(f"learning curve: {curve}")
+    for key, value in trial.user_attrs.items():
+        stdout.print(f"{escape(key)}: {escape(str(value))}")
+    stdout.print(f"started {format_time(trial.started_at)}, took {format_seconds(trial.duration)}")
+    if trial.error:
+        stdout.print("error:")
+        stdout.print(escape(trial.error.rstrip()))
+
+
+@click.command("show")
+@click.argument("study_name", metavar="STUDY")
+@_storage_option
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="How many of the best trials to list.",
+)
+@click.option(
+    "--trial",
+    "trial_number",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Show trial N in full instead (params, curve, error text).",
+)
+def show_command(study_name: str, storage: str | None, top: int, trial_number: int | None) -> None:
+    """Show a study: its settings and its best trials (the Pareto front for several
+    objectives)."""
+    study = _open(study_name, storage)
+    if trial_number is not None:
+        _show_trial(study, trial_number)
+        return
+    settings = study.settings
+    optimizer = settings.get("optimizer") or {}
+    optimizer_text = str(optimizer.get("name", "?"))
+    if optimizer.get("settings"):
+        optimizer_text += " " + json.dumps(optimizer["settings"])
+    header = Table(show_header=False, box=None, padding=(0, 2, 0, 0))
+    for key, value in (
+        ("study", study.name),
+        ("directions", _direction_text(study.directions)),
+        ("optimizer", optimizer_text),
+        ("seed", str(study.seed)),
+        ("storage", display_storage(study.storage_url)),
+        ("trials", f"{len(study.trials)} ({state_counts(study.trials)})"),
+    ):
+        header.add_row(f"[bold]{key}[/]", escape(value))
+    stdout.print(header)
+    stdout.print()
+    trials, title = _best(study, top)
+    if not trials:
+        stdout.print("No completed trial yet.")
+    else:
+        names = list(study.space.names) if study.space is not None else []
+        names += [n for t in trials for n in t.params if n not in names]
+        table = Table(title=title, title_justify="left")
+        table.add_column("trial", justify="right", overflow="fold")
+        values = (
+            ["value"]
+            if len(study.directions) == 1
+            else [f"value {i} ({d})" for i, d in enumerate(study.directions)]
+        )
+        for label in values:
+            table.add_column(label, justify="right", overflow="fold")
+        for name in names:
+            table.add_column(escape(name), overflow="fold")
+        table.add_column("time", justify="right", overflow="fold")
+        for trial in trials:
+            table.add_row(
+                str(trial.number),
+                *(format_number(v) for v in trial.values or ()),
+                *(
+                    escape(format_param(trial.params[n])) if n in trial.params else "-"
+                    for n in names
+                ),
+                format_seconds(trial.duration),
+            )
+        stdout.print(table)
+    failed = [t for t in study.trials if t.state is TrialState.FAIL]
+    if failed:
+        last = failed[-1]
+        stdout.print(
+            f"Last failure (trial {last.number}): {escape(error_summary(last.error))}\n"
+            f"Full error text: tuneful show {escape(study.name)} --trial {last.number}"
+        )
+
+
+def _iso(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat()
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return value
+
+
+def _csv_text(study: Study, trials: list[TrialRecord]) -> str:
+    params = list(study.space.names) if study.space is not None else []
+    params += [n for t in trials for n in t.params if n not in params]
+    attrs = list(dict.fromkeys(k for t in trials for k in t.user_attrs))
+    n_values = len(study.directions)
+    values = ["value"] if n_values == 1 else [f"values.{i}" for i in range(n_values)]
+    header = [
+        "number",
+        "state",
+        *values,
+        *(f"params.{n}" for n in params),
+        *(f"user_attrs.{k}" for k in attrs),
+        "started_at",
+        "finished_at",
+        "duration",
+        "error",
+    ]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for t in trials:
+        row_values = list(t.values) if t.values is not None else [""] * n_values
+        writer.writerow(
+            [
+                t.number,
+                t.state.value,
+                *row_values,
+                *(_cell(t.params.get(n)) for n in params),
+                *(_cell(t.user_attrs.get(k)) for k in attrs),
+                _iso(t.started_at),
+                _iso(t.finished_at),
+                _cell(t.duration),
+                t.error or "",
+            ]
+        )
+    return buffer.getvalue()
+
+
+@click.command("export")
+@click.argument("study_name", metavar="STUDY")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json"]),
+    default=None,
+    help="csv (params as params.<name> columns) or json (one object per trial); "
+    "default: json when --output ends in .json, else csv.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (default: stdout).",
+)
+@_storage_option
+def export_command(
+    study_name: str, fmt: str | None, output: Path | None, storage: str | None
+) -> None:
+    """Write every trial of a study as CSV or JSON."""
+    study = _open(study_name, storage)
+    if fmt is None:
+        fmt = "json" if output is not None and output.suffix.lower() == ".json" else "csv"
+    trials = study.trials
+    if fmt == "json":
+        text = json.dumps([t.to_dict() for t in trials], indent=2) + "\n"
+    else:
+        text = _csv_text(study, trials)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise StudyError(f"cannot write {output}: {exc.strerror or exc}") from None
+    stderr.print(f"Wrote {len(trials)} trials of {escape(study.name)} to {escape(str(output))}")
+
+
+@click.command("delete")
+@click.argument("study_name", metavar="STUDY")
+@_storage_option
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+def delete_command(study_name: str, storage: str | None, yes: bool) -> None:
+    """Delete a study and all its trials."""
+    study = _open(study_name, storage)
+    n_trials = len(study.trials)
+    where = display_storage(study.storage_url)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise StudyError(
+                f"not deleting study {study_name!r} without confirmation: pass --yes (stdin is "
+                "not a terminal, so there is nobody to ask)"
+            )
+        question = f"Delete study {study_name!r} and its {n_trials} trials from {where}?"
+        if not click.confirm(question, default=False):
+            stderr.print("Not deleted.")
+            raise click.exceptions.Exit(1)
+    delete_study(study_name, storage=study.storage_url)
+    stdout.print(f"Deleted study {escape(study_name)} ({n_trials} trials) from {escape(where)}.")

@@ -1,0 +1,300 @@
+"""``tuneful run SPEC`` through the real console command."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import tuneful
+from tuneful import TrialState
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def expected_loss(params: dict[str, float | str]) -> float:
+    loss = (float(params["x"]) - 1) ** 2 + (0.5 if params["kind"] == "b" else 0.0)
+    return loss + float(params.get("penalty", 0.0))
+
+
+def check_study(path: Path, n_trials: int) -> tuneful.Study:
+    study = tuneful.load_study("quad", storage=f"sqlite:///{path}")
+    trials = study.trials
+    assert len(trials) == n_trials
+    assert all(t.state is TrialState.COMPLETE for t in trials), [t.error for t in trials]
+    for t in trials:  # the program got the right arguments, the value was read back
+        assert t.value == pytest.approx(expected_loss(dict(t.params)))
+        assert sorted(t.intermediate) == [0, 1, 2]
+        assert ("--penalty" in t.user_attrs["command"]) == ("penalty" in t.params)
+    assert study.best_value == min(t.value for t in trials if t.value is not None)
+    return study
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_run_a_good_spec(
+    write_spec: Callable[..., Path], tmp_path: Path, n_jobs: int, run_cli: Callable[..., Any]
+) -> None:
+    spec = write_spec(n_jobs=n_jobs)
+    result = run_cli("run", str(spec), "--no-progress")
+    assert result.returncode == 0, result.stderr
+    study = check_study(tmp_path / "tuneful.db", 4)
+    assert f"Best loss: {study.best_value:.6g}" in result.stdout
+    assert "tuneful show quad" in result.stdout
+    assert "4 complete" in result.stdout
+
+
+def test_run_continues_an_existing_study(
+    cli: Callable[..., Any], write_spec: Callable[..., Path], tmp_path: Path
+) -> None:
+    spec = write_spec(n_trials=2)
+    assert cli("run", str(spec)).returncode == 0
+    result = cli("run", str(spec), "--n-trials", "5")
+    assert result.returncode == 0, result.stderr
+    assert "Continuing study quad" in result.stderr
+    check_study(tmp_path / "tuneful.db", 5)
+    again = cli("run", str(spec), "--n-trials", "5")
+    assert again.returncode == 0 and "nothing to run" in again.stderr
+    check_study(tmp_path / "tuneful.db", 5)
+
+
+def test_run_refuses_to_continue_a_study_with_another_space(
+    cli: Callable[..., Any], write_spec: Callable[..., Path], one_line_error: Callable[..., str]
+) -> None:
+    assert cli("run", str(write_spec(n_trials=1))).returncode == 0
+    changed = write_spec(
+        space={"x": {"type": "float", "low": 0.0, "high": 1.0}},
+        command=("python train.py --x {x} --kind a"),
+    )
+    one_line_error(cli("run", str(changed)), "different space", "differs in:", "x")
+
+
+def test_storage_and_options_from_the_command_line(
+    cli: Callable[..., Any], write_spec: Callable[..., Path], tmp_path: Path
+) -> None:
+    spec = write_spec(n_trials=None, storage="sqlite:///in-spec.db")
+    url = f"sqlite:///{tmp_path / 'other.db'}"
+    result = cli("run", str(spec), "--storage", url, "--n-trials", "3", "--seed", "5")
+    assert result.returncode == 0, result.stderr
+    assert not (tmp_path / "in-spec.db").exists()
+    check_study(tmp_path / "other.db", 3)
+    assert tuneful.load_study("quad", storage=url).seed == 5
+
+
+def test_spec_storage_is_relative_to_the_spec(
+    cli: Callable[..., Any],
+    write_spec: Callable[..., Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    spec = write_spec(storage="sqlite:///results.db", n_trials=1)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    result = cli("run", str(spec))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "results.db").exists()
+    assert "--storage" in result.stdout  # the hint names the storage
+
+
+# The main kinds, through the console command.
+BAD_SPECS = [
+    (dict(n_trails=3), ["unknown key 'n_trails'", "did you mean 'n_trials'"]),
+    (
+        dict(space={"x": {"type": "flot", "low": 0, "high": 1}}),
+        ["space: parameter 'x'", "did you mean 'float'"],
+    ),
+    (dict(command="no-such-program-xyz --x {x}"), ["program 'no-such-program-xyz' not found"]),
+    (dict(command="python train.py --x {xx} --kind {kind}"), ["placeholder {xx}", "'x'"]),
+]
+# More of them, in this process.
+MORE_BAD_SPECS = [
+    (dict(metric={"regex": "acc=(["}), ["not a valid regex"]),
+    (dict(metric={"json_key": "loss", "regex": "x"}), ["exactly one of json_key or regex"]),
+    (dict(metric=None), ["missing required key(s): metric"]),
+    (dict(direction="maximise"), ["direction: 'maximise'"]),
+    (dict(n_trials=0), ["n_trials: 0 is not a positive integer"]),
+    (dict(n_jobs=-1), ["n_jobs"]),
+    (dict(trial_timeout="soon"), ["trial_timeout"]),
+    (dict(command="python train.py [--x {x}"), ["never closed"]),
+    (dict(optimizer="tpe-nope"), ["optimizer"]),
+]
+
+
+@pytest.mark.parametrize(("changes", "fragments"), BAD_SPECS)
+def test_bad_specs_fail_up_front_with_one_line(
+    write_spec: Callable[..., Path],
+    tmp_path: Path,
+    changes: dict,
+    fragments: list[str],
+    run_cli: Callable[..., Any],
+    one_line_error: Callable[..., str],
+) -> None:
+    spec = write_spec(**changes)
+    one_line_error(run_cli("run", str(spec)), f"error: {spec}: ", *fragments)
+    assert not (tmp_path / "tuneful.db").exists()  # nothing was created
+
+
+@pytest.mark.parametrize(("changes", "fragments"), MORE_BAD_SPECS)
+def test_more_bad_specs(
+    cli: Callable[..., Any],
+    write_spec: Callable[..., Path],
+    tmp_path: Path,
+    changes: dict,
+    fragments: list[str],
+    one_line_error: Callable[..., str],
+) -> None:
+    spec = write_spec(**changes)
+    one_line_error(cli("run", str(spec)), f"error: {spec}: ", *fragments)
+    assert not (tmp_path / "tuneful.db").exists()
+
+
+def test_invalid_yaml_and_missing_file(
+    cli: Callable[..., Any], write_spec: Callable[..., Path], one_line_error: Callable[..., str]
+) -> None:
+    spec = write_spec("name: a\nspace: {x: {type: float\nmetric: x\n")
+    one_line_error(cli("run", str(spec)), "invalid YAML at line")
+    one_line_error(cli("run", "nowhere.yaml"), "nowhere.yaml: no such file")
+
+
+def test_metric_never_printed_stops_the_run(
+    write_spec: Callable[..., Path],
+    tmp_path: Path,
+    run_cli: Callable[..., Any],
+    one_line_error: Callable[..., str],
+) -> None:
+    spec = write_spec(metric={"json_key": "val_acc"}, n_trials=5)
+    result = run_cli("run", str(spec))
+    error = one_line_error(result, "never printed the metric json_key 'val_acc'", alone=False)
+    assert "trial 0" in error
+    trials = tuneful.load_study("quad", storage=f"sqlite:///{tmp_path / 'tuneful.db'}").trials
+    assert [t.state for t in trials] == [TrialState.FAIL]
+
+
+def test_failing_program_fails_its_trials_and_the_run_finishes(
+    write_spec: Callable[..., Path], tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    (tmp_path / "crash.py").write_text(
+        "import sys\nprint('loading data')\n"
+        "print('ValueError: x is out of range', file=sys.stderr)\nsys.exit(1)\n"
+    )
+    spec = write_spec(command="python crash.py {x}", n_trials=2)
+    result = run_cli("run", str(spec))
+    assert result.returncode == 1  # no trial completed
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "2 fail" in result.stdout
+    assert "command exited with code 1: ValueError: x is out of range" in result.stdout
+    trials = tuneful.load_study("quad", storage=f"sqlite:///{tmp_path / 'tuneful.db'}").trials
+    assert [t.state for t in trials] == [TrialState.FAIL] * 2
+    for t in trials:
+        assert "ValueError: x is out of range" in (t.error or "")
+        assert t.user_attrs["exit_code"] == 1
+
+
+def test_trial_timeout_kills_and_fails_the_trial(
+    write_spec: Callable[..., Path], tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    (tmp_path / "slow.py").write_text(
+        "import json, time\nprint(json.dumps({'step': 0, 'loss': 1.0}), flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    spec = write_spec(command="python slow.py {x}", n_trials=1, trial_timeout=1)
+    result = run_cli("run", str(spec), timeout=50)
+    assert result.returncode == 1
+    (trial,) = tuneful.load_study("quad", storage=f"sqlite:///{tmp_path / 'tuneful.db'}").trials
+    assert trial.state is TrialState.FAIL
+    assert "timed out after 1 s" in (trial.error or "")
+    assert dict(trial.intermediate) == {0: 1.0}
+
+
+def test_run_needs_a_budget(
+    cli: Callable[..., Any], write_spec: Callable[..., Path], one_line_error: Callable[..., str]
+) -> None:
+    one_line_error(cli("run", str(write_spec(n_trials=None))), "n_trials or timeout")
+
+
+def test_usage_errors_are_one_line(
+    cli: Callable[..., Any], one_line_error: Callable[..., str]
+) -> None:
+    one_line_error(cli("run", "--n-trials", "0", "spec.yaml"), "--n-trials")
+    one_line_error(cli("frobnicate"), "No such command")
+
+
+def test_version_and_help(cli: Callable[..., Any], run_cli: Callable[..., Any]) -> None:
+    version = run_cli("--version")  # python -m tuneful.cli works
+    assert version.returncode == 0 and version.stdout.strip() == f"tuneful {tuneful.__version__}"
+    result = cli("-h")
+    assert result.returncode == 0
+    for command in ("run", "ls", "show", "export", "delete", "demo"):
+        assert command in result.stdout
+    assert "--n-trials" in cli("run", "--help").stdout
+
+
+def test_the_example_spec_runs(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
+    pytest.importorskip("sklearn")
+    spec = yaml.safe_load((EXAMPLES / "mlp-digits.yaml").read_text())
+    assert spec["name"] == "mlp-digits"
+    url = f"sqlite:///{tmp_path / 'ex.db'}"
+    result = run_cli("run", str(EXAMPLES / "mlp-digits.yaml"), "--n-trials", "2", "--storage", url)
+    assert result.returncode == 0, result.stderr
+    trials = tuneful.load_study("mlp-digits", storage=url).trials
+    assert [t.state for t in trials] == [TrialState.COMPLETE] * 2
+    assert all(0.0 <= (t.value or 0.0) <= 1.0 and len(t.intermediate) == 15 for t in trials)
+
+
+def test_workdir_env_and_regex_metric(
+    cli: Callable[..., Any], write_spec: Callable[..., Path], tmp_path: Path
+) -> None:
+    (tmp_path / "tools").mkdir()
+    (tmp_path / "tools" / "score.py").write_text(
+        "import os, sys\n"
+        "print('cwd', os.getcwd())\n"
+        "x = float(os.environ['TUNEFUL_PARAM_X'])\n"
+        "print(f\"score={x * float(os.environ['FACTOR'])} ({os.environ['TAG']})\")\n"
+    )
+    (tmp_path / "runs").mkdir()
+    spec = write_spec(
+        command="python tools/score.py {x}",
+        space={"x": {"type": "float", "low": 1.0, "high": 2.0}},
+        metric={"regex": r"score=([0-9.e-]+)"},
+        env={"FACTOR": 3, "TAG": "x={x}"},
+        workdir="runs",
+        n_trials=2,
+    )
+    result = cli("run", str(spec))
+    assert result.returncode == 0, result.stdout + result.stderr
+    study = tuneful.load_study("quad", storage=f"sqlite:///{tmp_path / 'tuneful.db'}")
+    for trial in study.trials:
+        assert trial.value == pytest.approx(3 * trial.params["x"])
+        assert str(tmp_path / "tools" / "score.py") in trial.user_attrs["command"]
+    assert "Best value:" in result.stdout
+
+
+def test_several_metrics_make_a_multi_objective_study(
+    cli: Callable[..., Any],
+    write_spec: Callable[..., Path],
+    tmp_path: Path,
+    one_line_error: Callable[..., str],
+) -> None:
+    (tmp_path / "two.py").write_text(
+        "import json, sys\nx = float(sys.argv[1])\n"
+        "print(json.dumps({'error': (x - 1) ** 2, 'cost': x}))\n"
+    )
+    spec = write_spec(
+        command="python two.py {x}",
+        space={"x": {"type": "float", "low": 0.0, "high": 2.0}},
+        metric=[{"json_key": "error"}, {"json_key": "cost"}],
+        direction=None,
+        directions=["minimize", "minimize"],
+        n_trials=4,
+    )
+    result = cli("run", str(spec))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Pareto front of error (minimize), cost (minimize)" in result.stdout
+    study = tuneful.load_study("quad", storage=f"sqlite:///{tmp_path / 'tuneful.db'}")
+    assert study.directions == ("minimize", "minimize")
+    assert all(t.values == ((t.params["x"] - 1) ** 2, t.params["x"]) for t in study.trials)
+    wrong = write_spec(metric=[{"json_key": "a"}, {"json_key": "b"}], n_trials=1)
+    one_line_error(cli("run", str(wrong)), "1 direction(s) for 2 metric(s)")
