@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(BIN)/tuneful demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests $(wildcard benchmarks examples)
 	$(BIN)/mypy
 
 test: lint
