@@ -321,6 +321,7 @@ class Study:
         fixed: dict[str, Any] = {}
         number: int | None = None
         expected: int | None = None
+        draft_rng: np.random.Generator | None = None
         if self._replica.has_waiting():
             number = self._storage.claim_trial(
                 self._info.id, worker=self._worker, monitored=monitored
@@ -348,8 +349,9 @@ class Study:
             # storage drops them and they are drawn again below for the number we got.
             expected = len(self._replica)
             drafted = None
+            draft_rng = self._rng(expected)
             if self._space is not None:
-                drafted = self._propose(self._space, expected, self._rng(expected), fixed)
+                drafted = self._propose(self._space, expected, draft_rng, fixed)
             number = self._storage.create_trial(
                 self._info.id,
                 state=TrialState.RUNNING,
@@ -359,7 +361,7 @@ class Study:
                 expected_number=expected,
             )
             self._refresh()
-        rng = self._rng(number)
+        rng = draft_rng if draft_rng is not None and number == expected else self._rng(number)
         if self._space is None:
             proposal = self._propose_dynamic(number, rng) if not fixed else None
             return Trial(self, number, {}, rng=rng, fixed=fixed, proposal=proposal)

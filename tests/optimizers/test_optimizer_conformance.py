@@ -24,7 +24,7 @@ SPACE = tuneful.Space(
     nesterov=tuneful.Categorical([True, False], when={"optimizer": "sgd"}),
 )
 
-NAMES = available_optimizers()
+NAMES = [name for name in available_optimizers() if name != "external"]
 
 
 def objective(trial: tuneful.Trial) -> float:
@@ -140,3 +140,11 @@ def test_custom_optimizer_object() -> None:
         space=tuneful.Space(x=tuneful.Float(2, 3)), storage="memory://", optimizer=Corner()
     )
     assert study.ask().params == {"x": 2.0}
+
+
+def test_external_optimizer_only_takes_fixed_params() -> None:
+    study = tuneful.create_study(space=SPACE, storage="memory://", optimizer="external")
+    config = {"lr": 0.01, "layers": 2, "optimizer": "adam"}
+    assert study.ask(fixed_params=config).params == config
+    with pytest.raises(OptimizerError, match="external"):
+        study.ask()

@@ -8,6 +8,7 @@ from tuneful.optimizers.base import (
     make_optimizer,
     register_optimizer,
 )
+from tuneful.optimizers.external import ExternalOptimizer
 from tuneful.optimizers.grid import GridOptimizer
 from tuneful.optimizers.random import RandomOptimizer, SobolOptimizer
 
@@ -16,6 +17,7 @@ __all__ = [
     "RandomOptimizer",
     "SobolOptimizer",
     "GridOptimizer",
+    "ExternalOptimizer",
     "available_optimizers",
     "make_optimizer",
     "register_optimizer",
@@ -24,6 +26,7 @@ __all__ = [
 register_optimizer("random", RandomOptimizer)
 register_optimizer("sobol", SobolOptimizer)
 register_optimizer("grid", GridOptimizer)
+register_optimizer("external", ExternalOptimizer)
 # "auto" picks the strongest optimizer available for the space and budget. With only the
 # model-free optimizers in this release, that is scrambled Sobol: it covers the space more
 # evenly than independent random draws at every budget.
