@@ -1,8 +1,9 @@
 """The ``tuneful`` command line.
 
 Commands: ``run SPEC`` (tune a program described by a YAML spec), ``ls``, ``show``,
-``export``, ``delete`` and ``demo``. Errors a user can cause print as one line
-``error: ...`` on stderr and exit with status 2; Ctrl-C exits with 130.
+``export``, ``delete``, ``demo``, and ``bench`` (benchmarks of optimizers). Errors a user
+can cause print as one line ``error: ...`` on stderr and exit with status 2; Ctrl-C exits
+with 130.
 
 Example:
     $ tuneful demo
@@ -19,6 +20,7 @@ from collections.abc import Sequence
 import click
 
 from tuneful import __version__
+from tuneful.cli.bench import bench_group
 from tuneful.cli.output import error_line, short_warnings, stderr
 from tuneful.cli.run import demo_command, run_command
 from tuneful.cli.studies import delete_command, export_command, ls_command, show_command
@@ -48,6 +50,7 @@ for _command in (
     export_command,
     delete_command,
     demo_command,
+    bench_group,
 ):
     cli.add_command(_command)
 

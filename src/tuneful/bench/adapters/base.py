@@ -1,0 +1,75 @@
+"""Optimizer adapters: run a peer library (or tuneful) on a task, recording every evaluation.
+
+A peer adapter proposes configurations with its own defaults and hands each one to
+``evaluate``, which the runner supplies: it records the evaluation as a trial of the run's
+study (so runs are resumable and browsable like any study) and returns the loss (lower is
+better) for the peer to minimize.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from tuneful.bench.tasks.base import Task
+
+__all__ = ["Adapter", "Evaluate", "BudgetExhausted"]
+
+#: ``evaluate(config, fidelity=None) -> loss``; raises BudgetExhausted when the run is over.
+Evaluate = Callable[..., float]
+
+
+class BudgetExhausted(Exception):  # noqa: N818 - a signal, not an error
+    """Raised by ``evaluate`` once the run's budget is spent; adapters let it propagate."""
+
+
+class Adapter(abc.ABC):
+    """A way to run one optimizer on a task. Subclasses set ``name`` and ``package``."""
+
+    name: str = "adapter"
+    package: str | None = None  # the distribution that must be installed, for reports
+
+    def unavailable_reason(self) -> str | None:
+        """Why this adapter cannot run here (package missing, ...), or None if it can."""
+        if self.package is None:
+            return None
+        from importlib.util import find_spec
+
+        module = self.package.replace("-", "_")
+        if find_spec(module) is None:
+            return f"{self.package} is not installed (pip install {self.package})"
+        return None
+
+    def version(self) -> str | None:
+        if self.package is None:
+            return None
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version(self.package)
+        except PackageNotFoundError:
+            return None
+
+    def settings(self) -> Mapping[str, Any]:
+        """What the adapter configures; an empty dict means the peer's defaults."""
+        return {}
+
+    def describe(self) -> dict[str, Any]:
+        """Name, package, version and settings: recorded with every run."""
+        return {
+            "name": self.name,
+            "package": self.package,
+            "version": self.version(),
+            "settings": dict(self.settings()),
+            "defaults": not self.settings(),
+        }
+
+    @abc.abstractmethod
+    def run(self, task: Task, *, budget: int, seed: int, evaluate: Evaluate) -> None:
+        """Propose ``budget`` configurations of ``task.space``, calling ``evaluate`` on each.
+
+        ``evaluate`` takes a configuration as a plain dict (valid for ``task.space``: right
+        types, inactive conditional parameters absent) and returns its loss. It raises
+        :class:`BudgetExhausted` when the run is over; adapters let it propagate.
+        """

@@ -1,0 +1,401 @@
+"""Run N optimizers on M tasks with S seeds; every run is an ordinary study in storage.
+
+A cell (optimizer, task, seed) lives in the study ``bench/<run>/<optimizer>/<task>/seed<s>``.
+The study's user attribute ``bench`` says what the cell is (task, optimizer name, version and
+settings, seed, budget, objective, direction, optimum, cost metric); each evaluated trial
+carries the task's metrics in its user attribute ``metrics``. Interrupted benchmarks resume:
+finished cells are skipped, cells of tuneful's optimizers continue where they stopped (their
+proposals depend only on the history), and a peer's unfinished cell restarts from scratch
+(a peer's internal state cannot be rebuilt from the history).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import multiprocessing
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+import tuneful
+from tuneful.bench.adapters.base import Adapter, BudgetExhausted
+from tuneful.bench.budget import parse_budget
+from tuneful.bench.results import Run
+from tuneful.bench.tasks.base import Task
+from tuneful.errors import SpecError, StudyNotFoundError
+from tuneful.optimizers import available_optimizers
+from tuneful.records import TrialState
+from tuneful.storage import MemoryStorage, Storage, open_storage
+
+__all__ = ["Cell", "Benchmark", "BenchmarkOutcome", "load_runs", "study_name", "resolve_optimizer"]
+
+TUNEFUL_PREFIX = "tuneful:"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One (optimizer, task, seed) run of a benchmark."""
+
+    optimizer: str
+    task: str
+    seed: int
+
+
+@dataclass
+class BenchmarkOutcome:
+    """What ``Benchmark.run`` did: cells run, skipped (already done), failed, unavailable."""
+
+    ran: list[Cell] = field(default_factory=list)
+    skipped: list[Cell] = field(default_factory=list)
+    failed: dict[Cell, str] = field(default_factory=dict)
+    unavailable: dict[str, str] = field(default_factory=dict)
+
+
+def study_name(run: str, cell: Cell) -> str:
+    return f"bench/{run}/{cell.optimizer}/{cell.task}/seed{cell.seed}"
+
+
+def _tuneful_name(label: str) -> str | None:
+    name = label[len(TUNEFUL_PREFIX) :] if label.startswith(TUNEFUL_PREFIX) else label
+    return name if name in available_optimizers() and name != "external" else None
+
+
+def resolve_optimizer(label: str) -> str | Adapter:
+    """A tuneful optimizer's registry name, or the peer adapter for ``label``.
+
+    Raises:
+        SpecError: neither a tuneful optimizer nor a known peer adapter.
+    """
+    name = _tuneful_name(label)
+    if name is not None:
+        return name
+    from tuneful.bench.adapters import get_adapter
+
+    return get_adapter(label)
+
+
+def _describe(label: str, proposer: str | Adapter, seed: int) -> dict[str, Any]:
+    if isinstance(proposer, Adapter):
+        return {**proposer.describe(), "label": label}
+    optimizer = tuneful.optimizers.make_optimizer(proposer, seed=seed)
+    return {
+        "label": label,
+        "name": optimizer.name,
+        "package": "tuneful",
+        "version": tuneful.__version__,
+        "settings": optimizer.settings(),
+        "defaults": True,
+    }
+
+
+def _evaluations(study: tuneful.Study) -> list[tuneful.TrialRecord]:
+    """Trials that were evaluated (finished with metrics or an evaluation error)."""
+    return [
+        t
+        for t in study.trials
+        if t.state in (TrialState.COMPLETE, TrialState.FAIL)
+        and ("metrics" in t.user_attrs or "evaluation_error" in t.user_attrs)
+    ]
+
+
+def _bench_attrs(task: Task, cell: Cell, run: str, budget: int, expression: str, proposer: Any):
+    primary = task.primary
+    return {
+        "run": run,
+        "task": task.id,
+        "optimizer": cell.optimizer,
+        "optimizer_info": _describe(cell.optimizer, proposer, cell.seed),
+        "seed": cell.seed,
+        "budget": budget,
+        "budget_expression": expression,
+        "objective": primary.name,
+        "direction": primary.direction,
+        "optimum": primary.optimum,
+        "cost": task.cost,
+        "dim": task.dim,
+        "task_metadata": {k: v for k, v in task.metadata.items() if _json_safe(v)},
+    }
+
+
+def _json_safe(value: Any) -> bool:
+    import json
+
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+class _Recorder:
+    """Evaluates configurations on the task and records each as a trial of the study."""
+
+    def __init__(self, study: tuneful.Study, task: Task, budget: int) -> None:
+        self.study = study
+        self.task = task
+        self.budget = budget
+        self.count = len(_evaluations(study))
+        self.sign = 1.0 if task.primary.direction == "minimize" else -1.0
+
+    def measure(self, trial: tuneful.Trial) -> float:
+        """Evaluate ``trial.params``, attach the metrics, return the primary value."""
+        try:
+            metrics = self.task.evaluate(trial.params)
+        except Exception as exc:
+            trial.set_user_attr("evaluation_error", f"{type(exc).__name__}: {exc}")
+            raise
+        clean = {k: float(v) for k, v in metrics.items()}
+        trial.set_user_attr("metrics", clean)
+        if self.task.cost is not None and self.task.cost in clean:
+            trial.set_user_attr("cost", clean[self.task.cost])
+        self.count += 1
+        return clean[self.task.primary.name]
+
+    def evaluate(self, config: Mapping[str, Any], fidelity: float | None = None) -> float:
+        """The peers' callback: record one evaluation, return its loss."""
+        if self.count >= self.budget:
+            raise BudgetExhausted(f"budget of {self.budget} evaluations spent")
+        trial = self.study.ask(fixed_params=dict(config))
+        try:
+            value = self.measure(trial)
+        except Exception as exc:
+            self.study.tell(trial, state=TrialState.FAIL, error=traceback.format_exc())
+            self.count += 1
+            raise RuntimeError(f"task {self.task.id} failed on {dict(config)}: {exc}") from exc
+        self.study.tell(trial, value)
+        return self.sign * value
+
+
+def run_cell(
+    cell: Cell,
+    *,
+    run: str,
+    budget: str | int,
+    storage: str | Storage,
+    data_dir: str | None,
+) -> str:
+    """Run (or finish) one cell; returns "ran" or "skipped". Used by worker processes too."""
+    from tuneful.bench.tasks import load_task
+
+    task = load_task(cell.task, data_dir=data_dir)
+    proposer = resolve_optimizer(cell.optimizer)
+    total = parse_budget(budget, task.dim)
+    backend = open_storage(storage)
+    name = study_name(run, cell)
+    try:
+        study = tuneful.load_study(name, storage=backend)
+        done = len(_evaluations(study))
+        if done >= total:
+            return "skipped"
+        if isinstance(proposer, Adapter):  # a peer cannot resume: start the cell again
+            tuneful.delete_study(name, storage=backend)
+            raise StudyNotFoundError(name)
+    except StudyNotFoundError:
+        study = tuneful.create_study(
+            name,
+            space=task.space,
+            direction=task.primary.direction,
+            storage=backend,
+            optimizer=proposer if isinstance(proposer, str) else "external",
+            seed=cell.seed,
+            heartbeat_interval=None,
+        )
+        study.set_user_attr("bench", _bench_attrs(task, cell, run, total, str(budget), proposer))
+    recorder = _Recorder(study, task, total)
+    if isinstance(proposer, Adapter):
+        with contextlib.suppress(BudgetExhausted):
+            proposer.run(task, budget=total, seed=cell.seed, evaluate=recorder.evaluate)
+        if recorder.count < total:
+            raise RuntimeError(
+                f"{cell.optimizer} stopped after {recorder.count} of {total} evaluations"
+            )
+    else:
+        study.optimize(
+            recorder.measure,
+            n_trials=total - recorder.count,
+            catch=(),
+            show_progress_bar=False,
+        )
+    _record_test_score(study, task)
+    return "ran"
+
+
+def _record_test_score(study: tuneful.Study, task: Task) -> None:
+    """The honest protocol: the incumbent's score on held-out data, measured once."""
+    try:
+        best = study.best_trial
+    except ValueError:
+        return
+    test = task.test_evaluate(best.params)
+    if test is not None:
+        study.set_user_attr("test_metrics", {"trial": best.number, **test})
+
+
+class Benchmark:
+    """N optimizers × M tasks × S seeds, each cell a study in ``storage``.
+
+    Args:
+        name: the benchmark's name (its studies are ``bench/<name>/...``).
+        tasks: task ids (see :func:`tuneful.bench.load_task`).
+        optimizers: tuneful optimizer names (``auto``, ``random``, ``sobol``, ...; also
+            ``tuneful:<name>``) and peer adapters (``optuna-tpe``, ``smac-hpo``, ...).
+        seeds: a count (seeds 0..n-1) or explicit seeds.
+        budget: evaluations per cell, or an expression of the dimension ``d``.
+        storage: where the studies live.
+        data_dir: benchmark data folder (default: ``TUNEFUL_DATA_DIR``).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        tasks: Sequence[str],
+        optimizers: Sequence[str],
+        seeds: int | Sequence[int] = 10,
+        budget: str | int = "20+40sqrt(d)",
+        storage: str | Storage | None = None,
+        data_dir: str | None = None,
+    ) -> None:
+        if not tasks:
+            raise SpecError("benchmark tasks: expected at least one task id")
+        if not optimizers:
+            raise SpecError("benchmark optimizers: expected at least one optimizer")
+        self.name = name
+        self.tasks = list(tasks)
+        self.optimizers = list(optimizers)
+        self.seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+        if not self.seeds:
+            raise SpecError(f"seeds={seeds!r}: expected at least one seed")
+        parse_budget(budget, 1)  # fail early on a malformed expression
+        self.budget = budget
+        self.storage = open_storage(storage)
+        self.data_dir = data_dir
+
+    def availability(self) -> dict[str, str | None]:
+        """Per optimizer: None when it can run here, else why not."""
+        reasons: dict[str, str | None] = {}
+        for label in self.optimizers:
+            proposer = resolve_optimizer(label)
+            reasons[label] = (
+                proposer.unavailable_reason() if isinstance(proposer, Adapter) else None
+            )
+        return reasons
+
+    def cells(self) -> list[Cell]:
+        return [
+            Cell(optimizer, task, seed)
+            for task in self.tasks
+            for seed in self.seeds
+            for optimizer in self.optimizers
+        ]
+
+    def run(
+        self, *, jobs: int = 1, on_cell: Callable[[Cell, str], None] | None = None
+    ) -> BenchmarkOutcome:
+        """Run every cell not yet done. ``on_cell(cell, status)`` reports progress."""
+        outcome = BenchmarkOutcome()
+        reasons = self.availability()
+        outcome.unavailable = {k: v for k, v in reasons.items() if v is not None}
+        cells = [c for c in self.cells() if c.optimizer not in outcome.unavailable]
+        arguments: dict[str, Any] = {
+            "run": self.name,
+            "budget": self.budget,
+            "storage": self.storage,
+            "data_dir": self.data_dir,
+        }
+        if jobs > 1:
+            if isinstance(self.storage, MemoryStorage):
+                raise SpecError(
+                    "jobs > 1 needs a storage that worker processes share (sqlite:///...), "
+                    "not memory://"
+                )
+            self.storage.close()  # worker processes open their own connections
+            arguments["storage"] = self.storage.url
+
+        def settle(cell: Cell, status: str) -> None:
+            if status == "ran":
+                outcome.ran.append(cell)
+            elif status == "skipped":
+                outcome.skipped.append(cell)
+            else:
+                outcome.failed[cell] = status
+            if on_cell is not None:
+                on_cell(cell, "failed" if cell in outcome.failed else status)
+
+        if jobs <= 1:
+            for cell in cells:
+                settle(cell, _guarded(cell, arguments))
+            return outcome
+        context = multiprocessing.get_context(
+            "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        )
+        with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context) as pool:
+            futures = {pool.submit(_guarded, cell, arguments): cell for cell in cells}
+            try:
+                for future in concurrent.futures.as_completed(futures):
+                    settle(futures[future], future.result())
+            except KeyboardInterrupt:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+        return outcome
+
+
+def _guarded(cell: Cell, arguments: dict[str, Any]) -> str:
+    try:
+        return run_cell(cell, **arguments)
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+def load_runs(storage: str | Storage | None, name: str) -> list[Run]:
+    """Every cell of benchmark ``name`` found in ``storage``, as :class:`Run` traces.
+
+    Raises:
+        StudyNotFoundError: the storage holds no study of that benchmark.
+    """
+    backend = open_storage(storage)
+    prefix = f"bench/{name}/"
+    runs: list[Run] = []
+    for info in backend.list_studies():
+        if not info.name.startswith(prefix):
+            continue
+        study = tuneful.load_study(info.name, storage=backend, optimizer="random")
+        attrs = study.user_attrs.get("bench")
+        if not attrs:
+            continue
+        sign = 1.0 if attrs["direction"] == "minimize" else -1.0
+        trials = _evaluations(study)[: int(attrs["budget"])]
+        losses = [
+            sign * t.values[0] if t.state is TrialState.COMPLETE and t.values else np.nan
+            for t in trials
+        ]
+        costs = [float(t.user_attrs.get("cost", 1.0)) for t in trials]
+        optimum = attrs.get("optimum")
+        runs.append(
+            Run(
+                optimizer=attrs["optimizer"],
+                task=attrs["task"],
+                seed=int(attrs["seed"]),
+                losses=np.array(losses, dtype=float),
+                costs=np.array(costs, dtype=float),
+                optimum=None if optimum is None else sign * float(optimum),
+                budget=float(attrs["budget"]),
+                meta={
+                    "optimizer": attrs.get("optimizer_info", {}),
+                    "objective": attrs.get("objective"),
+                    "direction": attrs.get("direction"),
+                    "task_metadata": attrs.get("task_metadata", {}),
+                    "test_metrics": study.user_attrs.get("test_metrics"),
+                    "complete": len(trials) >= int(attrs["budget"]),
+                },
+            )
+        )
+    if not runs:
+        raise StudyNotFoundError(f"no benchmark named {name!r} in {backend.url}")
+    return runs

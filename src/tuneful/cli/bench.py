@@ -1,0 +1,230 @@
+"""``tuneful bench``: run optimizers on benchmark tasks, report, select task subsets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import yaml
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from tuneful.cli.output import stderr, stdout
+from tuneful.errors import SpecError
+
+__all__ = ["bench_group"]
+
+DEFAULT_BENCH_STORAGE = "sqlite:///tuneful-bench.db"
+
+_storage = click.option(
+    "--storage",
+    metavar="URL",
+    default=DEFAULT_BENCH_STORAGE,
+    show_default=True,
+    help="Where the benchmark's studies live.",
+)
+_name = click.option(
+    "--name", default="bench", show_default=True, help="The benchmark's name (study prefix)."
+)
+
+
+def _split(value: str | None) -> list[str]:
+    return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
+@click.group("bench")
+def bench_group() -> None:
+    """Benchmark optimizers on BBOB, YAHPO Gym, Step Law and scikit-learn tasks."""
+
+
+@bench_group.command("run")
+@click.option("--suite", help="A named suite (see `tuneful bench suites`) or a YAML file.")
+@click.option("--tasks", help="Comma-separated task ids (instead of or besides --suite).")
+@click.option(
+    "--optimizers",
+    required=True,
+    help="Comma-separated: tuneful optimizers (auto, random, sobol, ...) and peers "
+    "(optuna-tpe, smac-hpo, hyperopt, ...).",
+)
+@click.option("--seeds", default=10, show_default=True, type=click.IntRange(min=1))
+@click.option("--budget", default="20+40sqrt(d)", show_default=True, help="Evaluations per run.")
+@click.option("--jobs", default=1, show_default=True, type=click.IntRange(min=1))
+@click.option("--data-dir", type=click.Path(file_okay=False), help="Benchmark data folder.")
+@click.option("--no-progress", is_flag=True, help="Do not draw the progress bar.")
+@_storage
+@_name
+def run_command(
+    suite: str | None,
+    tasks: str | None,
+    optimizers: str,
+    seeds: int,
+    budget: str,
+    jobs: int,
+    data_dir: str | None,
+    no_progress: bool,
+    storage: str,
+    name: str,
+) -> None:
+    """Run every optimizer on every task with each seed; resumes an interrupted run."""
+    from tuneful.bench import Benchmark, load_suite
+
+    task_ids = (load_suite(suite) if suite else []) + _split(tasks)
+    if not task_ids:
+        raise SpecError("bench run: name the tasks with --suite or --tasks")
+    bench = Benchmark(
+        name,
+        tasks=task_ids,
+        optimizers=_split(optimizers),
+        seeds=seeds,
+        budget=budget,
+        storage=storage,
+        data_dir=data_dir,
+    )
+    for label, reason in bench.availability().items():
+        if reason is not None:
+            stderr.print(f"[yellow]unavailable[/]: {label}: {reason}")
+    cells = bench.cells()
+    stderr.print(
+        f"Benchmark {name!r}: {len(task_ids)} tasks x {len(bench.optimizers)} optimizers x "
+        f"{len(bench.seeds)} seeds = {len(cells)} runs, budget {budget}, in {storage}"
+    )
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[last]}"),
+        console=stderr,
+        disable=no_progress,
+    )
+    with progress:
+        bar = progress.add_task("runs", total=len(cells), last="")
+
+        def advance(cell: object, status: str) -> None:
+            progress.update(bar, advance=1, last=f"{status}: {cell}")
+
+        outcome = bench.run(jobs=jobs, on_cell=advance)
+    stdout.print(
+        f"ran {len(outcome.ran)}, already done {len(outcome.skipped)}, failed "
+        f"{len(outcome.failed)}, unavailable optimizers {len(outcome.unavailable)}"
+    )
+    for cell, reason in outcome.failed.items():
+        stderr.print(f"[red]failed[/]: {cell.optimizer} {cell.task} seed {cell.seed}: {reason}")
+    stdout.print(f"Report: tuneful bench report --name {name} --storage {storage} --out DIR")
+    if outcome.failed:
+        raise SystemExit(1)
+
+
+@bench_group.command("report")
+@click.option("--out", "folder", required=True, type=click.Path(file_okay=False))
+@click.option("--baseline", help="Optimizer to compare every other one against (win/tie/loss).")
+@click.option("--title", default=None)
+@click.option("--no-plots", is_flag=True, help="Write the Markdown only.")
+@_storage
+@_name
+def report_command(
+    folder: str,
+    baseline: str | None,
+    title: str | None,
+    no_plots: bool,
+    storage: str,
+    name: str,
+) -> None:
+    """Write report.md (ranks, Friedman/Nemenyi, per-task tables) and PNG plots."""
+    from tuneful.bench import load_runs
+    from tuneful.bench.report import write_report
+
+    runs = load_runs(storage, name)
+    path = write_report(
+        runs,
+        folder,
+        baseline=baseline,
+        title=title or f"Benchmark {name}",
+        plots=False if no_plots else None,
+    )
+    stdout.print(f"Wrote {path} ({len(runs)} runs)")
+
+
+@bench_group.command("subset")
+@click.option(
+    "--optimizers",
+    required=True,
+    help="The behaviourally different optimizers whose results place each task.",
+)
+@click.option("--dev", "m_dev", required=True, type=click.IntRange(min=1))
+@click.option("--test", "m_test", default=0, show_default=True, type=click.IntRange(min=0))
+@click.option("--seed", default=0, show_default=True)
+@click.option("--out-dev", type=click.Path(dir_okay=False), help="Write the dev suite (YAML).")
+@click.option("--out-test", type=click.Path(dir_okay=False), help="Write the test suite (YAML).")
+@_storage
+@_name
+def subset_command(
+    optimizers: str,
+    m_dev: int,
+    m_test: int,
+    seed: int,
+    out_dev: str | None,
+    out_test: str | None,
+    storage: str,
+    name: str,
+) -> None:
+    """Pick a dev subset of the benchmark's tasks (minimal star discrepancy), then a
+    disjoint test subset."""
+    from tuneful.bench import load_runs
+    from tuneful.bench.subset import dev_test_split, select_subset, star_discrepancy, task_points
+
+    tasks, points = task_points(load_runs(storage, name), _split(optimizers))
+    if m_dev + m_test > len(tasks):
+        raise SpecError(
+            f"subset --dev {m_dev} --test {m_test}: the benchmark has only {len(tasks)} tasks"
+        )
+    if m_test:
+        dev, test = dev_test_split(points, m_dev, m_test, seed=seed)
+    else:
+        dev, test = select_subset(points, m_dev, seed=seed), []
+    for label, chosen, out in (("dev", dev, out_dev), ("test", test, out_test)):
+        if not chosen:
+            continue
+        ids = [tasks[i] for i in chosen]
+        discrepancy = star_discrepancy(points[chosen])
+        stdout.print(f"{label} ({len(ids)} tasks, star discrepancy {discrepancy:.4f}):")
+        for task_id in ids:
+            stdout.print(f"  {task_id}")
+        if out:
+            document = {
+                "description": f"{label} subset of benchmark {name} (seed {seed})",
+                "tasks": ids,
+            }
+            Path(out).write_text(yaml.safe_dump(document, sort_keys=False))
+
+
+@bench_group.command("suites")
+@click.argument("suite", required=False)
+def suites_command(suite: str | None) -> None:
+    """List the named suites, or the task ids of one suite."""
+    from tuneful.bench import list_suites, load_suite
+
+    if suite:
+        for task_id in load_suite(suite):
+            stdout.print(task_id)
+        return
+    table = Table("suite", "tasks", "description")
+    for name, description in list_suites().items():
+        table.add_row(name, str(len(load_suite(name))), description)
+    stdout.print(table)
+
+
+@bench_group.command("optimizers")
+def optimizers_command() -> None:
+    """The optimizers a benchmark can name, and whether each can run here."""
+    from tuneful.bench.adapters import get_adapter, peer_adapters
+    from tuneful.optimizers import available_optimizers
+
+    table = Table("name", "kind", "status")
+    for name in available_optimizers():
+        if name != "external":
+            table.add_row(name, "tuneful", "ok")
+    for name in peer_adapters():
+        reason = get_adapter(name).unavailable_reason()
+        table.add_row(name, "peer", "ok" if reason is None else f"unavailable: {reason}")
+    stdout.print(table)
