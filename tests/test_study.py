@@ -231,3 +231,10 @@ def test_history_view_for_optimizers() -> None:
     np.testing.assert_array_equal(history.y[:, 0], [-1.0, -2.0])  # oriented to minimize
     assert [t.number for t in history.pending] == [pending.number]
     assert history.X_pending.shape == (1, SPACE.dim)
+
+
+def test_enqueue_user_attrs_belong_to_the_trial() -> None:
+    study = tuneful.create_study(space=SPACE, storage="memory://")
+    number = study.enqueue({"optimizer": "adam"}, user_attrs={"source": "paper"})
+    assert study.trials[number].user_attrs == {"source": "paper"}
+    assert study.ask().record().user_attrs == {"source": "paper"}

@@ -258,6 +258,7 @@ class Study:
         """Queue a configuration to be tried next; returns its trial number.
 
         ``params`` may be partial: parameters it leaves out are chosen by the optimizer.
+        ``user_attrs`` become the trial's user attributes.
 
         Raises:
             SpaceError: a value is invalid, unknown or inactive for the study's space.
@@ -266,13 +267,14 @@ class Study:
             raise SpaceError(f"enqueue params={params!r}: expected a mapping name -> value")
         clean = dict(params) if self._space is None else self._space.validate(params, partial=True)
         _check_json("params", clean)
-        system_attrs: dict[str, Any] = {"enqueued": True}
-        if user_attrs:
-            for key, value in user_attrs.items():
-                _check_json(key, value)
-            system_attrs["user_attrs"] = dict(user_attrs)
+        for key, value in (user_attrs or {}).items():
+            _check_json(key, value)
         return self._storage.create_trial(
-            self._info.id, state=TrialState.WAITING, params=clean, system_attrs=system_attrs
+            self._info.id,
+            state=TrialState.WAITING,
+            params=clean,
+            system_attrs={"enqueued": True},
+            user_attrs=user_attrs,
         )
 
     def _rng(self, number: int) -> np.random.Generator:

@@ -194,6 +194,7 @@ def run_cell(
         if isinstance(proposer, Adapter):  # a peer cannot resume: start the cell again
             tuneful.delete_study(name, storage=backend)
             raise StudyNotFoundError(name)
+        _retry_interrupted(study)
     except StudyNotFoundError:
         study = tuneful.create_study(
             name,
@@ -222,6 +223,24 @@ def run_cell(
         )
     _record_test_score(study, task)
     return "ran"
+
+
+def _retry_interrupted(study: tuneful.Study) -> None:
+    """Queue again the configurations whose evaluation an interruption cut short.
+
+    A benchmark is run by one process at a time, so a RUNNING trial found on resume belongs
+    to a run that died; it is failed, and its configuration evaluated first.
+    """
+    retried = {t.user_attrs.get("bench_retry_of") for t in study.trials}
+    for trial in study.trials:
+        evaluated = "metrics" in trial.user_attrs or "evaluation_error" in trial.user_attrs
+        if evaluated or trial.number in retried or not trial.params:
+            continue
+        if trial.state is TrialState.RUNNING:
+            study.tell(trial.number, state=TrialState.FAIL, error="the benchmark run stopped")
+        elif trial.state is not TrialState.FAIL:
+            continue
+        study.enqueue(trial.params, user_attrs={"bench_retry_of": trial.number})
 
 
 def _record_test_score(study: tuneful.Study, task: Task) -> None:
@@ -272,8 +291,16 @@ class Benchmark:
             raise SpecError(f"seeds={seeds!r}: expected at least one seed")
         parse_budget(budget, 1)  # fail early on a malformed expression
         self.budget = budget
-        self.storage = open_storage(storage)
         self.data_dir = data_dir
+        self._check_tasks()
+        self.storage = open_storage(storage)
+
+    def _check_tasks(self) -> None:
+        """Load every task once, so a wrong id or missing data fails before any run."""
+        from tuneful.bench.tasks import load_task
+
+        for task_id in self.tasks:
+            load_task(task_id, data_dir=self.data_dir)
 
     def availability(self) -> dict[str, str | None]:
         """Per optimizer: None when it can run here, else why not."""

@@ -104,6 +104,7 @@ class Storage(abc.ABC):
         state: TrialState,
         params: Mapping[str, Any] | None = None,
         system_attrs: Mapping[str, Any] | None = None,
+        user_attrs: Mapping[str, Any] | None = None,
         worker: str | None = None,
         monitored: bool = False,
         expected_number: int | None = None,

@@ -118,6 +118,7 @@ class MemoryStorage(Storage):
         state: TrialState,
         params: Mapping[str, Any] | None = None,
         system_attrs: Mapping[str, Any] | None = None,
+        user_attrs: Mapping[str, Any] | None = None,
         worker: str | None = None,
         monitored: bool = False,
         expected_number: int | None = None,
@@ -125,6 +126,8 @@ class MemoryStorage(Storage):
         payload: dict[str, Any] = {"state": state.value, "worker": worker}
         if system_attrs:
             payload["system_attrs"] = dict(system_attrs)
+        if user_attrs:
+            payload["user_attrs"] = dict(user_attrs)
         with self._lock:
             data = self._study(study_id)
             if params and (expected_number is None or expected_number == len(data.trials)):

@@ -60,6 +60,7 @@ def _apply_one(drafts: dict[int, _TrialDraft], event: Event) -> _TrialDraft | No
             state=state,
             params=dict(payload.get("params") or {}),
             system_attrs=dict(payload.get("system_attrs") or {}),
+            user_attrs=dict(payload.get("user_attrs") or {}),
             distributions=dict(payload.get("distributions") or {}),
             worker=payload.get("worker"),
             created_at=event.time,

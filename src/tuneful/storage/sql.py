@@ -402,6 +402,7 @@ class SQLStorage(Storage):
         state: TrialState,
         params: Mapping[str, Any] | None = None,
         system_attrs: Mapping[str, Any] | None = None,
+        user_attrs: Mapping[str, Any] | None = None,
         worker: str | None = None,
         monitored: bool = False,
         expected_number: int | None = None,
@@ -409,6 +410,8 @@ class SQLStorage(Storage):
         payload: dict[str, Any] = {"state": state.value, "worker": worker}
         if system_attrs:
             payload["system_attrs"] = dict(system_attrs)
+        if user_attrs:
+            payload["user_attrs"] = dict(user_attrs)
 
         def create(conn: Connection) -> int:
             if params and (

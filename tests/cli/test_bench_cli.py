@@ -1,0 +1,65 @@
+"""``tuneful bench``: run, resume, report, subset, listings, and errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytest.importorskip("cocoex")
+
+TASKS = "bbob/f1/d2/i1,bbob/f8/d2/i1,bbob/f15/d2/i1"
+
+
+def test_run_resume_report_subset(cli: Callable, run_cli: Callable, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'b.db'}"
+    args = ["bench", "run", "--tasks", TASKS, "--optimizers", "random,sobol,grid"]
+    args += ["--seeds", "2", "--budget", "6", "--storage", url, "--no-progress"]
+    first = run_cli(*args)
+    assert first.returncode == 0, first.stderr
+    assert "ran 18, already done 0, failed 0" in first.stdout
+    again = cli(*args)
+    assert again.returncode == 0 and "ran 0, already done 18" in again.stdout
+
+    out = tmp_path / "report"
+    report = cli("bench", "report", "--storage", url, "--out", str(out), "--baseline", "random")
+    assert report.returncode == 0, report.stderr
+    text = (out / "report.md").read_text()
+    assert "Friedman" in text and "bbob/f8/d2/i1" in text and "random" in text
+
+    subset = cli(
+        "bench", "subset", "--storage", url, "--optimizers", "random,sobol",
+        "--dev", "1", "--test", "1", "--out-dev", str(tmp_path / "dev.yaml"),
+    )  # fmt: skip
+    assert subset.returncode == 0, subset.stderr
+    dev = yaml.safe_load((tmp_path / "dev.yaml").read_text())["tasks"]
+    assert len(dev) == 1 and dev[0] in TASKS.split(",")
+
+
+def test_listings(cli: Callable) -> None:
+    suites = cli("bench", "suites")
+    assert suites.returncode == 0 and "bbob-small" in suites.stdout
+    tasks = cli("bench", "suites", "bbob-small")
+    assert "bbob/f1/d2/i1" in tasks.stdout
+    optimizers = cli("bench", "optimizers")
+    assert "sobol" in optimizers.stdout and "optuna-tpe" in optimizers.stdout
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        (["--tasks", "bbob/f1/d2/i1", "--optimizers", "no-such-opt"], "no-such-opt"),
+        (["--suite", "no-such-suite", "--optimizers", "random"], "no-such-suite"),
+        (["--tasks", "bbob/f99/d2/i1", "--optimizers", "random"], "f99"),
+        (["--tasks", "bbob/f1/d2/i1", "--optimizers", "random", "--budget", "d+"], "budget"),
+    ],
+)
+def test_bad_input_is_one_line(
+    run_cli: Callable, tmp_path: Path, extra: list, fragment: str
+) -> None:
+    result = run_cli("bench", "run", *extra, "--storage", f"sqlite:///{tmp_path / 'x.db'}")
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert fragment in result.stderr
