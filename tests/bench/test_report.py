@@ -184,3 +184,27 @@ def test_report_reads_the_runners_meta(tmp_path: Path) -> None:
     text = write_report(runs, tmp_path, plots=False).read_text()
     assert "objective=val_loss, direction=minimize, dataset=toy" in text
     assert "1 runs stopped before spending their budget." in text
+
+
+def test_held_out_scores_are_reported(tmp_path) -> None:
+    import numpy as np
+
+    from tuneful.bench.report import write_report
+    from tuneful.bench.results import Run
+
+    runs = [
+        Run(
+            optimizer=name,
+            task="sklearn/svm/wine",
+            seed=seed,
+            losses=np.array([-0.9, -0.95]),
+            costs=np.ones(2),
+            budget=2,
+            meta={"test_metrics": {"trial": 1, "test_accuracy": 0.9 + 0.01 * seed}},
+        )
+        for name in ("a", "b")
+        for seed in (0, 1)
+    ]
+    text = write_report(runs, tmp_path, plots=False).read_text()
+    assert "## Held-out test scores" in text
+    assert "test_accuracy" in text and "0.905" in text

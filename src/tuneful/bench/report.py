@@ -324,6 +324,39 @@ def _win_tie_loss_section(curves: Curves, baseline: str | None, alpha: float) ->
     return lines
 
 
+def _held_out_section(runs: Sequence[Run]) -> list[str]:
+    """The honest protocol's numbers: each run's incumbent scored once on held-out data."""
+    scores: dict[tuple[str, str], dict[str, list[float]]] = {}
+    for run in runs:
+        test = run.meta.get("test_metrics")
+        if not isinstance(test, Mapping):
+            continue
+        for metric, value in test.items():
+            if metric != "trial" and isinstance(value, int | float):
+                scores.setdefault((run.task, metric), {}).setdefault(run.optimizer, []).append(
+                    float(value)
+                )
+    if not scores:
+        return []
+    optimizers = sorted({opt for per in scores.values() for opt in per})
+    rows = []
+    for (task, metric), per in sorted(scores.items()):
+        cells = []
+        for optimizer in optimizers:
+            values = per.get(optimizer)
+            cells.append("—" if not values else format_number(float(np.mean(values))))
+        rows.append([task, metric, *cells])
+    return [
+        "## Held-out test scores",
+        "",
+        "Each run's incumbent (chosen on the tuning objective) scored once on data the "
+        "optimizer never saw; mean over seeds.",
+        "",
+        format_table(["task", "metric", *optimizers], rows),
+        "",
+    ]
+
+
 def _mean_over_seeds_then_tasks(values: np.ndarray) -> np.ndarray:
     """(o, t, s, f) -> (o, f), skipping missing (NaN) cells."""
     masked = np.ma.masked_invalid(values)
@@ -469,6 +502,7 @@ def write_report(
         *_rank_section(ranked, friedman, post_hoc, summary, images.get("cd")),
         *_per_task_section(summary, curve_images),
         *_win_tie_loss_section(curves, baseline, alpha),
+        *_held_out_section(runs),
         *_anytime_section(curves, chosen, tolerance, images.get("rank"), ranked.tasks),
         "## Distribution of final regret",
         "",
