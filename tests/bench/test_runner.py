@@ -81,7 +81,8 @@ def test_cells_are_studies_and_runs_load_back(fake_tasks: type[Parabola], tmp_pa
     run = next(r for r in runs if (r.optimizer, r.task, r.seed) == ("sobol", "p/1", 1))
     values = [t.value for t in study.trials]
     np.testing.assert_allclose(run.losses, [-v for v in values])  # maximized: negated
-    np.testing.assert_allclose(run.costs, 0.5)
+    np.testing.assert_allclose(run.costs, 1.0)  # one per full-fidelity evaluation
+    assert study.trials[0].user_attrs["cost"] == 0.5  # the task's own cost metric is kept
     assert run.optimum == 0.0
     assert bench.run().skipped and not bench.run().ran  # everything already done
 

@@ -154,7 +154,29 @@ def _task_details(run: Run) -> dict[str, Any]:
     for key in ("task", "task_metadata"):
         if isinstance(run.meta.get(key), Mapping):
             details.update(run.meta[key])
+    # Long references go to the citations list at the end of the report, not the table.
+    for key in _REFERENCE_KEYS:
+        details.pop(key, None)
     return details
+
+
+_REFERENCE_KEYS = ("citation", "source", "fixed")
+
+
+def _citations_section(runs: Sequence[Run]) -> list[str]:
+    """Each distinct citation of the tasks' data, once."""
+    seen: dict[str, None] = {}
+    for run in runs:
+        metadata = run.meta.get("task_metadata")
+        if not isinstance(metadata, Mapping):
+            continue
+        cited = metadata.get("citation")
+        for item in cited if isinstance(cited, list | tuple) else [cited]:
+            if isinstance(item, str) and item:
+                seen.setdefault(item, None)
+    if not seen:
+        return []
+    return ["## Citations of the tasks", "", *[f"- {escape_cell(text)}" for text in seen], ""]
 
 
 def _task_section(runs: Sequence[Run], curves: Curves) -> list[str]:
@@ -520,6 +542,7 @@ def write_report(
             ]
     if not draw:
         lines += ["Figures were not drawn (they need matplotlib: pip install matplotlib).", ""]
+    lines += _citations_section(runs)
     path = target / "report.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path

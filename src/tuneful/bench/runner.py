@@ -402,7 +402,9 @@ def load_runs(storage: str | Storage | None, name: str) -> list[Run]:
             sign * t.values[0] if t.state is TrialState.COMPLETE and t.values else np.nan
             for t in trials
         ]
-        costs = [float(t.user_attrs.get("cost", 1.0)) for t in trials]
+        # Budgets count full-fidelity evaluations, so each one costs 1; the task's own
+        # cost metric (e.g. a surrogate's runtime) stays in each trial's user attributes.
+        costs = [1.0] * len(trials)
         optimum = attrs.get("optimum")
         runs.append(
             Run(
