@@ -11,6 +11,7 @@ from tuneful.optimizers.base import (
 from tuneful.optimizers.external import ExternalOptimizer
 from tuneful.optimizers.grid import GridOptimizer
 from tuneful.optimizers.random import RandomOptimizer, SobolOptimizer
+from tuneful.optimizers.tpe import TPEOptimizer
 
 __all__ = [
     "Optimizer",
@@ -18,6 +19,7 @@ __all__ = [
     "SobolOptimizer",
     "GridOptimizer",
     "ExternalOptimizer",
+    "TPEOptimizer",
     "available_optimizers",
     "make_optimizer",
     "register_optimizer",
@@ -27,6 +29,7 @@ register_optimizer("random", RandomOptimizer)
 register_optimizer("sobol", SobolOptimizer)
 register_optimizer("grid", GridOptimizer)
 register_optimizer("external", ExternalOptimizer)
+register_optimizer("tpe", TPEOptimizer)
 # "auto" picks the strongest optimizer available for the space and budget. With only the
 # model-free optimizers in this release, that is scrambled Sobol: it covers the space more
 # evenly than independent random draws at every budget.

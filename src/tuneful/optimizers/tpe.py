@@ -1,0 +1,344 @@
+"""Tree-structured Parzen estimator (TPE) with joint kernels and native conditional spaces.
+
+The algorithm (Bergstra et al. 2011, "Algorithms for Hyper-Parameter Optimization", Sec. 4;
+multivariate kernels as in Falkner et al. 2018, "BOHB", Sec. 3.2, and Optuna's multivariate
+TPE; component roles from Watanabe 2023, "Tree-Structured Parzen Estimator: Understanding
+Its Algorithm Components", arXiv:2304.11127):
+
+1. Start-up: while fewer than ``n_startup`` trials are complete, propose scrambled Sobol
+   points indexed by the trial number (:class:`~tuneful.optimizers.random.SobolOptimizer`),
+   so parallel workers take distinct, evenly spread points.
+2. Split the n completed trials by value: the best ``n_good = min(ceil(gamma n), max_good)``
+   form the good set, the rest the bad set (Optuna's default quantile rule,
+   ``min(ceil(0.1 n), 25)``). Pending trials (RUNNING/WAITING with parameters) join the bad
+   set: a constant liar that says "this point is taken" (Ginsbourger et al. 2010).
+3. Group the encoded columns by their activation condition (``when``): columns in a group
+   are active together (:mod:`~tuneful.optimizers._activation`). For each group fit two
+   Parzen estimators (:mod:`~tuneful.optimizers._parzen`) on the trials where that group
+   was active: l from the good ones, g from the bad ones. Inactive columns are never
+   imputed; a group that no good trial activated is modelled by the uniform prior alone.
+4. Draw ``n_candidates`` configurations from l by walking the tree: sample the root group,
+   read which child groups the sampled parents activate, sample each active child group
+   from its own l, and so on down. Score each candidate by
+
+       log l(x) - log g(x) = sum over its active groups G of log l_G(x_G) - log g_G(x_G)
+
+   and propose the best (maximizing l/g maximizes expected improvement, Bergstra et al.
+   2011, Sec. 4.1). For ``n > 1`` points in one call, each proposal joins the bad set as a
+   pending point before the next is drawn.
+
+Multi-objective studies are scalarized before the split: the Pareto front index of each
+trial (non-dominated sorting), ties inside a front broken by the mean over objectives of
+the trial's normalized rank. That keeps TPE's split well defined without weights the user
+did not ask for.
+
+Encoding every trial on each call costs milliseconds at a thousand trials, so the
+optimizer memoizes each trial's encoded row by trial number (checked against the record's
+parameters): a cache, never state: a fresh optimizer rebuilds it from the history.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from tuneful.errors import OptimizerError
+from tuneful.optimizers._activation import ActivationGroups
+from tuneful.optimizers._parzen import ParzenEstimator
+from tuneful.optimizers.base import Optimizer
+from tuneful.optimizers.random import SobolOptimizer
+from tuneful.records import History, TrialRecord, TrialState
+from tuneful.space import Space
+
+__all__ = ["TPEOptimizer"]
+
+
+class TPEOptimizer(Optimizer):
+    """Tree-structured Parzen estimator over the encoded cube, conditional spaces included.
+
+    Args:
+        seed: seeds the start-up Sobol sequence (the study's seed when built by name; the
+            history's seed when None).
+        n_startup: complete trials before the model is used; until then, Sobol points.
+        gamma: the good set is the best ``ceil(gamma * n)`` of n complete trials ...
+        max_good: ... but at most this many.
+        n_candidates: configurations drawn from l(x) per proposal; the best l/g wins.
+        prior_weight: weight of the uniform prior component, in observations.
+        bandwidth_factor: scales Scott's rule for the Gaussian kernels' bandwidths (1: Scott;
+            the default 0.3 suits the peaked good set, see ``_parzen.scott_bandwidths``).
+        min_bandwidth: smallest kernel bandwidth, as a fraction of the unit cube.
+        multivariate: joint kernels over each group of columns (True) or one independent
+            estimator per column (the original TPE).
+        constant_liar: count pending trials (and earlier points of a batch) as bad.
+
+    Raises:
+        OptimizerError: a setting is out of range.
+
+    Example:
+        >>> import tuneful
+        >>> from tuneful.optimizers.tpe import TPEOptimizer
+        >>> space = tuneful.Space(x=tuneful.Float(-5, 5), y=tuneful.Float(-5, 5))
+        >>> study = tuneful.create_study(
+        ...     space=space, storage="memory://", optimizer=TPEOptimizer(seed=0), seed=0)
+        >>> study.optimize(
+        ...     lambda t: t.params["x"] ** 2 + t.params["y"] ** 2,
+        ...     n_trials=40, show_progress_bar=False)
+        >>> study.best_value < 1.0
+        True
+    """
+
+    name = "tpe"
+
+    def __init__(
+        self,
+        *,
+        seed: int | None = None,
+        n_startup: int = 10,
+        gamma: float = 0.1,
+        max_good: int = 25,
+        n_candidates: int = 24,
+        prior_weight: float = 1.0,
+        bandwidth_factor: float = 0.3,
+        min_bandwidth: float = 0.01,
+        multivariate: bool = True,
+        constant_liar: bool = True,
+    ) -> None:
+        _check_int("n_startup", n_startup, 0)
+        _check_int("max_good", max_good, 1)
+        _check_int("n_candidates", n_candidates, 1)
+        _check_fraction("gamma", gamma)
+        _check_fraction("bandwidth_factor", bandwidth_factor)
+        _check_fraction("min_bandwidth", min_bandwidth)
+        if not _is_number(prior_weight) or not 0 < prior_weight < math.inf:
+            raise OptimizerError(f"tpe: prior_weight={prior_weight!r} must be a number > 0")
+        for key, flag in (("multivariate", multivariate), ("constant_liar", constant_liar)):
+            if not isinstance(flag, (bool, np.bool_)):
+                raise OptimizerError(f"tpe: {key}={flag!r} must be True or False")
+        self.seed = seed
+        self.n_startup = int(n_startup)
+        self.gamma = float(gamma)
+        self.max_good = int(max_good)
+        self.n_candidates = int(n_candidates)
+        self.prior_weight = float(prior_weight)
+        self.bandwidth_factor = float(bandwidth_factor)
+        self.min_bandwidth = float(min_bandwidth)
+        self.multivariate = bool(multivariate)
+        self.constant_liar = bool(constant_liar)
+        self._lock = threading.Lock()  # threads of one study share this object's caches
+        self._sobol: dict[int | None, SobolOptimizer] = {}
+        self._rows: _EncodedRows | None = None
+        self._groups: ActivationGroups | None = None
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            "n_startup": self.n_startup,
+            "gamma": self.gamma,
+            "max_good": self.max_good,
+            "n_candidates": self.n_candidates,
+            "prior_weight": self.prior_weight,
+            "bandwidth_factor": self.bandwidth_factor,
+            "min_bandwidth": self.min_bandwidth,
+            "multivariate": self.multivariate,
+            "constant_liar": self.constant_liar,
+        }
+
+    # -- suggest -------------------------------------------------------------------------
+    def suggest(self, history: History, n: int, rng: np.random.Generator) -> np.ndarray:
+        space = history.space
+        if space.dim == 0:
+            return np.empty((n, 0))
+        completed, pending = _completed_and_pending(history.trials)
+        if len(completed) < self.n_startup:
+            return self._startup(history, n, rng)
+        with self._lock:
+            X, X_pending = self._encoded(space, completed, pending)
+            groups = self._activation_groups(space)
+        scores = _scalarize(_oriented_values(completed, history.directions))
+        order = np.argsort(scores, kind="stable")
+        n_good = min(math.ceil(self.gamma * len(scores)), self.max_good)
+        good, bad = X[order[:n_good]], X[order[n_good:]]
+        if self.constant_liar:
+            bad = np.concatenate([bad, X_pending])
+        good_models = self._fit(groups, good)
+        points = np.empty((n, space.dim))
+        for i in range(n):
+            bad_models = self._fit(groups, bad)
+            point, active = self._propose(groups, good_models, bad_models, rng)
+            points[i] = point
+            if self.constant_liar and i + 1 < n:  # the batch's earlier points are pending
+                bad = np.concatenate([bad, np.where(active, point, np.nan)[None, :]])
+        return points
+
+    def _startup(self, history: History, n: int, rng: np.random.Generator) -> np.ndarray:
+        seed = self.seed if self.seed is not None else history.seed
+        with self._lock:
+            sobol = self._sobol.get(seed)
+            if sobol is None:
+                sobol = self._sobol[seed] = SobolOptimizer(seed=seed)
+            return sobol.suggest(history, n, rng)
+
+    def _encoded(
+        self, space: Space, completed: list[TrialRecord], pending: list[TrialRecord]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if self._rows is None or not _same(self._rows.space, space):
+            self._rows = _EncodedRows(space)
+        return self._rows.encode(completed), self._rows.encode(pending)
+
+    def _activation_groups(self, space: Space) -> ActivationGroups:
+        if self._groups is None or not _same(self._groups.space, space):
+            self._groups = ActivationGroups(space, joint=self.multivariate)
+        return self._groups
+
+    def _fit(self, groups: ActivationGroups, X: np.ndarray) -> list[ParzenEstimator]:
+        """One estimator per group, from the rows of X where that group is active."""
+        observed = groups.observed(X)
+        return [
+            ParzenEstimator(
+                X[observed[:, g]][:, list(group.columns)],
+                [groups.columns[j] for j in group.columns],
+                prior_weight=self.prior_weight,
+                bandwidth_factor=self.bandwidth_factor,
+                min_bandwidth=self.min_bandwidth,
+            )
+            for g, group in enumerate(groups.groups)
+        ]
+
+    def _propose(
+        self,
+        groups: ActivationGroups,
+        good: list[ParzenEstimator],
+        bad: list[ParzenEstimator],
+        rng: np.random.Generator,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Draw candidates from l walking the tree; return the best l/g and its active mask."""
+        c = self.n_candidates
+        candidates = np.full((c, groups.space.dim), 0.5)  # inactive columns stay at 0.5
+        active = np.zeros((c, groups.space.dim), dtype=bool)
+        score = np.zeros(c)
+        memo: dict[str, np.ndarray] = {}
+        for g, group in enumerate(groups.groups):  # parents' groups first
+            rows = groups.group_active(g, candidates, memo)
+            count = int(rows.sum())
+            if count == 0:
+                continue
+            columns = np.array(group.columns)
+            drawn = good[g].sample(rng, count)  # x_G ~ l_G
+            candidates[np.ix_(rows, columns)] = drawn
+            active[np.ix_(rows, columns)] = True
+            score[rows] += good[g].log_pdf(drawn) - bad[g].log_pdf(drawn)
+        best = int(np.argmax(score))
+        return candidates[best], active[best]
+
+
+def _same(cached: Space, space: Space) -> bool:
+    return cached is space or cached == space
+
+
+# -- observations --------------------------------------------------------------------------
+
+
+class _EncodedRows:
+    """Encoded rows of trials, memoized by trial number and checked against their params."""
+
+    def __init__(self, space: Space) -> None:
+        self.space = space
+        self._matrix = np.empty((64, space.dim))
+        self._slots: dict[int, tuple[Mapping[str, Any], int]] = {}
+
+    def encode(self, records: list[TrialRecord]) -> np.ndarray:
+        """(len(records), dim), NaN where a parameter is inactive."""
+        slots = self._slots
+        stale = []
+        for record in records:
+            hit = slots.get(record.number)
+            if hit is None or (hit[0] is not record.params and hit[0] != record.params):
+                stale.append(record)
+        if stale:
+            encoded = self.space.encode_lenient([r.params for r in stale])
+            free = len(slots)
+            if free + len(stale) > len(self._matrix):
+                grown = np.empty((2 * (free + len(stale)), self.space.dim))
+                grown[:free] = self._matrix[:free]
+                self._matrix = grown
+            for row, record in zip(encoded, stale, strict=True):
+                old = slots.get(record.number)
+                slot = free if old is None else old[1]
+                free += old is None
+                self._matrix[slot] = row
+                slots[record.number] = (record.params, slot)
+        index = [slots[record.number][1] for record in records]
+        return self._matrix[index]
+
+
+def _completed_and_pending(
+    trials: list[TrialRecord],
+) -> tuple[list[TrialRecord], list[TrialRecord]]:
+    completed, pending = [], []
+    for trial in trials:
+        state = trial.state
+        if state is TrialState.COMPLETE:
+            if trial.values is not None:
+                completed.append(trial)
+        elif (state is TrialState.RUNNING or state is TrialState.WAITING) and trial.params:
+            pending.append(trial)
+    return completed, pending
+
+
+def _oriented_values(completed: list[TrialRecord], directions: tuple[str, ...]) -> np.ndarray:
+    """(n, n_objectives), lower is better (as ``History.y``)."""
+    signs = np.array([1.0 if d == "minimize" else -1.0 for d in directions])
+    values = np.array([t.values for t in completed], dtype=float)
+    return values.reshape(len(completed), len(directions)) * signs
+
+
+def _scalarize(y: np.ndarray) -> np.ndarray:
+    """One score per trial, lower is better: the value, or for several objectives the
+    Pareto front index plus a tie-break in [0, 1) (the mean normalized rank)."""
+    n, m = y.shape
+    if m == 1:
+        return y[:, 0]
+    # dominated[i, j]: trial j dominates trial i
+    no_worse = np.ones((n, n), dtype=bool)
+    better = np.zeros((n, n), dtype=bool)
+    for k in range(m):
+        column = y[:, k]
+        no_worse &= column[None, :] <= column[:, None]
+        better |= column[None, :] < column[:, None]
+    dominated = no_worse & better
+    count = dominated.sum(axis=1)
+    front = np.full(n, -1)
+    remaining = np.ones(n, dtype=bool)
+    level = 0
+    while remaining.any():  # peel the fronts: O(n^2) in all
+        current = remaining & (count == 0)
+        front[current] = level
+        remaining &= ~current
+        count = count - dominated[:, current].sum(axis=1)
+        level += 1
+    ranks = np.argsort(np.argsort(y, axis=0, kind="stable"), axis=0, kind="stable")
+    return front + ranks.mean(axis=1) / n
+
+
+# -- validation ----------------------------------------------------------------------------
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+
+
+def _check_int(key: str, value: Any, minimum: int) -> None:
+    if not isinstance(value, (int, np.integer)) or isinstance(value, (bool, np.bool_)):
+        raise OptimizerError(f"tpe: {key}={value!r} must be an int >= {minimum}")
+    if value < minimum:
+        raise OptimizerError(f"tpe: {key}={value!r} must be >= {minimum}")
+
+
+def _check_fraction(key: str, value: Any) -> None:
+    if not _is_number(value) or not 0 < value <= 1:
+        raise OptimizerError(f"tpe: {key}={value!r} must be a number in (0, 1]")
