@@ -9,6 +9,7 @@ from tuneful.optimizers.base import (
     register_optimizer,
 )
 from tuneful.optimizers.external import ExternalOptimizer
+from tuneful.optimizers.gp import GPOptimizer
 from tuneful.optimizers.grid import GridOptimizer
 from tuneful.optimizers.random import RandomOptimizer, SobolOptimizer
 from tuneful.optimizers.tpe import TPEOptimizer
@@ -20,6 +21,7 @@ __all__ = [
     "GridOptimizer",
     "ExternalOptimizer",
     "TPEOptimizer",
+    "GPOptimizer",
     "available_optimizers",
     "make_optimizer",
     "register_optimizer",
@@ -30,6 +32,7 @@ register_optimizer("sobol", SobolOptimizer)
 register_optimizer("grid", GridOptimizer)
 register_optimizer("external", ExternalOptimizer)
 register_optimizer("tpe", TPEOptimizer)
+register_optimizer("gp", GPOptimizer)
 # "auto" picks the strongest optimizer available for the space and budget. With only the
 # model-free optimizers in this release, that is scrambled Sobol: it covers the space more
 # evenly than independent random draws at every budget.
