@@ -8,6 +8,7 @@ from tuneful.optimizers.base import (
     make_optimizer,
     register_optimizer,
 )
+from tuneful.optimizers.cma import CMAESOptimizer
 from tuneful.optimizers.external import ExternalOptimizer
 from tuneful.optimizers.gp import GPOptimizer
 from tuneful.optimizers.grid import GridOptimizer
@@ -22,6 +23,7 @@ __all__ = [
     "ExternalOptimizer",
     "TPEOptimizer",
     "GPOptimizer",
+    "CMAESOptimizer",
     "available_optimizers",
     "make_optimizer",
     "register_optimizer",
@@ -33,6 +35,7 @@ register_optimizer("grid", GridOptimizer)
 register_optimizer("external", ExternalOptimizer)
 register_optimizer("tpe", TPEOptimizer)
 register_optimizer("gp", GPOptimizer)
+register_optimizer("cmaes", CMAESOptimizer)
 # "auto" picks the strongest optimizer available for the space and budget. With only the
 # model-free optimizers in this release, that is scrambled Sobol: it covers the space more
 # evenly than independent random draws at every budget.
