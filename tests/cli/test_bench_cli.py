@@ -28,6 +28,13 @@ def test_run_resume_report_subset(cli: Callable, run_cli: Callable, tmp_path: Pa
     assert report.returncode == 0, report.stderr
     text = (out / "report.md").read_text()
     assert "Friedman" in text and "bbob/f8/d2/i1" in text and "random" in text
+    only = cli(
+        "bench", "report", "--storage", url, "--out", str(tmp_path / "two"),
+        "--optimizers", "random,sobol", "--no-plots",
+    )  # fmt: skip
+    assert only.returncode == 0 and "grid" not in (tmp_path / "two" / "report.md").read_text()
+    wrong = cli("bench", "report", "--storage", url, "--out", str(out), "--optimizers", "nope")
+    assert wrong.returncode == 2 and "nope" in wrong.stderr
 
     subset = cli(
         "bench", "subset", "--storage", url, "--optimizers", "random,sobol",

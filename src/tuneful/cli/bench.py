@@ -120,6 +120,7 @@ def run_command(
 @click.option("--baseline", help="Optimizer to compare every other one against (win/tie/loss).")
 @click.option("--title", default=None)
 @click.option("--no-plots", is_flag=True, help="Write the Markdown only.")
+@click.option("--optimizers", help="Report only these optimizers (comma-separated).")
 @_storage
 @_name
 def report_command(
@@ -127,6 +128,7 @@ def report_command(
     baseline: str | None,
     title: str | None,
     no_plots: bool,
+    optimizers: str | None,
     storage: str,
     name: str,
 ) -> None:
@@ -135,6 +137,14 @@ def report_command(
     from tuneful.bench.report import write_report
 
     runs = load_runs(storage, name)
+    if optimizers:
+        wanted = _split(optimizers)
+        missing = sorted(set(wanted) - {r.optimizer for r in runs})
+        if missing:
+            raise SpecError(
+                f"bench report --optimizers: no runs of {', '.join(missing)} in benchmark {name!r}"
+            )
+        runs = [r for r in runs if r.optimizer in wanted]
     path = write_report(
         runs,
         folder,
