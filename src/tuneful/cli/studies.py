@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 import json
 import sys
@@ -28,7 +27,7 @@ from tuneful.cli.output import (
     stderr,
     stdout,
 )
-from tuneful.errors import StudyError, StudyNotFoundError
+from tuneful.errors import StudyError, StudyNotFoundError, did_you_mean
 from tuneful.records import TrialRecord, TrialState
 from tuneful.study import Study, delete_study, list_studies, load_study
 
@@ -54,8 +53,7 @@ def _open(name: str, storage: str | None) -> Study:
         return load_study(name, storage=url)
     except StudyNotFoundError:
         names = [s.name for s in list_studies(storage=url)]
-        close = difflib.get_close_matches(name, names, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        hint = did_you_mean(name, names)
         known = f" (studies there: {', '.join(names)})" if names and len(names) <= 10 else ""
         raise StudyNotFoundError(
             f"no study named {name!r} in {display_storage(url)}{hint}{known}"
