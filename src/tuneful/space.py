@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import keyword
-import math
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
@@ -32,16 +31,22 @@ from typing import Any
 import numpy as np
 import yaml
 
+from tuneful._encoding import Columns, read_only, unit_clip
 from tuneful._parameters import (
     Categorical,
-    Codec,
     Condition,
     Fixed,
     Float,
     Int,
     Parameter,
     Scalar,
-    value_key,
+)
+from tuneful._tree import (
+    Conditions,
+    activity,
+    check_conditions,
+    holds,
+    topological_order,
 )
 from tuneful.errors import SpaceError, did_you_mean
 
@@ -58,11 +63,10 @@ __all__ = [
 ]
 
 _NOT_FIXED = object()  # marks a plan entry whose parameter is not Fixed
-_NUDGES = 16  # ulp steps tried to make a continuous value decode back exactly
 
-_Conditions = tuple[tuple[str, frozenset[tuple[bool, Any]]], ...]  # parent, allowed value keys
+
 # name, coerce, conditions, fixed value (or _NOT_FIXED), encoded column (or -1)
-_Step = tuple[str, Callable[[Any], Any], _Conditions, Any, int]
+_Step = tuple[str, Callable[[Any], Any], Conditions, Any, int]
 
 
 class _SpecLoader(yaml.SafeLoader):
@@ -88,119 +92,6 @@ def read_yaml(text: str) -> Any:
         yaml.YAMLError: the text is not valid YAML.
     """
     return yaml.load(text, Loader=_SpecLoader)  # noqa: S506 - a SafeLoader subclass
-
-
-def _read_only(values: list[Any], dtype: type) -> np.ndarray:
-    array: np.ndarray = np.array(values, dtype=dtype)
-    array.setflags(write=False)
-    return array
-
-
-def _unit_clip(u: np.ndarray) -> np.ndarray:
-    return np.minimum(np.maximum(u, 0.0), 1.0)  # NaN stays NaN
-
-
-class _Columns:
-    """Vectorized encode/decode of all encoded columns at once.
-
-    Every step runs on the whole (n, dim) array with per-column constants and masks, so the
-    cost of one call is a fixed, small number of numpy operations whatever the mix of types.
-    """
-
-    def __init__(self, codecs: Sequence[Codec]) -> None:
-        def vector(values: list[Any]) -> np.ndarray:
-            return np.array(values, dtype=np.float64).reshape(1, len(codecs))
-
-        kinds = [codec.kind for codec in codecs]
-        self.dim = len(codecs)
-        self.kinds = kinds
-        self.indices = [codec.indices for codec in codecs]
-        self.values = [codec.values for codec in codecs]
-        self.levels = vector([kind == "levels" for kind in kinds]).astype(bool)
-        self.exp = vector([kind in ("log", "log_int") for kind in kinds]).astype(bool)
-        self.round = vector([kind == "log_int" for kind in kinds]).astype(bool)
-        self.continuous = vector([kind in ("linear", "log") for kind in kinds]).astype(bool)
-        self.any_levels, self.any_exp = bool(self.levels.any()), bool(self.exp.any())
-        self.any_round, self.any_continuous = bool(self.round.any()), bool(self.continuous.any())
-        self.origin = vector([codec.origin for codec in codecs])
-        # levels: (v - low) / stride is the level index; others: (t - origin) / width is u
-        self.scale = vector([c.stride if c.kind == "levels" else c.width for c in codecs])
-        self.width = vector([codec.width for codec in codecs])
-        self.low, self.high = vector([c.low for c in codecs]), vector([c.high for c in codecs])
-        self.k = vector([codec.n_levels if codec.kind == "levels" else 1 for codec in codecs])
-        self.half = np.where(self.levels, 0.5, 0.0)
-
-    def encode(
-        self, rows: list[dict[str, Any]], names: tuple[str, ...], complete: bool
-    ) -> np.ndarray:
-        """Normalized configs -> (n, dim) array; NaN where a name is absent from a row."""
-        nan = math.nan
-        columns = []
-        for name, indices in zip(names, self.indices, strict=True):
-            if complete:
-                column = [row[name] for row in rows]
-            else:
-                column = [row.get(name, nan) for row in rows]
-            if indices is not None:  # categorical: choices -> indices, NaN kept
-                present = [v for v in column if v is not nan]
-                if len(present) == len(column):
-                    column = indices(column)
-                else:
-                    found = iter(indices(present))
-                    column = [nan if v is nan else next(found) for v in column]
-            columns.append(column)
-        x = np.array(columns, dtype=np.float64).reshape(self.dim, len(rows)).T
-        t = np.log(x, out=x.copy(), where=self.exp) if self.any_exp else x
-        a = (t - self.origin) / self.scale
-        if self.any_levels:  # level i -> (i + 0.5) / k
-            a = (np.rint(a, out=a, where=self.levels) + self.half) / self.k
-        u = _unit_clip(a)
-        if self.any_continuous:
-            self._nudge(u, x)
-        return u
-
-    def _nudge(self, u: np.ndarray, x: np.ndarray) -> None:
-        """Step u by ulps towards the continuous values x until u decodes to x exactly.
-
-        The decode is monotone in u, so values that came out of a decode always get back;
-        others end within a few ulps.
-        """
-        exact = self.continuous & ~np.isnan(x)
-        for _ in range(_NUDGES):
-            back = self._floats(u)
-            off = (back != x) & exact
-            if not off.any():
-                return
-            toward = np.where(back[off] < x[off], 2.0, -1.0)
-            u[off] = _unit_clip(np.nextafter(u[off], toward))
-
-    def _floats(self, u: np.ndarray) -> np.ndarray:
-        """u -> values of continuous and log-int columns (before rounding), in [low, high]."""
-        y = self.origin + u * self.width
-        if self.any_exp:
-            np.exp(y, out=y, where=self.exp)
-        x = np.minimum(np.maximum(y, self.low), self.high)
-        x = np.where(u >= 1.0, self.high, x)
-        return np.where(u <= 0.0, self.low, x)
-
-    def decode(self, unit: np.ndarray) -> list[list[Any]]:
-        """(n, dim) array in [0, 1] without NaN -> one list of plain values per column."""
-        x = self._floats(unit)
-        floats = x.T.tolist() if self.any_continuous else []
-        ints: list[list[int]] = []
-        if self.any_levels or self.any_round:
-            whole = np.where(self.round, np.floor(x + 0.5), 0.0)
-            if self.any_levels:  # u -> level min(floor(u * k), k - 1)
-                level = np.minimum(np.floor(unit * self.k), self.k - 1)
-                whole = np.where(self.levels, level, whole)
-            ints = whole.astype(np.int64).T.tolist()
-        columns: list[list[Any]] = []
-        for j, kind in enumerate(self.kinds):
-            if kind == "levels":
-                columns.append(self.values[j](ints[j]))  # type: ignore[misc]
-            else:
-                columns.append(ints[j] if kind == "log_int" else floats[j])
-        return columns
 
 
 class Space(Mapping[str, Parameter]):
@@ -255,12 +146,12 @@ class Space(Mapping[str, Parameter]):
                     f"parameter {name!r}: got {param!r} ({type(param).__name__}), expected a "
                     "Float, Int, Categorical or Fixed"
                 )
-        allowed = _check_conditions(given)
-        self._params: dict[str, Parameter] = {n: given[n] for n in _topological_order(given)}
+        allowed = check_conditions(given)
+        self._params: dict[str, Parameter] = {n: given[n] for n in topological_order(given)}
         self._names = tuple(self._params)
         self._encoded_names = tuple(n for n, p in self._params.items() if not isinstance(p, Fixed))
         column = {name: j for j, name in enumerate(self._encoded_names)}
-        self._columns = _Columns(
+        self._columns = Columns(
             [self._params[n]._codec for n in self._encoded_names]  # type: ignore[misc]
         )
         self._plan: tuple[_Step, ...] = tuple(
@@ -277,12 +168,12 @@ class Space(Mapping[str, Parameter]):
         # Unconditional spaces validate a complete config with one flat loop.
         self._flat = None if self._conditional else tuple((s[0], s[1]) for s in self._plan)
         encoded = [self._params[n] for n in self._encoded_names]
-        self._is_categorical = _read_only([p.is_categorical for p in encoded], bool)
-        self._n_levels = _read_only([p.n_levels for p in encoded], np.int64)
-        self._conditional_mask = _read_only([bool(p.when) for p in encoded], bool)
+        self._is_categorical = read_only([p.is_categorical for p in encoded], bool)
+        self._n_levels = read_only([p.n_levels for p in encoded], np.int64)
+        self._conditional_mask = read_only([bool(p.when) for p in encoded], bool)
         defaults: dict[str, Any] = {}
         for name, _, conditions, _, _ in self._plan:
-            if _holds(conditions, defaults):
+            if holds(conditions, defaults):
                 defaults[name] = self._params[name].default_value()
         self._defaults = defaults
 
@@ -438,7 +329,7 @@ class Space(Mapping[str, Parameter]):
             )
         n = points.shape[0]
         missing = np.isnan(points)
-        unit = _unit_clip(np.where(missing, 0.5, points))
+        unit = unit_clip(np.where(missing, 0.5, points))
         columns = self._columns.decode(unit)
         if not self._names:
             return [{} for _ in range(n)]
@@ -460,7 +351,7 @@ class Space(Mapping[str, Parameter]):
             config: dict[str, Any] = {}
             nan_row = nan_rows[i]
             for name, _, conditions, fixed, col in self._plan:
-                if conditions and not _holds(conditions, config):
+                if conditions and not holds(conditions, config):
                     continue
                 if col < 0:
                     config[name] = fixed
@@ -577,7 +468,7 @@ class Space(Mapping[str, Parameter]):
         given = 0
         for name, coerce, conditions, fixed, _ in self._plan:
             active = True
-            for parent, allowed in conditions:  # inlined _holds: this loop is hot
+            for parent, allowed in conditions:  # inlined holds: this loop is hot
                 if parent not in out or (type(out[parent]) is bool, out[parent]) not in allowed:
                     active = False
                     break
@@ -611,7 +502,7 @@ class Space(Mapping[str, Parameter]):
         active: list[str] = []
         given = 0
         for name, coerce, conditions, fixed, _ in self._plan:
-            state = _state(conditions, out, unknown)
+            state = activity(conditions, out, unknown)
             if state:
                 active.append(name)
             if name in config and (strict or state is not False):
@@ -647,95 +538,3 @@ class Space(Mapping[str, Parameter]):
         return SpaceError(
             f"unknown parameter {extra[0]!r} in the config (parameters: {list(self._names)}){hint}"
         )
-
-
-def _holds(conditions: _Conditions, values: Mapping[str, Any]) -> bool:
-    """Whether every parent is present in ``values`` with an allowed value."""
-    for parent, allowed in conditions:
-        if parent not in values:
-            return False
-        value = values[parent]
-        if (type(value) is bool, value) not in allowed:
-            return False
-    return True
-
-
-def _state(conditions: _Conditions, values: Mapping[str, Any], unknown: set[str]) -> bool | None:
-    """True: known active; False: known inactive; None: depends on a missing parent."""
-    state: bool | None = True
-    for parent, allowed in conditions:
-        if parent in values:
-            value = values[parent]
-            if (type(value) is bool, value) not in allowed:
-                return False
-        elif parent in unknown:
-            state = None
-        else:
-            return False
-    return state
-
-
-def _check_conditions(params: Mapping[str, Parameter]) -> dict[str, _Conditions]:
-    """Check every ``when`` against its parents; returns parent -> allowed value keys."""
-    allowed: dict[str, _Conditions] = {}
-    for name, param in params.items():
-        conditions = []
-        for parent, values in param.when.items():
-            if parent not in params:
-                hint = did_you_mean(parent, params)
-                raise SpaceError(
-                    f"parameter {name!r}: condition on unknown parameter {parent!r} "
-                    f"(parameters: {list(params)}){hint}"
-                )
-            parent_param = params[parent]
-            if isinstance(parent_param, Float):
-                raise SpaceError(
-                    f"parameter {name!r}: condition on {parent!r}, a Float; conditions need a "
-                    "Categorical, Int or Fixed parent (equality on floats is meaningless)"
-                )
-            keys = set()
-            for value in values:
-                try:
-                    keys.add(value_key(parent_param.coerce(value)))
-                except SpaceError as exc:
-                    raise SpaceError(
-                        f"parameter {name!r}: condition value {value!r} is not a value of "
-                        f"{parent!r} ({exc})"
-                    ) from None
-            conditions.append((parent, frozenset(keys)))
-        allowed[name] = tuple(conditions)
-    return allowed
-
-
-def _topological_order(params: Mapping[str, Parameter]) -> list[str]:
-    """Parents before children; otherwise insertion order. Raises SpaceError on a cycle."""
-    remaining = list(params)
-    placed: set[str] = set()
-    order: list[str] = []
-    while remaining:
-        for name in remaining:
-            if all(parent in placed for parent in params[name].when):
-                break
-        else:
-            raise _cycle_error(params, remaining)
-        remaining.remove(name)
-        placed.add(name)
-        order.append(name)
-    return order
-
-
-def _cycle_error(params: Mapping[str, Parameter], remaining: list[str]) -> SpaceError:
-    pending = set(remaining)
-    path = [remaining[0]]
-    while True:
-        parent = next(p for p in params[path[-1]].when if p in pending)
-        if parent in path:
-            cycle = path[path.index(parent) :] + [parent]
-            break
-        path.append(parent)
-    first = cycle[0]
-    return SpaceError(
-        f"parameter {first!r}: conditions form a cycle {' -> '.join(map(repr, cycle))} "
-        f"(each arrow points to the parent named in when=; {first!r} has "
-        f"when={params[first].when!r})"
-    )
