@@ -351,13 +351,15 @@ class Study:
             # storage drops them and they are drawn again below for the number we got.
             expected = len(self._replica)
             drafted = None
+            draft_attrs: dict[str, Any] = {}
             draft_rng = self._rng(expected)
             if self._space is not None:
-                drafted = self._propose(self._space, expected, draft_rng, fixed)
+                drafted, draft_attrs = self._propose(self._space, expected, draft_rng, fixed)
             number = self._storage.create_trial(
                 self._info.id,
                 state=TrialState.RUNNING,
                 params=drafted,
+                system_attrs=draft_attrs or None,
                 worker=self._worker,
                 monitored=monitored,
                 expected_number=expected,
@@ -370,20 +372,35 @@ class Study:
         stored = dict(self._replica.trial(number).params)
         if stored and number == expected:  # the drafted parameters were kept
             return Trial(self, number, stored, rng=rng)
-        params = self._propose(self._space, number, rng, fixed)
+        params, attrs = self._propose(self._space, number, rng, fixed)
         if params != stored:
             self._record_params(number, params, None)
+        for key, value in attrs.items():
+            self._record(number, "system_attr", {"key": key, "value": value})
         return Trial(self, number, dict(params), rng=rng)
 
     def _propose(
         self, space: Space, number: int, rng: np.random.Generator, fixed: dict[str, Any]
-    ) -> dict[str, Any]:
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The trial's parameters and what the optimizer records about its choice."""
         if fixed and all(name in fixed for name in space.active_names(fixed)):
-            return space.validate(fixed)
-        point = self.optimizer.suggest(self._history(space, number), 1, rng)
+            return space.validate(fixed), {}
+        history = self._history(space, number)
+        point = self.optimizer.suggest(history, 1, rng)
+        attrs = self.optimizer.trial_attrs(history)
         proposal = space.decode(np.asarray(point, dtype=float).reshape(1, space.dim))[0]
         if not fixed:
-            return proposal
+            return proposal, attrs
+        return self._complete(space, proposal, fixed, rng), attrs
+
+    def _complete(
+        self,
+        space: Space,
+        proposal: dict[str, Any],
+        fixed: dict[str, Any],
+        rng: np.random.Generator,
+    ) -> dict[str, Any]:
+        """The fixed values over the proposal; parameters they switch on are sampled."""
         merged = {**proposal, **fixed}
         # Fixed values may switch branches on or off: keep what is active, sample the rest.
         active = space.active_names(merged)
@@ -402,7 +419,10 @@ class Study:
         space = self._dynamic_space()
         if space is None or space.dim == 0:
             return None
-        point = self.optimizer.suggest(self._history(space, number), 1, rng)
+        history = self._history(space, number)
+        point = self.optimizer.suggest(history, 1, rng)
+        for key, value in self.optimizer.trial_attrs(history).items():
+            self._record(number, "system_attr", {"key": key, "value": value})
         return space, space.decode(np.asarray(point, dtype=float).reshape(1, space.dim))[0]
 
     def tell(

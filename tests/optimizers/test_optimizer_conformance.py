@@ -78,6 +78,18 @@ def test_parallel_workers_do_not_repeat_points(name: str) -> None:
     assert len(points) == 8
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_batches_of_pending_trials_are_distinct_once_the_model_is_on(name: str) -> None:
+    study = tuneful.create_study(space=SPACE, storage="memory://", optimizer=name, seed=5)
+    study.optimize(objective, n_trials=12, show_progress_bar=False)
+    for _ in range(3):  # four trials in flight at a time, told together
+        batch = [study.ask() for _ in range(4)]
+        for trial in batch:
+            study.tell(trial, objective(trial))
+    configs = [tuple(sorted(t.params.items())) for t in study.trials]
+    assert len(set(configs)) == len(configs) == 24
+
+
 def test_sobol_points_are_the_scrambled_sequence() -> None:
     from scipy.stats import qmc
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tuneful.optimizers.auto import AutoOptimizer
 from tuneful.optimizers.base import (
     Optimizer,
     available_optimizers,
@@ -17,6 +18,7 @@ from tuneful.optimizers.tpe import TPEOptimizer
 
 __all__ = [
     "Optimizer",
+    "AutoOptimizer",
     "RandomOptimizer",
     "SobolOptimizer",
     "GridOptimizer",
@@ -36,7 +38,4 @@ register_optimizer("external", ExternalOptimizer)
 register_optimizer("tpe", TPEOptimizer)
 register_optimizer("gp", GPOptimizer)
 register_optimizer("cmaes", CMAESOptimizer)
-# "auto" picks the strongest optimizer available for the space and budget. With only the
-# model-free optimizers in this release, that is scrambled Sobol: it covers the space more
-# evenly than independent random draws at every budget.
-register_optimizer("auto", SobolOptimizer)
+register_optimizer("auto", AutoOptimizer)

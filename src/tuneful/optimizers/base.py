@@ -38,6 +38,11 @@ class Optimizer(abc.ABC):
         """True when the optimizer has nothing left to propose (a finished grid)."""
         return False
 
+    def trial_attrs(self, history: History) -> dict[str, Any]:
+        """JSON-safe facts to record on the trial ``history.number`` along with the point
+        ``suggest`` proposes for it (its ``system_attrs``), e.g. which model chose it."""
+        return {}
+
     def settings(self) -> dict[str, Any]:
         """JSON-safe constructor arguments: with ``name`` they rebuild this optimizer."""
         return {}

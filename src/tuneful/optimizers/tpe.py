@@ -102,7 +102,7 @@ class TPEOptimizer(Optimizer):
         max_good: int = 25,
         n_candidates: int = 24,
         prior_weight: float = 1.0,
-        bandwidth_factor: float = 0.3,
+        bandwidth_factor: float = 1.0,
         min_bandwidth: float = 0.01,
         multivariate: bool = True,
         constant_liar: bool = True,

@@ -1,0 +1,158 @@
+"""The default optimizer: picks, for each trial, the optimizer that suits the space and progress.
+
+The rule (measurements behind it: docs/benchmarks.md, "The automatic default"). For the trial
+numbered k in a space of d encoded columns:
+
+1. ``k < max(10, min(d + 1, 20))``: scrambled Sobol points (the start-up every model-based
+   optimizer here uses).
+2. ``k < gp_trials`` (200 by default): Gaussian-process BO with log-EI
+   (:class:`~tuneful.optimizers.gp.GPOptimizer`). At budgets of tens to a couple of hundred
+   evaluations it was the strongest optimizer on every kind of task measured (continuous
+   BBOB functions, YAHPO lcbench, the conditional rbv2_xgboost space), and its cost per trial
+   (tens of milliseconds there) is small beside any objective worth tuning.
+3. From then on, the GP's cubic cost and its subsampled data make it the wrong tool:
+
+   - CMA-ES (:class:`~tuneful.optimizers.cma.CMAESOptimizer`) when the space is numeric and
+     unconditional with at least two columns (and ``cmaes`` is installed), started at the
+     incumbent with a step size of ``late_sigma0``: a local, scale-free refinement whose
+     cost does not grow with the number of trials;
+   - TPE (:class:`~tuneful.optimizers.tpe.TPEOptimizer`) otherwise: categorical or
+     conditional parameters, one dimension, or no ``cmaes``.
+
+Studies with several objectives skip the GP and CMA-ES (both optimize one objective) and go
+from the start-up to TPE, which ranks trials by Pareto front.
+
+The phase depends on the trial number and the space alone, so the choice for each trial is a
+function of the history, a resumed study continues exactly, and parallel workers agree. Each
+trial records its choice: ``trial.system_attrs["optimizer"]`` is ``"sobol"``, ``"gp"``,
+``"cmaes"`` or ``"tpe"``. A batch (``n > 1``) takes the phase of its first trial.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any
+
+import numpy as np
+
+from tuneful.errors import OptimizerError
+from tuneful.optimizers.base import Optimizer
+from tuneful.optimizers.cma import CMAESOptimizer
+from tuneful.optimizers.gp import GPOptimizer
+from tuneful.optimizers.random import SobolOptimizer
+from tuneful.optimizers.tpe import TPEOptimizer
+from tuneful.records import History
+from tuneful.space import Space
+
+__all__ = ["AutoOptimizer"]
+
+_LATE = ("cmaes", "tpe")
+
+
+class AutoOptimizer(Optimizer):
+    """Sobol start-up, then GP-BO, then CMA-ES (numeric spaces) or TPE (the rest).
+
+    Args:
+        seed: seed of the start-up and of the optimizers it hands over to (the study's seed
+            when built by name; the history's seed when None).
+        gp_trials: trial number from which the GP hands over to CMA-ES or TPE.
+        late_sigma0: CMA-ES's initial step size (unit cube) when it takes over from the GP.
+        late: who takes over from the GP: ``"cmaes"`` (CMA-ES where the space allows it, else
+            TPE, as above) or ``"tpe"`` (TPE whatever the space).
+
+    Raises:
+        OptimizerError: a setting is out of range.
+
+    Example:
+        >>> import tuneful
+        >>> space = tuneful.Space(x=tuneful.Float(-5, 5), y=tuneful.Float(-5, 5))
+        >>> study = tuneful.create_study(space=space, storage="memory://", seed=0)
+        >>> study.optimize(
+        ...     lambda t: t.params["x"] ** 2 + t.params["y"] ** 2,
+        ...     n_trials=15, show_progress_bar=False)
+        >>> [t.system_attrs["optimizer"] for t in study.trials][8:12]
+        ['sobol', 'sobol', 'gp', 'gp']
+    """
+
+    name = "auto"
+
+    def __init__(
+        self,
+        *,
+        seed: int | None = None,
+        gp_trials: int = 200,
+        late_sigma0: float = 0.1,
+        late: str = "cmaes",
+    ) -> None:
+        if isinstance(gp_trials, bool) or not isinstance(gp_trials, (int, np.integer)):
+            raise OptimizerError(f"auto: gp_trials={gp_trials!r} must be an int >= 0")
+        if gp_trials < 0:
+            raise OptimizerError(f"auto: gp_trials={gp_trials!r} must be an int >= 0")
+        if (
+            isinstance(late_sigma0, bool)
+            or not isinstance(late_sigma0, (int, float, np.integer, np.floating))
+            or not 0 < late_sigma0 <= 1
+        ):
+            raise OptimizerError(f"auto: late_sigma0={late_sigma0!r} must be a number in (0, 1]")
+        if late not in _LATE:
+            raise OptimizerError(f"auto: late={late!r} must be one of {', '.join(_LATE)}")
+        self.seed = seed
+        self.late = late
+        self.gp_trials = int(gp_trials)
+        self.late_sigma0 = float(late_sigma0)
+        self._sobol = SobolOptimizer(seed=seed)
+        self._gp = GPOptimizer(seed=seed)
+        self._tpe = TPEOptimizer(seed=seed)
+        self._cma = CMAESOptimizer(seed=seed, sigma0=self.late_sigma0, n_startup=self.gp_trials)
+        self._numeric: tuple[Space, bool] | None = None
+
+    def settings(self) -> dict[str, Any]:
+        return {"gp_trials": self.gp_trials, "late_sigma0": self.late_sigma0, "late": self.late}
+
+    def choose(self, history: History) -> str:
+        """The optimizer used for the trial ``history.number``: "sobol", "gp", "cmaes" or
+        "tpe" (see the module docstring)."""
+        space = history.space
+        number = history.number if history.number is not None else history.n_trials
+        startup = self._gp.startup_trials(space.dim)
+        if space.dim == 0 or number < startup:
+            return "sobol"
+        if len(history.directions) > 1:
+            return "tpe"
+        if number < self.gp_trials:
+            return "gp"
+        if self.late != "tpe" and self._numeric_space(space) and _have_cmaes():
+            return "cmaes"
+        return "tpe"
+
+    def suggest(self, history: History, n: int, rng: np.random.Generator) -> np.ndarray:
+        choice = self.choose(history)
+        delegate: Optimizer = {
+            "sobol": self._sobol,
+            "gp": self._gp,
+            "cmaes": self._cma,
+            "tpe": self._tpe,
+        }[choice]
+        if choice == "gp" and history.y.shape[0] < 2:
+            delegate = self._sobol  # every earlier trial failed: nothing to model yet
+        return delegate.suggest(history, n, rng)
+
+    def trial_attrs(self, history: History) -> dict[str, Any]:
+        return {"optimizer": self.choose(history)}
+
+    def _numeric_space(self, space: Space) -> bool:
+        """Two or more columns, all numeric and unconditional: what CMA-ES models whole."""
+        cached = self._numeric
+        if cached is not None and (cached[0] is space or cached[0] == space):
+            return cached[1]
+        numeric = bool(
+            space.dim >= 2
+            and not np.any(space.is_categorical)
+            and not np.any(space.conditional_mask)
+        )
+        self._numeric = (space, numeric)
+        return numeric
+
+
+def _have_cmaes() -> bool:
+    return importlib.util.find_spec("cmaes") is not None
