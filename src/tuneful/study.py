@@ -210,7 +210,8 @@ class Study:
         return [t for t, d in zip(completed, dominated, strict=True) if not d]
 
     def to_dataframe(self) -> pandas.DataFrame:
-        """One row per trial: number, state, value(s), params_*, user_attrs_*, times, error.
+        """One row per trial: number, state, value(s), params_*, user_attrs_*, system_attrs_*
+        (e.g. ``system_attrs_optimizer``: which optimizer ``auto`` used), times, error.
 
         Needs pandas (``pip install pandas``).
         """
@@ -232,6 +233,8 @@ class Study:
                 row[f"params_{key}"] = value
             for key, value in t.user_attrs.items():
                 row[f"user_attrs_{key}"] = value
+            for key, value in t.system_attrs.items():
+                row[f"system_attrs_{key}"] = value
             row["datetime_start"] = t.datetime_start
             row["datetime_complete"] = t.datetime_complete
             row["duration"] = t.duration

@@ -76,6 +76,7 @@ def test_show_one_trial_in_full(cli: Callable[..., Any], storage: str) -> None:
     result = cli("show", "single", "--storage", storage, "--trial", str(failed.number))
     assert result.returncode == 0
     assert "FAIL" in result.stdout and "Traceback" in result.stdout  # the stored error text
+    assert f"proposed by: {failed.system_attrs['optimizer']}" in result.stdout
 
 
 def test_show_a_pareto_front(cli: Callable[..., Any], storage: str) -> None:
@@ -107,6 +108,8 @@ def test_export_csv(storage: str, run_cli: Callable[..., Any]) -> None:
         )
         assert row["state"] == trial.state.value
         assert row["value"] == ("" if trial.value is None else repr(trial.value))
+        assert row["system_attrs.optimizer"] == trial.system_attrs["optimizer"]  # auto's pick
+    assert {row["system_attrs.optimizer"] for row in rows} == {"sobol", "gp"}
 
 
 def test_export_json_to_a_file(cli: Callable[..., Any], storage: str, tmp_path: Path) -> None:

@@ -124,6 +124,8 @@ def _show_trial(study: Study, number: int) -> None:
         stdout.print(f"learning curve: {curve}")
     for key, value in trial.user_attrs.items():
         stdout.print(f"{escape(key)}: {escape(str(value))}")
+    if "optimizer" in trial.system_attrs:
+        stdout.print(f"proposed by: {escape(str(trial.system_attrs['optimizer']))}")
     stdout.print(f"started {format_time(trial.started_at)}, took {format_seconds(trial.duration)}")
     if trial.error:
         stdout.print("error:")
@@ -229,6 +231,7 @@ def _csv_text(study: Study, trials: list[TrialRecord]) -> str:
     params = list(study.space.names) if study.space is not None else []
     params += [n for t in trials for n in t.params if n not in params]
     attrs = list(dict.fromkeys(k for t in trials for k in t.user_attrs))
+    system = list(dict.fromkeys(k for t in trials for k in t.system_attrs))
     n_values = len(study.directions)
     values = ["value"] if n_values == 1 else [f"values.{i}" for i in range(n_values)]
     header = [
@@ -237,6 +240,7 @@ def _csv_text(study: Study, trials: list[TrialRecord]) -> str:
         *values,
         *(f"params.{n}" for n in params),
         *(f"user_attrs.{k}" for k in attrs),
+        *(f"system_attrs.{k}" for k in system),
         "started_at",
         "finished_at",
         "duration",
@@ -254,6 +258,7 @@ def _csv_text(study: Study, trials: list[TrialRecord]) -> str:
                 *row_values,
                 *(_cell(t.params.get(n)) for n in params),
                 *(_cell(t.user_attrs.get(k)) for k in attrs),
+                *(_cell(t.system_attrs.get(k)) for k in system),
                 _iso(t.started_at),
                 _iso(t.finished_at),
                 _cell(t.duration),
