@@ -43,6 +43,7 @@ def test_the_default_optimizer_is_auto() -> None:
         (NUMERIC, 200, "cmaes"),
         (MIXED, 200, "tpe"),  # categorical and conditional parameters
         (tuneful.Space(x=tuneful.Float(0, 1)), 500, "tpe"),  # CMA-ES needs two columns
+        (tuneful.Space(i=tuneful.Int(0, 9), j=tuneful.Int(0, 9)), 500, "tpe"),  # all discrete
     ],
 )
 def test_rule_by_space_and_progress(space: tuneful.Space, number: int, expected: str) -> None:

@@ -13,11 +13,12 @@ numbered k in a space of d encoded columns:
 3. From then on, the GP's cubic cost and its subsampled data make it the wrong tool:
 
    - CMA-ES (:class:`~tuneful.optimizers.cma.CMAESOptimizer`) when the space is numeric and
-     unconditional with at least two columns (and ``cmaes`` is installed), started at the
-     incumbent with a step size of ``late_sigma0``: a local, scale-free refinement whose
-     cost does not grow with the number of trials;
+     unconditional with at least two columns, one of them a continuous float (and ``cmaes``
+     is installed), started at the incumbent with a step size of ``late_sigma0``: a local,
+     scale-free refinement whose cost does not grow with the number of trials;
    - TPE (:class:`~tuneful.optimizers.tpe.TPEOptimizer`) otherwise: categorical or
-     conditional parameters, one dimension, or no ``cmaes``.
+     conditional parameters, one dimension, only discrete values (where CMA-ES would repeat
+     configurations), or no ``cmaes``.
 
 Studies with several objectives skip the GP and CMA-ES (both optimize one objective) and go
 from the start-up to TPE, which ranks trials by Pareto front.
@@ -141,7 +142,9 @@ class AutoOptimizer(Optimizer):
         return {"optimizer": self.choose(history)}
 
     def _numeric_space(self, space: Space) -> bool:
-        """Two or more columns, all numeric and unconditional: what CMA-ES models whole."""
+        """Two or more columns, all numeric and unconditional (what CMA-ES models whole), one
+        of them continuous: in an all-discrete space CMA-ES's draws repeat configurations
+        already tried, where TPE skips them."""
         cached = self._numeric
         if cached is not None and (cached[0] is space or cached[0] == space):
             return cached[1]
@@ -149,6 +152,7 @@ class AutoOptimizer(Optimizer):
             space.dim >= 2
             and not np.any(space.is_categorical)
             and not np.any(space.conditional_mask)
+            and np.any(space.n_levels == 0)
         )
         self._numeric = (space, numeric)
         return numeric

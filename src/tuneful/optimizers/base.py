@@ -10,7 +10,7 @@ so that parallel workers do not pile onto one point.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
@@ -18,7 +18,18 @@ import numpy as np
 from tuneful.errors import OptimizerError
 from tuneful.records import History
 
-__all__ = ["Optimizer", "register_optimizer", "make_optimizer", "available_optimizers"]
+__all__ = [
+    "Optimizer",
+    "register_optimizer",
+    "make_optimizer",
+    "available_optimizers",
+    "config_key",
+]
+
+
+def config_key(config: Mapping[str, Any]) -> tuple[Any, ...]:
+    """A hashable identity of a configuration (True and 1 differ), to tell repeats apart."""
+    return tuple(sorted((name, type(value).__name__, value) for name, value in config.items()))
 
 
 class Optimizer(abc.ABC):

@@ -45,7 +45,7 @@ import hashlib
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -60,7 +60,7 @@ from tuneful.optimizers._gp_model import (
     default_starts,
     fit_hyperparameters,
 )
-from tuneful.optimizers.base import Optimizer
+from tuneful.optimizers.base import Optimizer, config_key
 from tuneful.optimizers.random import SobolOptimizer
 from tuneful.records import History
 from tuneful.space import Space
@@ -199,11 +199,6 @@ def select_training_points(y: np.ndarray, features: np.ndarray, max_points: int)
     return np.sort(np.asarray(kept, dtype=np.int64))
 
 
-def _config_key(config: Mapping[str, Any]) -> tuple[Any, ...]:
-    """A hashable identity of a configuration (True and 1 differ)."""
-    return tuple(sorted((name, type(value).__name__, value) for name, value in config.items()))
-
-
 class GPOptimizer(Optimizer):
     """Gaussian-process Bayesian optimization with log expected improvement.
 
@@ -307,8 +302,8 @@ class GPOptimizer(Optimizer):
         if pending.shape[0]:
             pending_features = inputs.features(pending)
             gp = gp.condition_on(pending_features, gp.predict(pending_features)[0])
-        taken = {_config_key(t.params) for t in history.completed}
-        taken.update(_config_key(t.params) for t in history.pending)
+        taken = {config_key(t.params) for t in history.completed}
+        taken.update(config_key(t.params) for t in history.pending)
         anchors = X[np.argsort(y, kind="stable")[:_N_ANCHORS]]
         suggestions = []
         for _ in range(n):
@@ -337,13 +332,13 @@ class GPOptimizer(Optimizer):
             n_restarts=self.n_restarts,
         )
         for point in points:
-            key = _config_key(inputs.space.decode(point[None, :])[0])
+            key = config_key(inputs.space.decode(point[None, :])[0])
             if key not in taken:
                 taken.add(key)
                 return point
         # every scored point was tried already (a small discrete space): draw at random
         point = inputs.snap(rng.random((1, inputs.dim)))[0]
-        taken.add(_config_key(inputs.space.decode(point[None, :])[0]))
+        taken.add(config_key(inputs.space.decode(point[None, :])[0]))
         return point
 
     def _input_map(self, space: Space) -> InputMap:

@@ -24,7 +24,9 @@ Its Algorithm Components", arXiv:2304.11127):
        log l(x) - log g(x) = sum over its active groups G of log l_G(x_G) - log g_G(x_G)
 
    and propose the best (maximizing l/g maximizes expected improvement, Bergstra et al.
-   2011, Sec. 4.1). For ``n > 1`` points in one call, each proposal joins the bad set as a
+   2011, Sec. 4.1) whose configuration was not tried and is not pending: in a discrete
+   branch l can keep pointing at one tried configuration, so the next best candidate is
+   taken instead (the best one regardless, once all candidates were tried). For ``n > 1`` points in one call, each proposal joins the bad set as a
    pending point before the next is drawn.
 
 Multi-objective studies are scalarized before the split: the Pareto front index of each
@@ -49,7 +51,7 @@ import numpy as np
 from tuneful.errors import OptimizerError
 from tuneful.optimizers._activation import ActivationGroups
 from tuneful.optimizers._parzen import ParzenEstimator
-from tuneful.optimizers.base import Optimizer
+from tuneful.optimizers.base import Optimizer, config_key
 from tuneful.optimizers.random import SobolOptimizer
 from tuneful.records import History, TrialRecord, TrialState
 from tuneful.space import Space
@@ -134,6 +136,7 @@ class TPEOptimizer(Optimizer):
         self._sobol: dict[int | None, SobolOptimizer] = {}
         self._rows: _EncodedRows | None = None
         self._groups: ActivationGroups | None = None
+        self._keys: dict[int, tuple[Mapping[str, Any], int]] = {}
 
     def settings(self) -> dict[str, Any]:
         return {
@@ -166,10 +169,12 @@ class TPEOptimizer(Optimizer):
         if self.constant_liar:
             bad = np.concatenate([bad, X_pending])
         good_models = self._fit(groups, good)
+        with self._lock:
+            taken = self._taken(completed, pending)
         points = np.empty((n, space.dim))
         for i in range(n):
             bad_models = self._fit(groups, bad)
-            point, active = self._propose(groups, good_models, bad_models, rng)
+            point, active = self._propose(groups, good_models, bad_models, rng, taken)
             points[i] = point
             if self.constant_liar and i + 1 < n:  # the batch's earlier points are pending
                 bad = np.concatenate([bad, np.where(active, point, np.nan)[None, :]])
@@ -189,6 +194,20 @@ class TPEOptimizer(Optimizer):
         if self._rows is None or not _same(self._rows.space, space):
             self._rows = _EncodedRows(space)
         return self._rows.encode(completed), self._rows.encode(pending)
+
+    def _taken(self, completed: list[TrialRecord], pending: list[TrialRecord]) -> set[int]:
+        """Hashes of the configurations tried or in flight (memoized by trial number).
+
+        A hash stands for its configuration: a collision (odds ~n/2^64) would only make a
+        candidate give way to the next best one."""
+        keys = self._keys
+        taken = set()
+        for record in (*completed, *pending):
+            hit = keys.get(record.number)
+            if hit is None or (hit[0] is not record.params and hit[0] != record.params):
+                hit = keys[record.number] = (record.params, hash(config_key(record.params)))
+            taken.add(hit[1])
+        return taken
 
     def _activation_groups(self, space: Space) -> ActivationGroups:
         if self._groups is None or not _same(self._groups.space, space):
@@ -215,8 +234,11 @@ class TPEOptimizer(Optimizer):
         good: list[ParzenEstimator],
         bad: list[ParzenEstimator],
         rng: np.random.Generator,
+        taken: set[int],
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Draw candidates from l walking the tree; return the best l/g and its active mask."""
+        """Draw candidates from l walking the tree; return the best l/g that is not in
+        ``taken`` (the best overall when every candidate is) and its active mask; its
+        configuration joins ``taken``."""
         c = self.n_candidates
         candidates = np.full((c, groups.space.dim), 0.5)  # inactive columns stay at 0.5
         active = np.zeros((c, groups.space.dim), dtype=bool)
@@ -232,7 +254,17 @@ class TPEOptimizer(Optimizer):
             candidates[np.ix_(rows, columns)] = drawn
             active[np.ix_(rows, columns)] = True
             score[rows] += good[g].log_pdf(drawn) - bad[g].log_pdf(drawn)
-        best = int(np.argmax(score))
+        space = groups.space
+        order = np.argsort(-score, kind="stable")
+        best = int(order[0])
+        for index in order:  # in a continuous space the first candidate is new
+            key = hash(config_key(space.decode(candidates[index][None, :])[0]))
+            if key not in taken:
+                best = int(index)
+                break
+        else:
+            key = hash(config_key(space.decode(candidates[best][None, :])[0]))
+        taken.add(key)
         return candidates[best], active[best]
 
 
