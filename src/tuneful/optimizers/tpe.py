@@ -26,8 +26,9 @@ Its Algorithm Components", arXiv:2304.11127):
    and propose the best (maximizing l/g maximizes expected improvement, Bergstra et al.
    2011, Sec. 4.1) whose configuration was not tried and is not pending: in a discrete
    branch l can keep pointing at one tried configuration, so the next best candidate is
-   taken instead (the best one regardless, once all candidates were tried). For ``n > 1`` points in one call, each proposal joins the bad set as a
-   pending point before the next is drawn.
+   taken instead (the best one regardless, once all candidates were tried). For ``n > 1``
+   points in one call, each proposal joins the bad set as a pending point before the next
+   is drawn.
 
 Multi-objective studies are scalarized before the split: the Pareto front index of each
 trial (non-dominated sorting), ties inside a front broken by the mean over objectives of
