@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[bench,peers]'
 	$(BIN)/python benchmarks/overhead.py
 	$(BIN)/python benchmarks/parallel.py
+	$(BIN)/python benchmarks/optimizer_overhead.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

@@ -27,9 +27,11 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import platform
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -110,6 +112,13 @@ def main() -> None:
     parser.add_argument("--json", help="write the figures here too")
     args = parser.parse_args()
     chosen = {k: v for k, v in pairs(args).items() if k in args.pairs.split(",")}
+    if "gp" in chosen and importlib.util.find_spec("torch") is None:
+        print(
+            "skipping the gp pair: Optuna's GPSampler needs torch "
+            "(pip install torch==2.13.0 greenlet)",
+            file=sys.stderr,
+        )
+        del chosen["gp"]
     figures: dict[str, dict[str, list[np.ndarray]]] = {
         k: {"tuneful": [], "optuna": []} for k in chosen
     }
