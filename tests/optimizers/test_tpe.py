@@ -348,11 +348,11 @@ def test_cached_rows_equal_the_history_encoding() -> None:
     space, hist = sphere_history(25)
     optimizer = TPEOptimizer(seed=0)
     completed = list(hist.completed)
-    X, _ = optimizer._encoded(space, completed, [])
+    X, _, _ = optimizer._encoded(space, completed, [])
     np.testing.assert_array_equal(X, hist.X)
     # a number whose params change (a claimed WAITING trial) is encoded again
     changed = TrialRecord(number=3, state=TrialState.RUNNING, params={"x0": 1.0, "x1": 2.0})
-    _, pending = optimizer._encoded(space, completed, [changed])
+    _, pending, _ = optimizer._encoded(space, completed, [changed])
     np.testing.assert_array_equal(pending, space.encode([changed.params]))
 
 

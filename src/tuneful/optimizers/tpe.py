@@ -137,7 +137,6 @@ class TPEOptimizer(Optimizer):
         self._sobol: dict[int | None, SobolOptimizer] = {}
         self._rows: _EncodedRows | None = None
         self._groups: ActivationGroups | None = None
-        self._keys: dict[int, tuple[Mapping[str, Any], int]] = {}
 
     def settings(self) -> dict[str, Any]:
         return {
@@ -161,7 +160,7 @@ class TPEOptimizer(Optimizer):
         if len(completed) < self.n_startup:
             return self._startup(history, n, rng)
         with self._lock:
-            X, X_pending = self._encoded(space, completed, pending)
+            X, X_pending, taken = self._encoded(space, completed, pending)
             groups = self._activation_groups(space)
         scores = _scalarize(_oriented_values(completed, history.directions))
         order = np.argsort(scores, kind="stable")
@@ -170,8 +169,6 @@ class TPEOptimizer(Optimizer):
         if self.constant_liar:
             bad = np.concatenate([bad, X_pending])
         good_models = self._fit(groups, good)
-        with self._lock:
-            taken = self._taken(completed, pending)
         points = np.empty((n, space.dim))
         for i in range(n):
             bad_models = self._fit(groups, bad)
@@ -191,24 +188,13 @@ class TPEOptimizer(Optimizer):
 
     def _encoded(
         self, space: Space, completed: list[TrialRecord], pending: list[TrialRecord]
-    ) -> tuple[np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, set[int]]:
+        """Encoded rows of the completed and pending trials, and the hashes of their
+        configurations (what is tried or in flight)."""
         if self._rows is None or not _same(self._rows.space, space):
             self._rows = _EncodedRows(space)
-        return self._rows.encode(completed), self._rows.encode(pending)
-
-    def _taken(self, completed: list[TrialRecord], pending: list[TrialRecord]) -> set[int]:
-        """Hashes of the configurations tried or in flight (memoized by trial number).
-
-        A hash stands for its configuration: a collision (odds ~n/2^64) would only make a
-        candidate give way to the next best one."""
-        keys = self._keys
-        taken = set()
-        for record in (*completed, *pending):
-            hit = keys.get(record.number)
-            if hit is None or (hit[0] is not record.params and hit[0] != record.params):
-                hit = keys[record.number] = (record.params, hash(config_key(record.params)))
-            taken.add(hit[1])
-        return taken
+        rows = self._rows
+        return rows.encode(completed), rows.encode(pending), rows.keys((*completed, *pending))
 
     def _activation_groups(self, space: Space) -> ActivationGroups:
         if self._groups is None or not _same(self._groups.space, space):
@@ -277,12 +263,16 @@ def _same(cached: Space, space: Space) -> bool:
 
 
 class _EncodedRows:
-    """Encoded rows of trials, memoized by trial number and checked against their params."""
+    """Encoded rows of trials and hashes of their configurations, memoized by trial number
+    and checked against their params.
+
+    A hash stands for its configuration: a collision (odds ~n/2^64) would only make a TPE
+    candidate give way to the next best one."""
 
     def __init__(self, space: Space) -> None:
         self.space = space
         self._matrix = np.empty((64, space.dim))
-        self._slots: dict[int, tuple[Mapping[str, Any], int]] = {}
+        self._slots: dict[int, tuple[Mapping[str, Any], int, int]] = {}
 
     def encode(self, records: list[TrialRecord]) -> np.ndarray:
         """(len(records), dim), NaN where a parameter is inactive."""
@@ -304,9 +294,15 @@ class _EncodedRows:
                 slot = free if old is None else old[1]
                 free += old is None
                 self._matrix[slot] = row
-                slots[record.number] = (record.params, slot)
+                key = hash(config_key(record.params))
+                slots[record.number] = (record.params, slot, key)
         index = [slots[record.number][1] for record in records]
         return self._matrix[index]
+
+    def keys(self, records: tuple[TrialRecord, ...]) -> set[int]:
+        """Configuration hashes of records already passed to :meth:`encode`."""
+        slots = self._slots
+        return {slots[record.number][2] for record in records}
 
 
 def _completed_and_pending(
