@@ -20,6 +20,7 @@ __all__ = [
     "SchemaVersionError",
     "SpecError",
     "OptimizerError",
+    "SchedulerError",
     "SearchExhausted",
     "CommandError",
     "CommandTimeoutError",
@@ -67,6 +68,10 @@ class SpecError(TunefulError, ValueError):
 
 class OptimizerError(TunefulError, ValueError):
     """An unknown optimizer name or invalid optimizer settings."""
+
+
+class SchedulerError(TunefulError, ValueError):
+    """A scheduler name or setting is invalid (names the setting and the value)."""
 
 
 class SearchExhausted(TunefulError, RuntimeError):

@@ -150,6 +150,9 @@ class History:
         trials: every trial of the study, by number.
         number: the number of the trial being suggested for (None when not known).
         seed: the study's seed.
+        fidelity: None, or for multi-fidelity studies the budget the trials are shown at:
+            ``{"budget": b, "max_budget": B, "points": n}`` (see
+            :func:`tuneful.schedulers.model_view`).
     """
 
     def __init__(
@@ -166,6 +169,7 @@ class History:
         self.trials = trials
         self.number = number
         self.seed = seed
+        self.fidelity: dict[str, Any] | None = None
         self._cache: dict[str, Any] = {}
 
     @property

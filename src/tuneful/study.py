@@ -17,6 +17,7 @@ import numpy as np
 from tuneful.errors import SpaceError, StudyError, TrialError
 from tuneful.optimizers import Optimizer, make_optimizer
 from tuneful.records import History, StudySummary, TrialRecord, TrialState
+from tuneful.schedulers import Decision, Scheduler, make_scheduler, model_view
 from tuneful.space import Space
 from tuneful.storage import Storage, StudyInfo, open_storage
 from tuneful.storage.replay import StudyReplica
@@ -67,10 +68,12 @@ class Study:
         info: StudyInfo,
         storage: Storage,
         optimizer: Optimizer,
+        scheduler: Scheduler | None = None,
     ) -> None:
         self._info = info
         self._storage = storage
         self.optimizer = optimizer
+        self.scheduler = scheduler if scheduler is not None else make_scheduler("none")
         self._space = None if info.space is None else Space.from_dict(dict(info.space))
         self._replica = StudyReplica()
         self._worker = _worker_id()
@@ -284,10 +287,15 @@ class Study:
         # One stream per trial number: a resumed study draws exactly what it would have.
         return np.random.default_rng([self.seed, number])
 
-    def _history(self, space: Space, number: int | None) -> History:
+    def _history(self, space: Space | None, number: int | None) -> History:
         return History(
             space, self.directions, self._replica.trials(), number=number, seed=self.seed
         )
+
+    def _model_history(self, space: Space, number: int | None) -> History:
+        """What the optimizer sees: under a scheduler, every trial at one budget (BOHB)."""
+        history = self._history(space, number)
+        return model_view(history, self.scheduler) if self.scheduler.active else history
 
     def _dynamic_space(self) -> Space | None:
         """For define-by-run studies: the parameters seen so far, as one flat space."""
@@ -370,6 +378,8 @@ class Study:
             self._refresh()
         rng = draft_rng if draft_rng is not None and number == expected else self._rng(number)
         if self._space is None:
+            for key, value in self.scheduler.assign(self._history(None, number)).items():
+                self._record(number, "system_attr", {"key": key, "value": value})
             proposal = self._propose_dynamic(number, rng) if not fixed else None
             return Trial(self, number, {}, rng=rng, fixed=fixed, proposal=proposal)
         stored = dict(self._replica.trial(number).params)
@@ -386,11 +396,12 @@ class Study:
         self, space: Space, number: int, rng: np.random.Generator, fixed: dict[str, Any]
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """The trial's parameters and what the optimizer records about its choice."""
+        placed = self.scheduler.assign(self._history(space, number))
         if fixed and all(name in fixed for name in space.active_names(fixed)):
-            return space.validate(fixed), {}
-        history = self._history(space, number)
+            return space.validate(fixed), placed
+        history = self._model_history(space, number)
         point = self.optimizer.suggest(history, 1, rng)
-        attrs = self.optimizer.trial_attrs(history)
+        attrs = {**placed, **self.optimizer.trial_attrs(history)}
         proposal = space.decode(np.asarray(point, dtype=float).reshape(1, space.dim))[0]
         if not fixed:
             return proposal, attrs
@@ -422,11 +433,41 @@ class Study:
         space = self._dynamic_space()
         if space is None or space.dim == 0:
             return None
-        history = self._history(space, number)
+        history = self._model_history(space, number)
         point = self.optimizer.suggest(history, 1, rng)
         for key, value in self.optimizer.trial_attrs(history).items():
             self._record(number, "system_attr", {"key": key, "value": value})
         return space, space.decode(np.asarray(point, dtype=float).reshape(1, space.dim))[0]
+
+    # -- schedulers ----------------------------------------------------------------------
+    def _judge(self, number: int) -> Decision | None:
+        """The scheduler's verdict after trial ``number`` reported; recorded on the trial."""
+        if not self.scheduler.active or len(self.directions) != 1:
+            return None
+        self._refresh()
+        record = self._replica.trial(number)
+        stopped = record.system_attrs.get("pruned")
+        if isinstance(stopped, Mapping):  # judged before (ask/tell users may report on)
+            return Decision(stop=True, reason=str(stopped.get("reason", "")))
+        decision = self.scheduler.decide(record, self._history(self._space, number))
+        if decision is not None:
+            for key, value in decision.attrs.items():
+                self._record(number, "system_attr", {"key": key, "value": value})
+        return decision
+
+    def _budget_of(self, number: int, cap: int | None) -> tuple[int | None, bool]:
+        """Trial ``number``'s budget now (at most ``cap``) and whether it is the last one."""
+        if not self.scheduler.active:
+            return cap, True
+        self._refresh()
+        record = self._replica.trial(number)
+        history = self._history(self._space, number)
+        budget = self.scheduler.budget(record, history)
+        full = self.scheduler.max_budget_of(history)
+        if cap is not None:
+            full = cap if full is None else min(full, cap)
+            budget = cap if budget is None else min(budget, cap)
+        return budget, budget is not None and full is not None and budget >= full
 
     def tell(
         self,
@@ -533,6 +574,7 @@ def create_study(
     directions: Sequence[str] | None = None,
     storage: str | os.PathLike[str] | Storage | None = None,
     optimizer: str | dict[str, Any] | Optimizer | None = None,
+    scheduler: str | dict[str, Any] | Scheduler | None = None,
     seed: int | None = None,
     load_if_exists: bool = False,
     retries: int = 0,
@@ -548,6 +590,10 @@ def create_study(
         storage: ``sqlite:///file.db``, ``memory://``, a path ending in .db, or a Storage.
         optimizer: a registry name ("auto", "random", "sobol", "grid", ...), a dict
             ``{"name": ..., "settings": {...}}`` or an :class:`Optimizer`.
+        scheduler: when to stop trials early (see :mod:`tuneful.schedulers`): "auto" (the
+            default for one objective: acts only when the objective reports a curve),
+            "none", "median", "asha", "hyperband", "curve", a dict ``{"name": ...,
+            "settings": {...}}`` or a :class:`~tuneful.schedulers.Scheduler`.
         seed: makes the study reproducible; drawn at random (and stored) when omitted.
         load_if_exists: return the existing study of that name instead of failing.
         retries: how many times a trial whose worker died is re-enqueued.
@@ -583,12 +629,21 @@ def create_study(
             raise StudyError(f"{label}={seconds!r}: expected a positive number of seconds or None")
     chosen_seed = int(seed) if seed is not None else secrets.randbelow(2**31)
     built = make_optimizer(optimizer, seed=chosen_seed)
+    if scheduler is None:
+        scheduler = "auto" if len(chosen_directions) == 1 else "none"
+    built_scheduler = make_scheduler(scheduler)
+    if built_scheduler.active and len(chosen_directions) != 1:
+        raise StudyError(
+            f"scheduler={built_scheduler.name!r}: schedulers judge one reported value; this "
+            f"study has {len(chosen_directions)} objectives (use scheduler='none')"
+        )
     backend = open_storage(storage)
     study_name = name if name is not None else _default_name()
     if not isinstance(study_name, str) or not study_name.strip():
         raise StudyError(f"study name {name!r}: expected a non-empty string")
     settings = {
         "optimizer": built.describe(),
+        "scheduler": built_scheduler.describe(),
         "seed": chosen_seed,
         "retries": retries,
         "heartbeat_interval": heartbeat_interval,
@@ -605,7 +660,7 @@ def create_study(
         if not load_if_exists:
             raise
         return load_study(study_name, storage=backend, optimizer=optimizer)
-    return Study(info, backend, built)
+    return Study(info, backend, built, built_scheduler)
 
 
 def load_study(
@@ -624,7 +679,9 @@ def load_study(
     seed = int(info.settings["seed"])
     stored = info.settings.get("optimizer")
     built = make_optimizer(optimizer if optimizer is not None else stored, seed=seed)
-    return Study(info, backend, built)
+    # Studies created before schedulers existed have none.
+    scheduler = make_scheduler(info.settings.get("scheduler") or "none")
+    return Study(info, backend, built, scheduler)
 
 
 def delete_study(name: str, *, storage: str | os.PathLike[str] | Storage | None = None) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tuneful.errors import SpaceError, TrialError
@@ -48,7 +48,10 @@ class Trial:
         self._fixed = fixed or {}
         self._proposal = proposal
         self._user_attrs: dict[str, Any] = {}
-        self.budget: float | None = None
+        self._stop_reason: str | None = None
+        #: Whether ``report`` raises Pruned when the scheduler stops the trial (the managed
+        #: loop); ask/tell users poll ``should_stop`` instead.
+        self.raise_when_stopped = False
 
     def __repr__(self) -> str:
         return f"Trial(number={self.number}, params={self._params!r})"
@@ -110,12 +113,61 @@ class Trial:
         space, config = self._proposal
         return space[name].to_dict() if name in config else None
 
-    # -- reports and attributes ----------------------------------------------------------
+    # -- budgets, reports and attributes --------------------------------------------------
+    @property
+    def budget(self) -> int | None:
+        """The budget (a step of the curve) the scheduler lets this trial run to before it
+        judges it again: its next rung, or the full budget after the last one. None when the
+        study has no scheduler, or the full budget is not known yet."""
+        return self.study._budget_of(self.number, None)[0]
+
+    def budgets(self, max_budget: int | None = None) -> Iterator[int]:
+        """The budgets to train to, one after the other: each rung of the scheduler, then the
+        full budget (``max_budget`` caps it and sets it when the scheduler does not know it).
+        Report at each budget before taking the next; the report raises :class:`Pruned` when
+        the scheduler stops the trial. Without a scheduler: only ``max_budget``.
+
+        Example (``train_to`` being the user's training code)::
+
+            def objective(trial):
+                for epoch in trial.budgets(27):      # 1, 3, 9, 27 under ASHA's defaults
+                    loss = train_to(trial.params, epoch)
+                    trial.report(epoch, loss)
+                return loss
+
+        Raises:
+            TrialError: no budget is known (give ``max_budget``), or the previous budget was
+                not reported.
+        """
+        if max_budget is not None and (
+            isinstance(max_budget, bool) or not isinstance(max_budget, int) or max_budget < 1
+        ):
+            raise TrialError(f"budgets max_budget={max_budget!r}: expected a positive int")
+        while True:
+            budget, last = self.study._budget_of(self.number, max_budget)
+            if budget is None:
+                raise TrialError(
+                    f"trial {self.number}: the full budget is not known yet; pass it, e.g. "
+                    "trial.budgets(max_budget=50), or set max_budget on the scheduler"
+                )
+            yield budget
+            reported = self.study.get_trial(self.number).last_step
+            if reported is None or reported < budget:
+                raise TrialError(
+                    f"trial {self.number}: report at step {budget} (trial.report({budget}, "
+                    "value)) before taking the next budget"
+                )
+            if last:
+                return
+
     def report(self, step: int, value: float) -> None:
-        """Record ``value`` of the learning curve at ``step`` (epoch, iteration, ...).
+        """Record ``value`` of the learning curve at ``step`` (epoch, iteration, ...), and let
+        the study's scheduler judge the trial.
 
         Raises:
             TrialError: ``step`` is not a non-negative int or ``value`` is not a finite number.
+            Pruned: the scheduler stopped the trial (in ``study.optimize``; ask/tell users
+                call :meth:`should_stop`). The reason is in ``system_attrs["pruned"]``.
         """
         if isinstance(step, bool) or not isinstance(step, int | float) or step != int(step):
             raise TrialError(f"report step={step!r}: expected a non-negative integer")
@@ -124,10 +176,18 @@ class Trial:
         if not is_finite_number(value):
             raise TrialError(f"report value={value!r} at step {step}: expected a finite number")
         self.study._record(self.number, "reported", {"step": int(step), "value": float(value)})
+        if self._stop_reason is not None:
+            return
+        decision = self.study._judge(self.number)
+        if decision is not None and decision.stop:
+            self._stop_reason = decision.reason
+            if self.raise_when_stopped:
+                raise Pruned(f"trial {self.number} stopped: {decision.reason}")
 
     def should_stop(self) -> bool:
-        """Whether the study's scheduler wants this trial stopped (ask/tell users poll this)."""
-        return False
+        """Whether the study's scheduler has stopped this trial (ask/tell users poll this and
+        then ``study.tell(trial, state="PRUNED")``)."""
+        return self._stop_reason is not None
 
     def set_user_attr(self, key: str, value: Any) -> None:
         """Attach a JSON-serializable value to the trial."""

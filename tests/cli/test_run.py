@@ -240,8 +240,14 @@ def test_the_example_spec_runs(tmp_path: Path, run_cli: Callable[..., Any]) -> N
     result = run_cli("run", str(EXAMPLES / "mlp-digits.yaml"), "--n-trials", "2", "--storage", url)
     assert result.returncode == 0, result.stderr
     trials = tuneful.load_study("mlp-digits", storage=url).trials
-    assert [t.state for t in trials] == [TrialState.COMPLETE] * 2
-    assert all(0.0 <= (t.value or 0.0) <= 1.0 and len(t.intermediate) == 15 for t in trials)
+    # The default scheduler may stop the second trial early: its program is killed then.
+    assert trials[0].state is TrialState.COMPLETE
+    assert trials[1].state in (TrialState.COMPLETE, TrialState.PRUNED)
+    for trial in trials:
+        if trial.state is TrialState.COMPLETE:
+            assert 0.0 <= (trial.value or 0.0) <= 1.0 and len(trial.intermediate) == 15
+        else:
+            assert len(trial.intermediate) < 15 and "reason" in trial.system_attrs["pruned"]
 
 
 def test_workdir_env_and_regex_metric(

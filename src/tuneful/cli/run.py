@@ -26,6 +26,7 @@ from tuneful.errors import SpecError, StudyNotFoundError
 from tuneful.execution.command import CommandObjective, format_value
 from tuneful.optimizers import make_optimizer
 from tuneful.records import TrialRecord, TrialState
+from tuneful.schedulers import make_scheduler
 from tuneful.study import Study, create_study, load_study
 
 __all__ = ["run_command", "demo_command"]
@@ -74,6 +75,7 @@ def _open_study(spec: RunSpec, url: str, seed: int | None) -> tuple[Study, bool]
             directions=spec.directions,
             storage=url,
             optimizer=spec.optimizer,
+            scheduler=spec.scheduler,
             seed=seed,
             retries=spec.retries,
             load_if_exists=True,  # another process may create it at the same moment
@@ -97,6 +99,14 @@ def _open_study(spec: RunSpec, url: str, seed: int | None) -> tuple[Study, bool]
         if wanted != stored_optimizer:
             raise SpecError(
                 f"{where} with optimizer {stored_optimizer}, not {wanted}; drop `optimizer` "
+                f"or {fix}"
+            )
+    if spec.scheduler is not None:
+        wanted = make_scheduler(spec.scheduler).describe()
+        stored_scheduler = study.settings.get("scheduler")
+        if wanted != stored_scheduler:
+            raise SpecError(
+                f"{where} with scheduler {stored_scheduler}, not {wanted}; drop `scheduler` "
                 f"or {fix}"
             )
     return study, False

@@ -27,9 +27,10 @@ from typing import Any
 import yaml
 
 from tuneful.cli.output import resolve_storage
-from tuneful.errors import OptimizerError, SpaceError, SpecError, did_you_mean
+from tuneful.errors import OptimizerError, SchedulerError, SpaceError, SpecError, did_you_mean
 from tuneful.execution.command import CommandObjective, MetricSpec
 from tuneful.optimizers import make_optimizer
+from tuneful.schedulers import make_scheduler
 from tuneful.space import Space, read_yaml
 
 __all__ = ["SPEC_KEYS", "RunSpec", "load_spec", "parse_spec"]
@@ -48,6 +49,8 @@ SPEC_KEYS: dict[str, str] = {
     "trial_timeout": "seconds after which a trial's program is killed",
     "storage": "storage URL (default ./tuneful.db or $TUNEFUL_STORAGE)",
     "optimizer": "optimizer name (auto, random, sobol, grid) or {name: ..., settings: {...}}",
+    "scheduler": "early stopping of trials that print a curve: auto (default), none, median, "
+    "asha, hyperband, curve, or {name: ..., settings: {...}}",
     "seed": "the study's random seed (an int)",
     "retries": "times a trial whose worker died is tried again (default 0)",
     "env": "extra environment variables for the program, NAME -> value",
@@ -72,6 +75,7 @@ class RunSpec:
     optimizer: str | dict[str, Any] | None = None
     seed: int | None = None
     retries: int = 0
+    scheduler: str | dict[str, Any] | None = None
 
     @property
     def metric_names(self) -> list[str]:
@@ -196,6 +200,12 @@ def parse_spec(data: Any, *, base: Path, path: Path | None = None) -> RunSpec:
             make_optimizer(optimizer, seed=0)
         except OptimizerError as exc:
             raise SpecError(f"optimizer: {exc}") from None
+    scheduler = data.get("scheduler")
+    if scheduler is not None:
+        try:
+            make_scheduler(scheduler)
+        except SchedulerError as exc:
+            raise SpecError(f"scheduler: {exc}") from None
     storage = data.get("storage")
     if storage is not None:
         if not isinstance(storage, str) or not storage:
@@ -237,4 +247,5 @@ def parse_spec(data: Any, *, base: Path, path: Path | None = None) -> RunSpec:
         optimizer=optimizer,
         seed=seed,
         retries=retries,
+        scheduler=scheduler,
     )

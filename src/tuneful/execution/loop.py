@@ -76,6 +76,7 @@ def run_trial(
     propagate, as does KeyboardInterrupt (after the trial is marked FAIL).
     """
     trial = study._ask(None, monitored=heartbeat is not None)
+    trial.raise_when_stopped = True
     if heartbeat is not None:
         heartbeat.watch(trial.number)
     try:

@@ -23,6 +23,12 @@ numbered k in a space of d encoded columns:
 Studies with several objectives skip the GP and CMA-ES (both optimize one objective) and go
 from the start-up to TPE, which ranks trials by Pareto front.
 
+Multi-fidelity studies (a scheduler stops trials early, so the history the study passes is
+every trial's value at one budget, ``history.fidelity``; see
+:func:`tuneful.schedulers.model_view`) go from the start-up to ``multi_fidelity`` (TPE by
+default, as in BOHB): they run many more, cheaper trials than full-fidelity studies, and the
+modelled budget moves up as trials pass rungs.
+
 The phase depends on the trial number and the space alone, so the choice for each trial is a
 function of the history, a resumed study continues exactly, and parallel workers agree. Each
 trial records its choice: ``trial.system_attrs["optimizer"]`` is ``"sobol"``, ``"gp"``,
@@ -48,6 +54,7 @@ from tuneful.space import Space
 __all__ = ["AutoOptimizer"]
 
 _LATE = ("cmaes", "tpe")
+_MULTI_FIDELITY = ("tpe", "gp")
 
 
 class AutoOptimizer(Optimizer):
@@ -60,6 +67,8 @@ class AutoOptimizer(Optimizer):
         late_sigma0: CMA-ES's initial step size (unit cube) when it takes over from the GP.
         late: who takes over from the GP: ``"cmaes"`` (CMA-ES where the space allows it, else
             TPE, as above) or ``"tpe"`` (TPE whatever the space).
+        multi_fidelity: the model after the start-up in multi-fidelity studies: ``"tpe"`` or
+            ``"gp"``.
 
     Raises:
         OptimizerError: a setting is out of range.
@@ -84,6 +93,7 @@ class AutoOptimizer(Optimizer):
         gp_trials: int = 200,
         late_sigma0: float = 0.1,
         late: str = "cmaes",
+        multi_fidelity: str = "tpe",
     ) -> None:
         if isinstance(gp_trials, bool) or not isinstance(gp_trials, (int, np.integer)):
             raise OptimizerError(f"auto: gp_trials={gp_trials!r} must be an int >= 0")
@@ -97,6 +107,12 @@ class AutoOptimizer(Optimizer):
             raise OptimizerError(f"auto: late_sigma0={late_sigma0!r} must be a number in (0, 1]")
         if late not in _LATE:
             raise OptimizerError(f"auto: late={late!r} must be one of {', '.join(_LATE)}")
+        if multi_fidelity not in _MULTI_FIDELITY:
+            raise OptimizerError(
+                f"auto: multi_fidelity={multi_fidelity!r} must be one of "
+                f"{', '.join(_MULTI_FIDELITY)}"
+            )
+        self.multi_fidelity = multi_fidelity
         self.seed = seed
         self.late = late
         self.gp_trials = int(gp_trials)
@@ -108,7 +124,12 @@ class AutoOptimizer(Optimizer):
         self._numeric: tuple[Space, bool] | None = None
 
     def settings(self) -> dict[str, Any]:
-        return {"gp_trials": self.gp_trials, "late_sigma0": self.late_sigma0, "late": self.late}
+        return {
+            "gp_trials": self.gp_trials,
+            "late_sigma0": self.late_sigma0,
+            "late": self.late,
+            "multi_fidelity": self.multi_fidelity,
+        }
 
     def choose(self, history: History) -> str:
         """The optimizer used for the trial ``history.number``: "sobol", "gp", "cmaes" or
@@ -120,6 +141,8 @@ class AutoOptimizer(Optimizer):
             return "sobol"
         if len(history.directions) > 1:
             return "tpe"
+        if history.fidelity is not None:
+            return self.multi_fidelity
         if number < self.gp_trials:
             return "gp"
         if self.late != "tpe" and self._numeric_space(space) and _have_cmaes():

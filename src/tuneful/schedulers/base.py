@@ -1,0 +1,362 @@
+"""What a scheduler is: at ``ask`` it places a trial (its bracket, its first budget); at each
+``report`` it decides whether the trial goes on.
+
+Budgets are integer steps of the learning curve the objective reports (epochs, iterations,
+percent of the training set, ...). Rung schedulers judge a trial when its curve first reaches
+a rung budget ``min_budget * η**k`` below ``max_budget``; the budgets a trial is run to are
+those rungs, then ``max_budget``.
+
+A scheduler is a pure function of the history, like an optimizer: every decision is computed
+from the trials in storage and recorded there as a system attribute of the trial
+(``rung_<budget>``: what was compared and whether it passed; ``pruned``: why it was stopped),
+so any number of workers share one bracket state, a resumed study keeps its brackets, and
+``tuneful show STUDY --trial N`` says why trial N was stopped.
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tuneful.errors import SchedulerError
+from tuneful.records import History, TrialRecord, TrialState
+
+__all__ = [
+    "Decision",
+    "Scheduler",
+    "NoScheduler",
+    "RungScheduler",
+    "rung_budgets",
+    "value_at",
+    "register_scheduler",
+    "available_schedulers",
+    "make_scheduler",
+]
+
+#: The largest budget a rung grid is extended to when ``max_budget`` is not known.
+_UNBOUNDED = 2**62
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A scheduler's verdict on a trial after a report.
+
+    Attributes:
+        stop: whether the trial must stop now.
+        reason: one sentence a person can read (why it stops, or why it goes on).
+        attrs: system attributes to record on the trial (JSON-safe), e.g. ``rung_9``.
+    """
+
+    stop: bool
+    reason: str = ""
+    attrs: Mapping[str, Any] = field(default_factory=dict)
+
+
+def sign_of(history: History) -> float:
+    """+1 when the study minimizes, -1 when it maximizes (schedulers compare ``sign * v``)."""
+    return 1.0 if history.directions[0] == "minimize" else -1.0
+
+
+def value_at(trial: TrialRecord, budget: int) -> float | None:
+    """The trial's curve value at ``budget``: the value reported at the largest step
+    <= ``budget`` (or, for a curve whose first report came later, that first report),
+    provided the trial has reported a step >= ``budget`` (it was trained that far); None
+    otherwise."""
+    curve = trial.intermediate
+    if not curve:
+        return None
+    last = max(curve)
+    if last < budget:
+        return None
+    below = [step for step in curve if step <= budget]
+    return float(curve[max(below)] if below else curve[min(curve)])
+
+
+def rung_budgets(
+    min_budget: int, reduction_factor: float, max_budget: int | None, *, start: int = 0
+) -> list[int]:
+    """Rung budgets ``round(min_budget * η**k)`` for k >= ``start``, strictly increasing and
+    below ``max_budget`` (to a very large bound when it is None).
+
+    Example:
+        >>> rung_budgets(1, 3, 81)
+        [1, 3, 9, 27]
+        >>> rung_budgets(1, 3, 52, start=2)
+        [9, 27]
+    """
+    limit = _UNBOUNDED if max_budget is None else max_budget
+    budgets: list[int] = []
+    k = start
+    while True:
+        budget = int(round(min_budget * reduction_factor**k))
+        if budget >= limit:
+            return budgets
+        if not budgets or budget > budgets[-1]:
+            budgets.append(budget)
+        k += 1
+
+
+class Scheduler(abc.ABC):
+    """When to stop a trial, and to what budgets to run it. Subclasses set ``name`` and
+    implement :meth:`decide`; see the module docstring for the model."""
+
+    name: str = "scheduler"
+    #: False for the scheduler that never stops anything ("none").
+    active: bool = True
+
+    def settings(self) -> dict[str, Any]:
+        """What the scheduler was built with (stored with the study, JSON-safe)."""
+        return {}
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "settings": self.settings()}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.settings().items())
+        return f"{type(self).__name__}({args})"
+
+    def assign(self, history: History) -> dict[str, Any]:
+        """System attributes of the trial ``history.number`` at creation (e.g. its bracket)."""
+        return {}
+
+    def max_budget_of(self, history: History) -> int | None:
+        """The full budget: the configured one, else the largest step a COMPLETE trial
+        reported (None before any did)."""
+        return _inferred_max(history.trials)
+
+    def rungs(self, trial: TrialRecord, history: History) -> list[int]:
+        """Budgets at which ``trial`` is judged, increasing (all below the full budget)."""
+        return []
+
+    def budget(self, trial: TrialRecord, history: History) -> int | None:
+        """The budget ``trial`` runs to before its next judgement: its next rung above what it
+        has reported, else the full budget (None when not known)."""
+        last = trial.last_step
+        for rung in self.rungs(trial, history):
+            if last is None or rung > last:
+                return rung
+        return self.max_budget_of(history)
+
+    @abc.abstractmethod
+    def decide(self, trial: TrialRecord, history: History) -> Decision | None:
+        """Judge ``trial`` after a report (its record includes the report). None: nothing to
+        decide at this step (the trial goes on, nothing is recorded)."""
+
+    def model_budgets(self, history: History) -> list[int]:
+        """Budgets at which optimizers may model the objective (see :mod:`._view`)."""
+        full = self.max_budget_of(history)
+        return [*rung_budgets(1, 3, full), *([] if full is None else [full])]
+
+
+class NoScheduler(Scheduler):
+    """Never stops a trial (``scheduler="none"``)."""
+
+    name = "none"
+    active = False
+
+    def decide(self, trial: TrialRecord, history: History) -> Decision | None:
+        return None
+
+    def max_budget_of(self, history: History) -> int | None:
+        return None
+
+
+def _inferred_max(trials: Sequence[TrialRecord]) -> int | None:
+    best: int | None = None
+    for trial in trials:
+        if trial.state is TrialState.COMPLETE and trial.intermediate:
+            last = max(trial.intermediate)
+            best = last if best is None else max(best, last)
+    return best
+
+
+# -- rung schedulers ----------------------------------------------------------------------
+def check_int(scheduler: str, key: str, value: Any, *, minimum: int, allow_none: bool = False):
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        expected = f"an int >= {minimum}" + (" or None" if allow_none else "")
+        raise SchedulerError(f"{scheduler}: {key}={value!r}: expected {expected}")
+    return int(value)
+
+
+def check_number(scheduler: str, key: str, value: Any, *, low: float, high: float) -> float:
+    """A real number in the open interval (low, high)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or not low < value < high
+    ):
+        raise SchedulerError(f"{scheduler}: {key}={value!r}: expected a number in ({low}, {high})")
+    return float(value)
+
+
+class RungScheduler(Scheduler):
+    """Shared by schedulers that judge trials at rungs ``min_budget * η**k``.
+
+    Args:
+        min_budget: the first rung (a step the objective reports), >= 1.
+        max_budget: the full budget; None infers it from the longest completed curve.
+        reduction_factor: η, the ratio of successive rungs; a trial passes a rung when it is
+            among the best 1/η of the trials that reached it.
+    """
+
+    def __init__(
+        self,
+        *,
+        min_budget: int = 1,
+        max_budget: int | None = None,
+        reduction_factor: float = 3,
+    ) -> None:
+        self.min_budget = check_int(self.name, "min_budget", min_budget, minimum=1)
+        self.max_budget = check_int(self.name, "max_budget", max_budget, minimum=1, allow_none=True)
+        if self.max_budget is not None and self.max_budget < self.min_budget:
+            raise SchedulerError(
+                f"{self.name}: max_budget={max_budget!r} is below min_budget={min_budget!r}"
+            )
+        self.reduction_factor = check_number(
+            self.name, "reduction_factor", reduction_factor, low=1.0, high=math.inf
+        )
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            "min_budget": self.min_budget,
+            "max_budget": self.max_budget,
+            "reduction_factor": self.reduction_factor,
+        }
+
+    def max_budget_of(self, history: History) -> int | None:
+        return self.max_budget if self.max_budget is not None else _inferred_max(history.trials)
+
+    def bracket_of(self, trial: TrialRecord) -> int:
+        return int(trial.system_attrs.get("bracket", 0))
+
+    def rungs(self, trial: TrialRecord, history: History) -> list[int]:
+        return rung_budgets(
+            self.min_budget,
+            self.reduction_factor,
+            self.max_budget_of(history),
+            start=self.bracket_of(trial),
+        )
+
+    def model_budgets(self, history: History) -> list[int]:
+        full = self.max_budget_of(history)
+        grid = rung_budgets(self.min_budget, self.reduction_factor, full)
+        return [*grid, *([] if full is None else [full])]
+
+    def new_rungs(self, trial: TrialRecord, history: History) -> list[int]:
+        """Rungs the trial's curve has reached and that were not judged yet, increasing."""
+        last = trial.last_step
+        if last is None:
+            return []
+        return [
+            rung
+            for rung in self.rungs(trial, history)
+            if rung <= last and f"rung_{rung}" not in trial.system_attrs
+        ]
+
+    def competitors(self, trial: TrialRecord, history: History, rung: int) -> list[float]:
+        """Oriented values at ``rung`` of the trials of the same bracket that reached it
+        (``trial`` included; failed and waiting trials left out)."""
+        sign = sign_of(history)
+        bracket = self.bracket_of(trial)
+        values = []
+        for other in history.trials:
+            if other.state in (TrialState.FAIL, TrialState.WAITING):
+                continue
+            if other.number != trial.number and self.bracket_of(other) != bracket:
+                continue
+            found = trial if other.number == trial.number else other
+            value = value_at(found, rung)
+            if value is not None:
+                values.append(sign * value)
+        return values
+
+    def rank_rule(self, trial: TrialRecord, history: History, rung: int) -> tuple[bool, dict]:
+        """Successive halving's test at ``rung``: does the trial rank among the best
+        ``max(1, floor(n / η))`` of the n trials of its bracket that reached the rung?"""
+        own = value_at(trial, rung)
+        assert own is not None  # the trial reached the rung: new_rungs checked it
+        sign = sign_of(history)
+        values = self.competitors(trial, history, rung)
+        keep = max(1, int(len(values) // self.reduction_factor))
+        better = sum(1 for v in values if v < sign * own)
+        passed = better < keep
+        record = {
+            "value": own,
+            "rank": better + 1,
+            "of": len(values),
+            "keep": keep,
+            "passed": passed,
+        }
+        return passed, record
+
+    def halving_decision(self, trial: TrialRecord, history: History) -> Decision | None:
+        """Judge every newly reached rung with the rank rule; stop at the first failed one."""
+        attrs: dict[str, Any] = {}
+        for rung in self.new_rungs(trial, history):
+            passed, record = self.rank_rule(trial, history, rung)
+            record["rule"] = "rank"
+            attrs[f"rung_{rung}"] = record
+            if not passed:
+                reason = (
+                    f"at rung {rung} its value {record['value']:.6g} ranked {record['rank']} of "
+                    f"{record['of']}; only the best {record['keep']} go on (η = "
+                    f"{self.reduction_factor:g})"
+                )
+                attrs["pruned"] = {"step": trial.last_step, "rung": rung, "reason": reason}
+                return Decision(stop=True, reason=reason, attrs=attrs)
+        if not attrs:
+            return None
+        return Decision(stop=False, reason="passed every rung reached", attrs=attrs)
+
+
+# -- registry ----------------------------------------------------------------------------
+_REGISTRY: dict[str, Callable[..., Scheduler]] = {}
+
+
+def register_scheduler(name: str, factory: Callable[..., Scheduler]) -> None:
+    """Make ``scheduler=name`` work in ``create_study``. ``factory(**settings)``."""
+    _REGISTRY[name] = factory
+
+
+def available_schedulers() -> list[str]:
+    """Names accepted by ``create_study(scheduler=...)``."""
+    return sorted(_REGISTRY)
+
+
+def make_scheduler(spec: str | Mapping[str, Any] | Scheduler | None) -> Scheduler:
+    """Build a scheduler from a registry name, a ``{"name", "settings"}`` dict or an object
+    (None: ``"auto"``).
+
+    Raises:
+        SchedulerError: the name is not registered or a setting is not accepted.
+    """
+    if isinstance(spec, Scheduler):
+        return spec
+    if spec is None:
+        spec = "auto"
+    if isinstance(spec, str):
+        name, settings = spec, {}
+    elif isinstance(spec, Mapping) and isinstance(spec.get("name"), str):
+        name, settings = spec["name"], dict(spec.get("settings") or {})
+    else:
+        raise SchedulerError(
+            f"scheduler={spec!r}: expected a name such as 'asha', a Scheduler object, "
+            "or a dict {'name': ..., 'settings': {...}}"
+        )
+    factory = _REGISTRY.get(name)
+    if factory is None:
+        raise SchedulerError(
+            f"scheduler={name!r} is unknown: expected one of {', '.join(available_schedulers())}"
+        )
+    try:
+        return factory(**settings)
+    except TypeError as exc:
+        raise SchedulerError(
+            f"scheduler {name!r} does not accept settings {settings}: {exc}"
+        ) from None
