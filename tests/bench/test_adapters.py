@@ -34,6 +34,8 @@ MODULES = {
     "smac-hpo": ("smac",),
     "hyperopt": ("hyperopt",),
 }
+#: The multi-fidelity peers (tested in test_multifidelity.py), and what they need.
+MF_MODULES = {"optuna-tpe-hyperband": ("optuna",), "smac-mf": ("smac",), "dehb": ("dehb",)}
 #: Budgets that keep the suite fast: SMAC's black-box facade fits a GP for ~2 s per trial.
 BUDGETS = {"smac-bb": 4, "smac-hpo": 8}
 DETERMINISTIC = ["optuna-tpe", "optuna-random", "optuna-cmaes", "hyperopt", "smac-hpo"]
@@ -99,7 +101,7 @@ def run(name: str, task: Task, *, budget: int, seed: int = 0, **recorder: Any) -
 
 
 def test_registry_lists_every_peer() -> None:
-    assert peer_adapters() == list(MODULES)
+    assert peer_adapters() == [*MODULES, *MF_MODULES]
     for name in peer_adapters():
         adapter = get_adapter(name)
         assert isinstance(adapter, Adapter)

@@ -7,6 +7,11 @@ carries the task's metrics in its user attribute ``metrics``. Interrupted benchm
 finished cells are skipped, cells of tuneful's optimizers continue where they stopped (their
 proposals depend only on the history), and a peer's unfinished cell restarts from scratch
 (a peer's internal state cannot be rebuilt from the history).
+
+A multi-fidelity benchmark (``multi_fidelity=True``) spends a budget of cost rather than a
+number of evaluations, and takes labels such as ``auto+asha``: see
+:mod:`tuneful.bench.multifidelity`. Black-box cells run without a scheduler
+(``scheduler="none"``), whatever the study default is.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import numpy as np
 import tuneful
 from tuneful.bench.adapters.base import Adapter, BudgetExhausted
 from tuneful.bench.budget import parse_budget
+from tuneful.bench.multifidelity import MODE, mf_run
 from tuneful.bench.results import Run
 from tuneful.bench.tasks.base import Task
 from tuneful.errors import SpecError, StudyNotFoundError
@@ -74,7 +80,13 @@ def resolve_optimizer(label: str) -> str | Adapter:
     if name is not None:
         return name
     from tuneful.bench.adapters import get_adapter
+    from tuneful.bench.multifidelity import SEPARATOR
 
+    if isinstance(label, str) and SEPARATOR in label:
+        raise SpecError(
+            f"optimizer label {label!r} names a scheduler: such labels run only in a "
+            "multi-fidelity benchmark (Benchmark(..., multi_fidelity=True))"
+        )
     return get_adapter(label)
 
 
@@ -177,10 +189,15 @@ def run_cell(
     budget: str | int,
     storage: str | Storage,
     data_dir: str | None,
+    multi_fidelity: bool = False,
 ) -> str:
     """Run (or finish) one cell; returns "ran" or "skipped". Used by worker processes too."""
     from tuneful.bench.tasks import load_task
 
+    if multi_fidelity:
+        from tuneful.bench.multifidelity import run_mf_cell
+
+        return run_mf_cell(cell, run=run, budget=budget, storage=storage, data_dir=data_dir)
     task = load_task(cell.task, data_dir=data_dir)
     proposer = resolve_optimizer(cell.optimizer)
     total = parse_budget(budget, task.dim)
@@ -202,6 +219,7 @@ def run_cell(
             direction=task.primary.direction,
             storage=backend,
             optimizer=proposer if isinstance(proposer, str) else "external",
+            scheduler="none",
             seed=cell.seed,
             heartbeat_interval=None,
         )
@@ -263,9 +281,13 @@ class Benchmark:
         optimizers: tuneful optimizer names (``auto``, ``random``, ``sobol``, ...; also
             ``tuneful:<name>``) and peer adapters (``optuna-tpe``, ``smac-hpo``, ...).
         seeds: a count (seeds 0..n-1) or explicit seeds.
-        budget: evaluations per cell, or an expression of the dimension ``d``.
+        budget: evaluations per cell, or an expression of the dimension ``d``; in a
+            multi-fidelity benchmark, the cost per cell in full-fidelity evaluations' worth.
         storage: where the studies live.
         data_dir: benchmark data folder (default: ``TUNEFUL_DATA_DIR``).
+        multi_fidelity: spend a budget of cost, with labels such as ``auto+asha`` and
+            multi-fidelity peers (see :mod:`tuneful.bench.multifidelity`); every task needs
+            a fidelity.
     """
 
     def __init__(
@@ -278,6 +300,7 @@ class Benchmark:
         budget: str | int = "20+40sqrt(d)",
         storage: str | Storage | None = None,
         data_dir: str | None = None,
+        multi_fidelity: bool = False,
     ) -> None:
         if not tasks:
             raise SpecError("benchmark tasks: expected at least one task id")
@@ -292,6 +315,7 @@ class Benchmark:
         parse_budget(budget, 1)  # fail early on a malformed expression
         self.budget = budget
         self.data_dir = data_dir
+        self.multi_fidelity = bool(multi_fidelity)
         self._check_tasks()
         self.storage = open_storage(storage)
 
@@ -300,12 +324,22 @@ class Benchmark:
         from tuneful.bench.tasks import load_task
 
         for task_id in self.tasks:
-            load_task(task_id, data_dir=self.data_dir)
+            task = load_task(task_id, data_dir=self.data_dir)
+            if self.multi_fidelity:
+                from tuneful.bench.fidelity import fidelity_plan
+
+                fidelity_plan(task)
 
     def availability(self) -> dict[str, str | None]:
         """Per optimizer: None when it can run here, else why not."""
         reasons: dict[str, str | None] = {}
         for label in self.optimizers:
+            if self.multi_fidelity:
+                from tuneful.bench.multifidelity import parse_label
+
+                adapter = parse_label(label).adapter
+                reasons[label] = None if adapter is None else adapter.unavailable_reason()
+                continue
             proposer = resolve_optimizer(label)
             reasons[label] = (
                 proposer.unavailable_reason() if isinstance(proposer, Adapter) else None
@@ -333,6 +367,7 @@ class Benchmark:
             "budget": self.budget,
             "storage": self.storage,
             "data_dir": self.data_dir,
+            "multi_fidelity": self.multi_fidelity,
         }
         if jobs > 1:
             if isinstance(self.storage, MemoryStorage):
@@ -395,6 +430,9 @@ def load_runs(storage: str | Storage | None, name: str) -> list[Run]:
         study = tuneful.load_study(info.name, storage=backend, optimizer="random")
         attrs = study.user_attrs.get("bench")
         if not attrs:
+            continue
+        if attrs.get("mode") == MODE:
+            runs.append(mf_run(study, attrs))
             continue
         sign = 1.0 if attrs["direction"] == "minimize" else -1.0
         trials = _evaluations(study)[: int(attrs["budget"])]

@@ -1,4 +1,6 @@
-"""Peer optimizers as benchmark adapters: Optuna, SMAC3 and Hyperopt, each with its defaults.
+"""Peer optimizers as benchmark adapters: Optuna, SMAC3, Hyperopt and DEHB, each with its
+defaults. The multi-fidelity ones (``optuna-tpe-hyperband``, ``smac-mf``, ``dehb``) run only in
+multi-fidelity benchmarks (:mod:`tuneful.bench.multifidelity`).
 
 tuneful's own optimizers are run by the benchmark runner directly; this registry holds the
 peers. The peer packages are optional: importing this module imports none of them, and an
@@ -18,12 +20,25 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from tuneful.bench.adapters._hyperopt import Hyperopt
+from tuneful.bench.adapters._multifidelity import Dehb, OptunaTPEHyperband, SmacMultiFidelity
 from tuneful.bench.adapters._optuna import OptunaCmaEs, OptunaGP, OptunaRandom, OptunaTPE
 from tuneful.bench.adapters._smac import SmacBlackBox, SmacHPO
-from tuneful.bench.adapters.base import Adapter, BudgetExhausted, Evaluate
+from tuneful.bench.adapters.base import (
+    Adapter,
+    BudgetExhausted,
+    Evaluate,
+    MultiFidelityAdapter,
+)
 from tuneful.errors import SpecError, did_you_mean
 
-__all__ = ["Adapter", "BudgetExhausted", "Evaluate", "get_adapter", "peer_adapters"]
+__all__ = [
+    "Adapter",
+    "MultiFidelityAdapter",
+    "BudgetExhausted",
+    "Evaluate",
+    "get_adapter",
+    "peer_adapters",
+]
 
 _PEERS: dict[str, Callable[[], Adapter]] = {
     adapter.name: adapter
@@ -35,6 +50,9 @@ _PEERS: dict[str, Callable[[], Adapter]] = {
         SmacBlackBox,
         SmacHPO,
         Hyperopt,
+        OptunaTPEHyperband,
+        SmacMultiFidelity,
+        Dehb,
     )
 }
 

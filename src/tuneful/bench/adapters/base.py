@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tuneful.bench.tasks.base import Task
+from tuneful.errors import SpecError
 
-__all__ = ["Adapter", "Evaluate", "BudgetExhausted"]
+if TYPE_CHECKING:
+    from tuneful.bench.multifidelity import FidelitySession
+
+__all__ = ["Adapter", "MultiFidelityAdapter", "Evaluate", "BudgetExhausted"]
 
 #: ``evaluate(config, fidelity=None) -> loss``; raises BudgetExhausted when the run is over.
 Evaluate = Callable[..., float]
@@ -73,3 +77,24 @@ class Adapter(abc.ABC):
         types, inactive conditional parameters absent) and returns its loss. It raises
         :class:`BudgetExhausted` when the run is over; adapters let it propagate.
         """
+
+
+class MultiFidelityAdapter(Adapter):
+    """A peer that schedules its own budgets; it runs only in multi-fidelity benchmarks.
+
+    Instead of ``evaluate`` it gets a :class:`~tuneful.bench.multifidelity.FidelitySession`:
+    ``session.evaluate(config, budget)`` evaluates from scratch at an integer budget,
+    ``session.start(config)`` opens a trial trained budget after budget, and
+    ``session.plan`` holds the task's budgets (``min_budget``, ``max_budget``).
+    """
+
+    def run(self, task: Task, *, budget: int, seed: int, evaluate: Evaluate) -> None:
+        raise SpecError(
+            f"{self.name} is a multi-fidelity optimizer: run it in a multi-fidelity "
+            "benchmark (Benchmark(..., multi_fidelity=True))"
+        )
+
+    @abc.abstractmethod
+    def run_multi_fidelity(self, task: Task, *, seed: int, session: FidelitySession) -> None:
+        """Propose and evaluate through ``session``; it raises BudgetExhausted (which
+        adapters let propagate) once the cell's cost is spent."""

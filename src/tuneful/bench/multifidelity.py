@@ -1,0 +1,446 @@
+"""Multi-fidelity benchmark cells: a budget of cost instead of a number of evaluations.
+
+A multi-fidelity cell runs until its cumulative cost reaches the budget, counted in
+full-fidelity evaluations' worth (:mod:`tuneful.bench.fidelity` says how each task prices an
+evaluation). The optimizer labels of such a benchmark are:
+
+- ``<optimizer>+<scheduler>`` (``auto+auto``, ``random+asha``, ``tpe+hyperband``,
+  ``auto+curve``): a tuneful study with that optimizer and that scheduler, whose
+  ``min_budget`` / ``max_budget`` are the task's integer budgets. Its objective iterates
+  ``trial.budgets()``, evaluates the task at each budget and reports the primary metric
+  there (in the study's direction); ``tuneful.Pruned`` ends it early;
+- a plain tuneful optimizer (``auto``, ``random``): full fidelity only, no scheduler;
+- a peer adapter: a multi-fidelity peer (``optuna-tpe-hyperband``, ``smac-mf``, ``dehb``)
+  with its own scheduling, or a black-box peer (``optuna-tpe``) at full fidelity.
+
+What a cell records, per trial: the user attributes ``cost`` (what it paid, in full
+evaluations' worth), ``budget`` (the largest budget it was evaluated at) and, when that is the
+full budget, ``metrics`` (every task metric at full fidelity). A trial that stopped earlier
+(pruned by a scheduler, or a peer's low-fidelity evaluation) is PRUNED; its cost counts, its
+loss does not: in :func:`mf_run` traces only full-fidelity results have a loss, so anytime
+regret against cost is what a user would see. The study's ``bench`` attribute says
+``mode: multi-fidelity`` and records the task's :class:`FidelityPlan` (its cost unit
+included).
+
+Resuming works as for black-box cells: a tuneful cell continues (a trial that an
+interruption cut short is failed, not counted, and its configuration evaluated again); a
+peer's cell restarts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+import tuneful
+from tuneful.bench.adapters.base import Adapter, BudgetExhausted, MultiFidelityAdapter
+from tuneful.bench.fidelity import FidelityPlan, fidelity_plan
+from tuneful.bench.results import Run
+from tuneful.bench.tasks.base import Task
+from tuneful.errors import SpecError, StudyNotFoundError, did_you_mean
+from tuneful.records import TrialState
+from tuneful.storage import Storage, open_storage
+
+__all__ = [
+    "MODE",
+    "Setup",
+    "parse_label",
+    "FidelitySession",
+    "CurveTrial",
+    "run_mf_cell",
+    "mf_run",
+]
+
+#: The ``mode`` a multi-fidelity cell records in its ``bench`` attribute.
+MODE = "multi-fidelity"
+SEPARATOR = "+"
+_FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What an optimizer label means in a multi-fidelity benchmark.
+
+    Attributes:
+        label: the label as written.
+        optimizer: the tuneful optimizer's registry name (None for a peer).
+        scheduler: the tuneful scheduler's name (None: full fidelity, or a peer).
+        adapter: the peer adapter (None for tuneful).
+    """
+
+    label: str
+    optimizer: str | None = None
+    scheduler: str | None = None
+    adapter: Adapter | None = None
+
+    @property
+    def multi_fidelity(self) -> bool:
+        """Whether the setup evaluates below full fidelity."""
+        return self.scheduler is not None or isinstance(self.adapter, MultiFidelityAdapter)
+
+
+def _schedulers() -> list[str]:
+    from tuneful.schedulers import available_schedulers
+
+    return [name for name in available_schedulers() if name != "none"]
+
+
+def parse_label(label: str) -> Setup:
+    """The setup an optimizer label names (see the module docstring).
+
+    Raises:
+        SpecError: an unknown optimizer, scheduler or peer; the message names the bad part
+            and lists the valid ones.
+    """
+    from tuneful.bench.adapters import get_adapter, peer_adapters
+    from tuneful.bench.runner import TUNEFUL_PREFIX, _tuneful_name
+    from tuneful.optimizers import available_optimizers
+
+    if not isinstance(label, str) or not label:
+        raise SpecError(f"optimizer label {label!r}: expected a string such as 'auto+asha'")
+    if SEPARATOR not in label:
+        name = _tuneful_name(label)
+        if name is not None:
+            return Setup(label, optimizer=name)
+        return Setup(label, adapter=get_adapter(label))
+    head, _, scheduler = label.partition(SEPARATOR)
+    optimizers = [n for n in available_optimizers() if n != "external"]
+    schedulers = _schedulers()
+    if SEPARATOR in scheduler or not head or not scheduler:
+        raise SpecError(
+            f"optimizer label {label!r}: expected '<optimizer>+<scheduler>' such as "
+            f"'auto+asha' (optimizers: {', '.join(optimizers)}; schedulers: "
+            f"{', '.join(schedulers)})"
+        )
+    optimizer = _tuneful_name(head)
+    if optimizer is None:
+        bare = head.removeprefix(TUNEFUL_PREFIX)
+        peer = " (peers bring their own scheduling: name them alone)" * (bare in peer_adapters())
+        raise SpecError(
+            f"optimizer label {label!r}: {head!r} is not a tuneful optimizer{peer}"
+            f"{did_you_mean(bare, optimizers)} (optimizers: {', '.join(optimizers)})"
+        )
+    if scheduler not in schedulers:
+        raise SpecError(
+            f"optimizer label {label!r}: {scheduler!r} is not a scheduler"
+            f"{did_you_mean(scheduler, schedulers)} (schedulers: {', '.join(schedulers)}; "
+            f"for full fidelity write {head!r} alone)"
+        )
+    return Setup(label, optimizer=optimizer, scheduler=scheduler)
+
+
+# -- what a peer sees ----------------------------------------------------------------------
+class FidelitySession:
+    """The runner's side of a multi-fidelity cell: evaluates, records, counts the cost.
+
+    Peers call :meth:`evaluate` (one evaluation from scratch at a budget) or :meth:`start`
+    (a trial trained budget after budget). Both raise :class:`BudgetExhausted` once the
+    cell's cost is spent; a trial already started may finish.
+
+    Attributes:
+        plan: the task's budgets and cost model.
+        budget: the cell's budget in full evaluations' worth.
+        spent: what the recorded trials cost so far.
+    """
+
+    def __init__(
+        self, study: tuneful.Study, task: Task, plan: FidelityPlan, budget: float, spent: float
+    ) -> None:
+        self.study = study
+        self.task = task
+        self.plan = plan
+        self.budget = budget
+        self.spent = spent
+        self.sign = 1.0 if task.primary.direction == "minimize" else -1.0
+
+    def _check(self) -> None:
+        if self.spent >= self.budget:
+            raise BudgetExhausted(f"cost budget of {self.budget:g} spent ({self.spent:.4g})")
+
+    def start(self, config: Mapping[str, Any]) -> CurveTrial:
+        """A new trial of ``config``, to be trained to increasing budgets.
+
+        Raises:
+            BudgetExhausted: the budget is spent.
+        """
+        self._check()
+        return CurveTrial(self, self.study.ask(fixed_params=dict(config)))
+
+    def evaluate(self, config: Mapping[str, Any], budget: int) -> float:
+        """Evaluate ``config`` at ``budget`` from scratch, as its own trial; its loss (lower
+        is better; NaN when the evaluation failed).
+
+        Raises:
+            BudgetExhausted: the budget is spent.
+        """
+        with self.start(config) as trial:
+            loss = trial.at(budget)
+            trial.finish()
+        return loss
+
+
+class CurveTrial:
+    """One recorded trial that a peer trains to increasing budgets (a context manager).
+
+    :meth:`at` evaluates the trial's configuration at a budget; :meth:`finish` ends it
+    normally. Leaving the ``with`` block without ``finish`` records it stopped early.
+    """
+
+    def __init__(self, session: FidelitySession, trial: tuneful.Trial) -> None:
+        self.session = session
+        self.trial = trial
+        self.evaluated: list[tuple[int, dict[str, float]]] = []
+        self._closed = False
+
+    def __enter__(self) -> CurveTrial:
+        return self
+
+    def __exit__(self, kind: Any, error: Any, traceback: Any) -> None:
+        if self._closed or (kind is not None and not issubclass(kind, Exception)):
+            return  # Ctrl-C: the trial stays unfinished, like a cut black-box trial
+        if kind is not None:
+            self._close(TrialState.FAIL, error=f"{kind.__name__}: {error}")
+        else:
+            self._close(TrialState.PRUNED)
+
+    def at(
+        self, budget: int, metrics: Mapping[str, float] | None = None, *, record: bool = True
+    ) -> float:
+        """The loss (lower is better) of the configuration at ``budget``.
+
+        Args:
+            metrics: the task's metrics at ``budget`` when the caller has them already (a
+                batched curve); evaluated here otherwise.
+            record: report the value on the recorded trial's curve (a peer that looks at
+                every epoch may record only the budgets that matter; the cost is the same).
+        """
+        plan = self.session.plan
+        if metrics is None:
+            metrics = self.session.task.evaluate(self.trial.params, plan.value(budget))
+        clean = {k: float(v) for k, v in metrics.items()}
+        self.evaluated.append((int(budget), clean))
+        value = clean[self.session.task.primary.name]
+        if record and np.isfinite(value):
+            self.trial.report(int(budget), value)
+        return self.session.sign * value
+
+    def finish(self) -> None:
+        """End the trial: COMPLETE when it reached full fidelity, PRUNED otherwise."""
+        reached = max((b for b, _ in self.evaluated), default=None)
+        full = reached == self.session.plan.max_budget
+        self._close(TrialState.COMPLETE if full else TrialState.PRUNED)
+
+    def _close(self, state: TrialState, error: str | None = None) -> None:
+        self._closed = True
+        session, trial = self.session, self.trial
+        cost = _record_cost(trial, session.plan, self.evaluated)
+        session.spent += cost
+        top = self.evaluated[-1][1] if self.evaluated else {}
+        value = top.get(session.task.primary.name)
+        if state is TrialState.COMPLETE and value is not None and np.isfinite(value):
+            session.study.tell(trial, value)
+        elif state is TrialState.FAIL or not self.evaluated:
+            session.study.tell(trial, state=TrialState.FAIL, error=error or "no evaluation")
+        else:
+            session.study.tell(trial, state=TrialState.PRUNED)
+
+
+def _record_cost(
+    trial: tuneful.Trial, plan: FidelityPlan, evaluated: list[tuple[int, dict[str, float]]]
+) -> float:
+    """Attach ``cost``, ``budget`` and (at full fidelity) ``metrics`` to ``trial``."""
+    cost = plan.trial_cost(evaluated)
+    trial.set_user_attr("cost", cost)
+    if evaluated:
+        budget, metrics = max(evaluated, key=lambda pair: pair[0])
+        trial.set_user_attr("budget", budget)
+        if budget == plan.max_budget:
+            trial.set_user_attr("metrics", metrics)
+    return cost
+
+
+# -- tuneful's setups ---------------------------------------------------------------------
+class _Objective:
+    """A tuneful study's objective on a multi-fidelity task."""
+
+    def __init__(self, session: FidelitySession, scheduled: bool) -> None:
+        self.session = session
+        self.scheduled = scheduled
+
+    def __call__(self, trial: tuneful.Trial) -> float:
+        plan, task = self.session.plan, self.session.task
+        evaluated: list[tuple[int, dict[str, float]]] = []
+        budgets = trial.budgets(plan.max_budget) if self.scheduled else iter([plan.max_budget])
+        value = float("nan")
+        try:
+            for budget in budgets:
+                metrics = task.evaluate(trial.params, plan.value(budget))
+                evaluated.append((budget, {k: float(v) for k, v in metrics.items()}))
+                value = evaluated[-1][1][task.primary.name]
+                if self.scheduled:
+                    trial.report(budget, value)  # may raise tuneful.Pruned
+        except Exception as exc:  # Pruned included: what was evaluated was paid for
+            if not isinstance(exc, tuneful.Pruned):
+                trial.set_user_attr("evaluation_error", f"{type(exc).__name__}: {exc}")
+            self.session.spent += _record_cost(trial, plan, evaluated)
+            raise
+        self.session.spent += _record_cost(trial, plan, evaluated)
+        return value
+
+
+def _spent(study: tuneful.Study) -> float:
+    return float(sum(_cost(t) for t in _counted(study.trials)))
+
+
+def _cost(trial: tuneful.TrialRecord) -> float:
+    return float(trial.user_attrs.get("cost", 0.0))
+
+
+def _counted(trials: list[tuneful.TrialRecord]) -> list[tuneful.TrialRecord]:
+    """Finished trials that were paid for (an interrupted trial has no ``cost``)."""
+    return [t for t in trials if t.state in _FINISHED and "cost" in t.user_attrs]
+
+
+def _retry_interrupted(study: tuneful.Study) -> None:
+    """Fail the trials an interruption cut short (they have no ``cost``: nothing was paid
+    for them) and queue their configurations again, as black-box cells do."""
+    retried = {t.user_attrs.get("bench_retry_of") for t in study.trials}
+    for trial in study.trials:
+        if "cost" in trial.user_attrs or trial.number in retried or not trial.params:
+            continue
+        if trial.state is TrialState.RUNNING:
+            study.tell(trial.number, state=TrialState.FAIL, error="the benchmark run stopped")
+        elif trial.state is not TrialState.FAIL:
+            continue
+        study.enqueue(trial.params, user_attrs={"bench_retry_of": trial.number})
+
+
+def _scheduler_spec(setup: Setup, plan: FidelityPlan) -> str | dict[str, Any]:
+    if setup.scheduler is None:
+        return "none"
+    settings = {"min_budget": plan.min_budget, "max_budget": plan.max_budget}
+    return {"name": setup.scheduler, "settings": settings}
+
+
+def run_mf_cell(
+    cell: Any,
+    *,
+    run: str,
+    budget: str | int,
+    storage: str | Storage,
+    data_dir: str | None,
+) -> str:
+    """Run (or finish) one multi-fidelity cell; returns "ran" or "skipped".
+
+    Raises:
+        SpecError: a bad label, or a task without a multi-fidelity cost model.
+        RuntimeError: a peer stopped before the budget was spent.
+    """
+    from tuneful.bench.budget import parse_budget
+    from tuneful.bench.runner import _bench_attrs, _record_test_score, study_name
+    from tuneful.bench.tasks import load_task
+
+    task = load_task(cell.task, data_dir=data_dir)
+    setup = parse_label(cell.optimizer)
+    plan = fidelity_plan(task)
+    total = parse_budget(budget, task.dim)
+    backend = open_storage(storage)
+    name = study_name(run, cell)
+    try:
+        study = tuneful.load_study(name, storage=backend)
+        spent = _spent(study)
+        if spent >= total:
+            return "skipped"
+        if setup.adapter is not None:  # a peer cannot resume: start the cell again
+            tuneful.delete_study(name, storage=backend)
+            raise StudyNotFoundError(name)
+        _retry_interrupted(study)
+    except StudyNotFoundError:
+        spent = 0.0
+        study = tuneful.create_study(
+            name,
+            space=task.space,
+            direction=task.primary.direction,
+            storage=backend,
+            optimizer=setup.optimizer or "external",
+            scheduler=_scheduler_spec(setup, plan),
+            seed=cell.seed,
+            heartbeat_interval=None,
+        )
+        proposer = setup.adapter if setup.adapter is not None else setup.optimizer
+        attrs = _bench_attrs(task, cell, run, total, str(budget), proposer)
+        attrs.update(mode=MODE, fidelity=plan.describe(), scheduler=study.scheduler.describe())
+        study.set_user_attr("bench", attrs)
+    session = FidelitySession(study, task, plan, float(total), spent)
+    if setup.adapter is not None:
+        _run_peer(setup.adapter, task, cell.seed, session)
+    else:
+        objective = _Objective(session, scheduled=setup.scheduler is not None)
+        while session.spent < session.budget:
+            study.optimize(objective, n_trials=1, catch=(), show_progress_bar=False)
+    _record_test_score(study, task)
+    return "ran"
+
+
+def _run_peer(adapter: Adapter, task: Task, seed: int, session: FidelitySession) -> None:
+    with contextlib.suppress(BudgetExhausted):
+        if isinstance(adapter, MultiFidelityAdapter):
+            adapter.run_multi_fidelity(task, seed=seed, session=session)
+        else:
+            full = session.plan.max_budget
+            # A black-box peer: full fidelity only; its budget in evaluations is generous,
+            # the session's cost ends the run.
+            evaluations = max(1, int(np.ceil(session.budget * 10)))
+            adapter.run(
+                task,
+                budget=evaluations,
+                seed=seed,
+                evaluate=lambda config, fidelity=None: session.evaluate(config, full),
+            )
+    if session.spent < session.budget:
+        raise RuntimeError(
+            f"{adapter.name} stopped after spending {session.spent:.4g} of a cost budget of "
+            f"{session.budget:g}"
+        )
+
+
+def mf_run(study: tuneful.Study, attrs: Mapping[str, Any]) -> Run:
+    """A multi-fidelity cell's trace: one entry per paid trial, in order; the loss only of
+    trials that reached full fidelity (NaN otherwise), the cost of every one."""
+    sign = 1.0 if attrs["direction"] == "minimize" else -1.0
+    full = int(attrs["fidelity"]["max_budget"])
+    trials = _counted(study.trials)
+    losses, costs = [], []
+    for trial in trials:
+        reached = trial.user_attrs.get("budget") == full
+        values = trial.values if trial.state is TrialState.COMPLETE else None
+        losses.append(sign * values[0] if reached and values else np.nan)
+        costs.append(_cost(trial))
+    optimum = attrs.get("optimum")
+    spent = float(np.sum(costs))
+    partial = sum(t.user_attrs.get("budget") != full for t in trials)
+    return Run(
+        optimizer=attrs["optimizer"],
+        task=attrs["task"],
+        seed=int(attrs["seed"]),
+        losses=np.array(losses, dtype=float),
+        costs=np.array(costs, dtype=float),
+        optimum=None if optimum is None else sign * float(optimum),
+        budget=float(attrs["budget"]),
+        meta={
+            "optimizer": attrs.get("optimizer_info", {}),
+            "objective": attrs.get("objective"),
+            "direction": attrs.get("direction"),
+            "task_metadata": attrs.get("task_metadata", {}),
+            "test_metrics": study.user_attrs.get("test_metrics"),
+            "complete": spent >= float(attrs["budget"]),
+            "mode": MODE,
+            "fidelity": attrs.get("fidelity"),
+            "scheduler": attrs.get("scheduler"),
+            "partial": partial,
+        },
+    )
