@@ -133,6 +133,7 @@ def plot_incumbent_curves(
     *,
     center: str = "median",
     log: bool | None = None,
+    log_cost: bool = False,
 ) -> Path:
     """Normalized regret of the incumbent against cost on one task, one line per optimizer.
 
@@ -141,6 +142,7 @@ def plot_incumbent_curves(
             band of one standard deviation.
         log: a symmetric-log y axis (linear near 0, where the best run ends); None picks it
             when the plotted curves span more than two decades.
+        log_cost: a logarithmic cost axis, from the smallest cost on the grid.
 
     Raises:
         ValueError: unknown task or center.
@@ -177,7 +179,11 @@ def plot_incumbent_curves(
     axes.set_title(f"{task}: {center} incumbent over seeds ({band})", fontsize=10)
     axes.set_xlabel(f"cumulative cost (budget {budget:g})")
     axes.set_ylabel("normalized regret")
-    axes.set_xlim(0, budget if budget > 0 else 1)
+    if log_cost and budget > 0:
+        axes.set_xscale("log")
+        axes.set_xlim(float(x[0]), budget)
+    else:
+        axes.set_xlim(0, budget if budget > 0 else 1)
     axes.grid(alpha=0.3)
     axes.legend(fontsize=8)
     return _save(figure, path)

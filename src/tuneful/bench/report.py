@@ -123,7 +123,8 @@ def _optimizer_section(runs: Sequence[Run], curves: Curves) -> list[str]:
             varying.append(name)
         settings = first.get("settings")
         defaults = first.get("defaults")
-        failed = sum(int(np.isnan(r.losses).sum()) for r in own)
+        # runs of a multi-fidelity benchmark have no loss below full fidelity: not failures
+        failed = sum(int(np.isnan(r.losses).sum()) - int(r.meta.get("partial", 0)) for r in own)
         evaluations = sum(r.losses.size for r in own)
         rows.append(
             [
@@ -433,6 +434,16 @@ def _plots_available(plots: bool | None) -> bool:
     return bool(plots)
 
 
+def _cost_sections(
+    runs: Sequence[Run], cost_budgets: Sequence[float] | None, baseline: str | None
+) -> list[str]:
+    if cost_budgets is None:
+        return []
+    from tuneful.bench.cost_report import cost_sections  # it builds on this module's tables
+
+    return cost_sections(runs, cost_budgets, baseline)
+
+
 def write_report(
     runs: Sequence[Run],
     folder: str | Path,
@@ -445,6 +456,9 @@ def write_report(
     n_bootstrap: int = 2000,
     seed: int = 0,
     plots: bool | None = None,
+    cost_budgets: Sequence[float] | None = None,
+    speedup_baseline: str | None = None,
+    log_cost: bool = False,
 ) -> Path:
     """Write ``report.md`` and its PNG figures into ``folder``; return the report's path.
 
@@ -457,6 +471,13 @@ def write_report(
         n_bootstrap, seed: the bootstrap of the mean-rank intervals.
         plots: draw the figures; None draws them when matplotlib is installed and otherwise
             says in the report that they were skipped.
+        cost_budgets: absolute costs (in a multi-fidelity benchmark, full-fidelity
+            evaluations' worth, e.g. ``(10, 30, 100)``) at which to add ranks and regret (see
+            :mod:`tuneful.bench.cost_report`); None leaves those sections out.
+        speedup_baseline: with ``cost_budgets``, the optimizer whose final regret the
+            speed-up section measures the others against (e.g. ``"random"``).
+        log_cost: draw the incumbent curves on a logarithmic cost axis (and sample them
+            densely at small costs), for budgets spent in many cheap evaluations.
 
     Raises:
         ValueError: no runs, an unknown baseline, fractions outside (0, 1].
@@ -477,7 +498,13 @@ def write_report(
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
 
-    grid = np.unique(np.concatenate([np.linspace(0, 1, 51)[1:], chosen]))
+    if speedup_baseline is not None and speedup_baseline not in optimizers:
+        raise ValueError(
+            f"speedup_baseline {speedup_baseline!r} is not among the optimizers {optimizers}"
+            f"{did_you_mean(speedup_baseline, optimizers)}"
+        )
+    dense = np.geomspace(1e-3, 1, 61) if log_cost else np.empty(0)
+    grid = np.unique(np.concatenate([np.linspace(0, 1, 51)[1:], dense, chosen]))
     curves = anytime_curves(runs, fractions=grid)
     summary = final_summary(curves)
     ranked = mean_ranks(summary, tolerance=tolerance, n_bootstrap=n_bootstrap, seed=seed)
@@ -499,7 +526,7 @@ def write_report(
         taken: set[str] = set()
         for task in curves.tasks:
             relative = f"curves/{_file_name(task, taken)}.png"
-            figures.plot_incumbent_curves(curves, task, target / relative)
+            figures.plot_incumbent_curves(curves, task, target / relative, log_cost=log_cost)
             curve_images[task] = relative
 
     seeds = sorted({r.seed for r in runs})
@@ -523,6 +550,7 @@ def write_report(
         *_normalization_note(),
         *_rank_section(ranked, friedman, post_hoc, summary, images.get("cd")),
         *_per_task_section(summary, curve_images),
+        *_cost_sections(runs, cost_budgets, speedup_baseline),
         *_win_tie_loss_section(curves, baseline, alpha),
         *_held_out_section(runs),
         *_anytime_section(curves, chosen, tolerance, images.get("rank"), ranked.tasks),
