@@ -17,7 +17,8 @@ import numpy as np
 from tuneful.errors import SpaceError, StudyError, TrialError
 from tuneful.optimizers import Optimizer, make_optimizer
 from tuneful.records import History, StudySummary, TrialRecord, TrialState
-from tuneful.schedulers import Decision, Scheduler, make_scheduler, model_view
+from tuneful.schedulers import Decision, Scheduler, make_scheduler
+from tuneful.schedulers._view import ModelView
 from tuneful.space import Space
 from tuneful.storage import Storage, StudyInfo, open_storage
 from tuneful.storage.replay import StudyReplica
@@ -74,6 +75,7 @@ class Study:
         self._storage = storage
         self.optimizer = optimizer
         self.scheduler = scheduler if scheduler is not None else make_scheduler("none")
+        self._model_view = ModelView()
         self._space = None if info.space is None else Space.from_dict(dict(info.space))
         self._replica = StudyReplica()
         self._worker = _worker_id()
@@ -295,7 +297,7 @@ class Study:
     def _model_history(self, space: Space, number: int | None) -> History:
         """What the optimizer sees: under a scheduler, every trial at one budget (BOHB)."""
         history = self._history(space, number)
-        return model_view(history, self.scheduler) if self.scheduler.active else history
+        return self._model_view(history, self.scheduler) if self.scheduler.active else history
 
     def _dynamic_space(self) -> Space | None:
         """For define-by-run studies: the parameters seen so far, as one flat space."""

@@ -304,3 +304,32 @@ def test_several_metrics_make_a_multi_objective_study(
     assert all(t.values == ((t.params["x"] - 1) ** 2, t.params["x"]) for t in study.trials)
     wrong = write_spec(metric=[{"json_key": "a"}, {"json_key": "b"}], n_trials=1)
     one_line_error(cli("run", str(wrong)), "1 direction(s) for 2 metric(s)")
+
+
+def test_default_scheduler_kills_hopeless_programs_and_show_says_why(
+    write_spec: Callable[..., Path], tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    (tmp_path / "curve.py").write_text(
+        "import json, sys, time\n"
+        "x = float(sys.argv[1])\n"
+        "for step in range(1, 10):\n"
+        "    print(json.dumps({'step': step, 'loss': x + 1.0 / step}), flush=True)\n"
+        "    time.sleep(0.01)\n"
+    )
+    spec = write_spec(
+        command="python curve.py {x}",
+        space={"x": {"type": "float", "low": 0.0, "high": 1.0}},
+        n_trials=8,
+        scheduler={"name": "asha", "settings": {"max_budget": 9}},
+    )
+    url = f"sqlite:///{tmp_path / 'k.db'}"
+    result = run_cli("run", str(spec), "--no-progress", "--storage", url)
+    assert result.returncode == 0, result.stderr
+    trials = tuneful.load_study("quad", storage=url).trials
+    pruned = [t for t in trials if t.state is TrialState.PRUNED]
+    assert pruned, [t.state for t in trials]
+    for trial in pruned:
+        assert trial.last_step is not None and trial.last_step < 9
+    shown = run_cli("show", "quad", "--trial", str(pruned[0].number), "--storage", url)
+    assert shown.returncode == 0, shown.stderr
+    assert "stopped at step" in shown.stdout and "rung 1:" in shown.stdout

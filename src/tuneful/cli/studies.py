@@ -126,10 +126,39 @@ def _show_trial(study: Study, number: int) -> None:
         stdout.print(f"{escape(key)}: {escape(str(value))}")
     if "optimizer" in trial.system_attrs:
         stdout.print(f"proposed by: {escape(str(trial.system_attrs['optimizer']))}")
+    _show_judgements(trial)
     stdout.print(f"started {format_time(trial.started_at)}, took {format_seconds(trial.duration)}")
     if trial.error:
         stdout.print("error:")
         stdout.print(escape(trial.error.rstrip()))
+
+
+def _show_judgements(trial: TrialRecord) -> None:
+    """What the scheduler decided at each rung, and why it stopped the trial."""
+    attrs = trial.system_attrs
+    if "bracket" in attrs:
+        stdout.print(f"bracket: {attrs['bracket']}")
+    rungs = sorted(
+        (int(key[5:]), value)
+        for key, value in attrs.items()
+        if key.startswith("rung_") and key[5:].isdigit() and isinstance(value, dict)
+    )
+    for rung, record in rungs:
+        verdict = "passed" if record.get("passed") else "stopped"
+        if record.get("rule") == "model":
+            detail = (
+                f"predicted final {format_number(record['predicted'])} ± "
+                f"{format_number(record['std'])}, P(better than "
+                f"{format_number(record['incumbent'])}) = {record['p_improve']:.3g}"
+            )
+        else:
+            detail = (
+                f"rank {record.get('rank')} of {record.get('of')}, best {record.get('keep')} go on"
+            )
+        stdout.print(f"rung {rung}: {verdict} ({detail})")
+    pruned = attrs.get("pruned")
+    if isinstance(pruned, dict):
+        stdout.print(f"stopped at step {pruned.get('step')}: {escape(str(pruned.get('reason')))}")
 
 
 @click.command("show")

@@ -18,7 +18,7 @@ import dataclasses
 from tuneful.records import History, TrialRecord, TrialState
 from tuneful.schedulers.base import Scheduler, value_at
 
-__all__ = ["model_view"]
+__all__ = ["model_view", "ModelView"]
 
 
 def _value(trial: TrialRecord, budget: int, full: int | None) -> float | None:
@@ -31,43 +31,78 @@ def _value(trial: TrialRecord, budget: int, full: int | None) -> float | None:
     return None
 
 
+class ModelView:
+    """Builds the view (see the module docstring), keeping each budget's observed values
+    in step with the history by record identity (records are replaced, never mutated, when
+    a trial changes), so a call costs one scan of the trial list."""
+
+    def __init__(self) -> None:
+        self._key: tuple[tuple[int, ...], int | None] | None = None
+        self._seen: dict[int, TrialRecord] = {}
+        self._by_budget: dict[int, dict[int, float]] = {}
+        self._shown: dict[int, tuple[int, TrialRecord]] = {}
+
+    def _sync(self, history: History, budgets: list[int], full: int | None) -> None:
+        key = (tuple(budgets), full)
+        if key != self._key or len(history.trials) < len(self._seen):
+            self._key = key
+            self._seen = {}
+            self._by_budget = {budget: {} for budget in budgets}
+            self._shown = {}
+        for trial in history.trials:
+            if self._seen.get(trial.number) is trial:
+                continue
+            self._seen[trial.number] = trial
+            self._shown.pop(trial.number, None)
+            for budget, column in self._by_budget.items():
+                value = _value(trial, budget, full)
+                if value is None:
+                    column.pop(trial.number, None)
+                else:
+                    column[trial.number] = value
+
+    def __call__(self, history: History, scheduler: Scheduler) -> History:
+        if len(history.directions) != 1 or not any(t.intermediate for t in history.trials):
+            return history
+        full = scheduler.max_budget_of(history)
+        budgets = scheduler.model_budgets(history)
+        if not budgets:
+            return history
+        self._sync(history, budgets, full)
+        needed = (history.space.dim if history.space is not None else 0) + 2
+        chosen = budgets[0]
+        for budget in reversed(budgets):
+            if len(self._by_budget[budget]) >= needed:
+                chosen = budget
+                break
+            if len(self._by_budget[budget]) > len(self._by_budget[chosen]):
+                chosen = budget
+        values = self._by_budget[chosen]
+        trials = []
+        for trial in history.trials:
+            if trial.number in values:  # a running trial past the budget counts as observed
+                cached = self._shown.get(trial.number)
+                if cached is None or cached[0] != chosen:
+                    shown = dataclasses.replace(
+                        trial, state=TrialState.COMPLETE, values=(values[trial.number],)
+                    )
+                    cached = (chosen, shown)
+                    self._shown[trial.number] = cached
+                trials.append(cached[1])
+            elif trial.state is TrialState.COMPLETE:
+                trials.append(dataclasses.replace(trial, state=TrialState.PRUNED))
+            else:
+                trials.append(trial)
+        view = History(
+            history.space, history.directions, trials, number=history.number, seed=history.seed
+        )
+        view.fidelity = {"budget": chosen, "max_budget": full, "points": len(values)}
+        return view
+
+
 def model_view(history: History, scheduler: Scheduler) -> History:
     """``history`` as optimizers should model it under ``scheduler`` (see the module doc).
 
     The returned history's ``fidelity`` is ``{"budget": b, "max_budget": B, "points": n}``.
     """
-    if len(history.directions) != 1 or not any(t.intermediate for t in history.trials):
-        return history
-    full = scheduler.max_budget_of(history)
-    budgets = scheduler.model_budgets(history)
-    if not budgets:
-        return history
-    needed = (history.space.dim if history.space is not None else 0) + 2
-    best: tuple[int, int, dict[int, float]] | None = None
-    for budget in reversed(budgets):
-        values: dict[int, float] = {}
-        for trial in history.trials:
-            value = _value(trial, budget, full)
-            if value is not None:
-                values[trial.number] = value
-        if len(values) >= needed:
-            best = (budget, len(values), values)
-            break
-        if best is None or len(values) > best[1]:
-            best = (budget, len(values), values)
-    assert best is not None
-    budget, count, values = best
-    trials = []
-    for trial in history.trials:
-        if trial.number in values:  # a running trial past the budget counts as observed
-            observed = (values[trial.number],)
-            trials.append(dataclasses.replace(trial, state=TrialState.COMPLETE, values=observed))
-        elif trial.state is TrialState.COMPLETE:
-            trials.append(dataclasses.replace(trial, state=TrialState.PRUNED))
-        else:
-            trials.append(trial)
-    view = History(
-        history.space, history.directions, trials, number=history.number, seed=history.seed
-    )
-    view.fidelity = {"budget": budget, "max_budget": full, "points": count}
-    return view
+    return ModelView()(history, scheduler)

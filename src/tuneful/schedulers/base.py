@@ -16,7 +16,9 @@ so any number of workers share one bracket state, a resumed study keeps its brac
 from __future__ import annotations
 
 import abc
+import bisect
 import math
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -221,6 +223,8 @@ class RungScheduler(Scheduler):
         self.reduction_factor = check_number(
             self.name, "reduction_factor", reduction_factor, low=1.0, high=math.inf
         )
+        self._index = _RungIndex()
+        self._index_lock = threading.Lock()
 
     def settings(self) -> dict[str, Any]:
         return {
@@ -259,40 +263,20 @@ class RungScheduler(Scheduler):
             if rung <= last and f"rung_{rung}" not in trial.system_attrs
         ]
 
-    def competitors(self, trial: TrialRecord, history: History, rung: int) -> list[float]:
-        """Oriented values at ``rung`` of the trials of the same bracket that reached it
-        (``trial`` included; failed and waiting trials left out)."""
-        sign = sign_of(history)
-        bracket = self.bracket_of(trial)
-        values = []
-        for other in history.trials:
-            if other.state in (TrialState.FAIL, TrialState.WAITING):
-                continue
-            if other.number != trial.number and self.bracket_of(other) != bracket:
-                continue
-            found = trial if other.number == trial.number else other
-            value = value_at(found, rung)
-            if value is not None:
-                values.append(sign * value)
-        return values
-
     def rank_rule(self, trial: TrialRecord, history: History, rung: int) -> tuple[bool, dict]:
         """Successive halving's test at ``rung``: does the trial rank among the best
-        ``max(1, floor(n / η))`` of the n trials of its bracket that reached the rung?"""
+        ``max(1, floor(n / η))`` of the n trials of its bracket that reached the rung (failed
+        and waiting trials left out)?"""
         own = value_at(trial, rung)
         assert own is not None  # the trial reached the rung: new_rungs checked it
         sign = sign_of(history)
-        values = self.competitors(trial, history, rung)
-        keep = max(1, int(len(values) // self.reduction_factor))
-        better = sum(1 for v in values if v < sign * own)
+        with self._index_lock:
+            values = self._index.sync(self, history, sign).values(self.bracket_of(trial), rung)
+            better = bisect.bisect_left(values, sign * own)
+            count = len(values)
+        keep = max(1, int(count // self.reduction_factor))
         passed = better < keep
-        record = {
-            "value": own,
-            "rank": better + 1,
-            "of": len(values),
-            "keep": keep,
-            "passed": passed,
-        }
+        record = {"value": own, "rank": better + 1, "of": count, "keep": keep, "passed": passed}
         return passed, record
 
     def halving_decision(self, trial: TrialRecord, history: History) -> Decision | None:
@@ -313,6 +297,60 @@ class RungScheduler(Scheduler):
         if not attrs:
             return None
         return Decision(stop=False, reason="passed every rung reached", attrs=attrs)
+
+
+class _RungIndex:
+    """Per (bracket, rung): the sorted oriented values of the trials that reached it.
+
+    A cache of what the history says, kept in step with it by record identity (the study's
+    replica keeps a trial's record object until the trial changes), so a judgement costs a
+    scan of the trial list and a binary search instead of recomputing every curve.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[int, TrialRecord] = {}
+        self._entries: dict[int, list[tuple[tuple[int, int], float]]] = {}
+        self._sorted: dict[tuple[int, int], list[float]] = {}
+        self._sign = 0.0
+
+    def sync(self, scheduler: RungScheduler, history: History, sign: float) -> _RungIndex:
+        if sign != self._sign or len(history.trials) < len(self._seen):
+            self.__init__()  # type: ignore[misc]  # another study: start over
+            self._sign = sign
+        for trial in history.trials:
+            if self._seen.get(trial.number) is trial:
+                continue
+            self._seen[trial.number] = trial
+            for key, value in self._entries.pop(trial.number, []):
+                column = self._sorted[key]
+                del column[bisect.bisect_left(column, value)]
+            entries = self._entries_of(scheduler, trial, sign)
+            if entries:
+                self._entries[trial.number] = entries
+                for key, value in entries:
+                    bisect.insort(self._sorted.setdefault(key, []), value)
+        return self
+
+    @staticmethod
+    def _entries_of(
+        scheduler: RungScheduler, trial: TrialRecord, sign: float
+    ) -> list[tuple[tuple[int, int], float]]:
+        last = trial.last_step
+        if last is None or trial.state in (TrialState.FAIL, TrialState.WAITING):
+            return []
+        bracket = scheduler.bracket_of(trial)
+        grid = rung_budgets(
+            scheduler.min_budget, scheduler.reduction_factor, last + 1, start=bracket
+        )
+        entries = []
+        for rung in grid:
+            value = value_at(trial, rung)
+            if value is not None:
+                entries.append(((bracket, rung), sign * value))
+        return entries
+
+    def values(self, bracket: int, rung: int) -> list[float]:
+        return self._sorted.get((bracket, rung), [])
 
 
 # -- registry ----------------------------------------------------------------------------

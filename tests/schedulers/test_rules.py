@@ -1,0 +1,137 @@
+"""The median rule, the learning-curve scheduler and the model view on small, known cases."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import tuneful
+from tuneful.records import History, TrialRecord, TrialState
+from tuneful.schedulers import ASHA, CurvePredictor, MedianStopping, model_view
+
+SPACE = {"x": {"type": "float", "low": 0.0, "high": 1.0}}
+
+
+def _record(number, curve, state=TrialState.COMPLETE, value=None, **attrs):
+    values = (
+        None
+        if state is not TrialState.COMPLETE
+        else (value if value is not None else curve[max(curve)],)
+    )
+    return TrialRecord(
+        number=number,
+        state=state,
+        params={"x": number / 10},
+        intermediate=curve,
+        values=values,
+        system_attrs=attrs,
+    )
+
+
+def _history(trials, direction="minimize"):
+    return History(tuneful.Space.from_dict(SPACE), (direction,), trials, number=len(trials))
+
+
+def test_median_rule_by_hand():
+    # Running averages up to step 2 of three completed curves: 2, 4, 6 -> median 4.
+    done = [
+        _record(0, {0: 3.0, 1: 2.0, 2: 1.0, 3: 0.5}),
+        _record(1, {0: 5.0, 1: 4.0, 2: 3.0, 3: 2.0}),
+        _record(2, {0: 7.0, 1: 6.0, 2: 5.0, 3: 4.0}),
+    ]
+    rule = MedianStopping(n_startup_trials=3)
+    worse = _record(3, {0: 9.0, 1: 6.0, 2: 4.5}, state=TrialState.RUNNING)
+    decision = rule.decide(worse, _history([*done, worse]))
+    assert decision is not None and decision.stop  # best so far 4.5 > median 4
+    assert "median 4" in decision.reason
+    better = _record(3, {0: 9.0, 1: 6.0, 2: 3.9}, state=TrialState.RUNNING)
+    assert rule.decide(better, _history([*done, better])) is None
+    # Too few completed trials, or still warming up: no decision.
+    assert MedianStopping(n_startup_trials=4).decide(worse, _history([*done, worse])) is None
+    assert (
+        MedianStopping(n_startup_trials=3, n_warmup_steps=3).decide(worse, _history([*done, worse]))
+        is None
+    )
+
+
+def test_median_rule_for_maximization_is_mirrored():
+    done = [_record(i, {0: -v, 1: -v}) for i, v in enumerate([2.0, 4.0, 6.0])]
+    trial = _record(3, {0: -3.0, 1: -5.0}, state=TrialState.RUNNING)
+    # Maximizing: best so far -3 is below the median of the averages (-4)? No: -3 > -4.
+    assert (
+        MedianStopping(n_startup_trials=3).decide(trial, _history([*done, trial], "maximize"))
+        is None
+    )
+    low = _record(3, {0: -7.0, 1: -8.0}, state=TrialState.RUNNING)
+    decision = MedianStopping(n_startup_trials=3).decide(low, _history([*done, low], "maximize"))
+    assert decision is not None and decision.stop
+
+
+def _saturating(x: float, step: int) -> float:
+    return x + (1.0 - x) * math.exp(-step / 4.0)
+
+
+def test_curve_scheduler_falls_back_then_predicts_and_explains():
+    scheduler = CurvePredictor(min_budget=1, max_budget=27, min_curves=6, delta=0.05)
+    rng = np.random.default_rng(0)
+    trials = []
+    for number in range(8):  # completed curves: final value = x
+        x = float(rng.uniform(0.1, 0.9))
+        curve = {b: _saturating(x, b) for b in (1, 3, 9, 27)}
+        trials.append(
+            TrialRecord(
+                number=number,
+                state=TrialState.COMPLETE,
+                params={"x": x},
+                intermediate=curve,
+                values=(x,),
+            )
+        )
+    best = min(t.values[0] for t in trials)
+    hopeless = TrialRecord(
+        number=8,
+        state=TrialState.RUNNING,
+        params={"x": 0.95},
+        intermediate={1: _saturating(0.95, 1), 3: _saturating(0.95, 3)},
+    )
+    decision = scheduler.decide(hopeless, _history([*trials, hopeless]))
+    assert decision is not None and decision.stop
+    record = decision.attrs[f"rung_{decision.attrs['pruned']['rung']}"]
+    assert record["rule"] == "model" and record["n_curves"] == 8
+    assert record["predicted"] == pytest.approx(0.95, abs=0.1)
+    assert record["p_improve"] < 0.05 and record["incumbent"] == best
+    assert "predicted final value" in decision.attrs["pruned"]["reason"]
+    promising = TrialRecord(
+        number=8,
+        state=TrialState.RUNNING,
+        params={"x": best - 0.05},
+        intermediate={1: _saturating(best - 0.05, 1)},
+    )
+    decision = scheduler.decide(promising, _history([*trials, promising]))
+    assert decision is not None and not decision.stop
+    # With fewer completed curves than min_curves, the rank rule decides.
+    few = CurvePredictor(min_budget=1, max_budget=27, min_curves=20)
+    decision = few.decide(hopeless, _history([*trials, hopeless]))
+    assert decision.attrs["rung_1"]["rule"] == "rank"
+
+
+def test_model_view_shows_each_trial_at_the_highest_well_observed_budget():
+    scheduler = ASHA(min_budget=1, max_budget=9)
+    trials = [
+        _record(0, {1: 0.9, 3: 0.6, 9: 0.3}, value=0.3),
+        _record(1, {1: 0.8, 3: 0.5}, state=TrialState.PRUNED),
+        _record(2, {1: 0.7}, state=TrialState.PRUNED),
+        _record(3, {1: 0.95, 3: 0.65}, state=TrialState.RUNNING),
+        TrialRecord(number=4, state=TrialState.RUNNING, params={"x": 0.4}),
+    ]
+    view = model_view(_history(trials), scheduler)
+    # dim 1 needs 3 points: budget 9 has 1, budget 3 has 3 (trials 0, 1, 3).
+    assert view.fidelity == {"budget": 3, "max_budget": 9, "points": 3}
+    assert [t.number for t in view.completed] == [0, 1, 3]
+    assert view.y[:, 0].tolist() == [0.6, 0.5, 0.65]
+    assert [t.number for t in view.pending] == [4]
+    # No reports at all: the history is returned as it is.
+    plain = _history([_record(0, {}, value=1.0)])
+    assert model_view(plain, scheduler) is plain
