@@ -670,8 +670,10 @@ def load_study(
     *,
     storage: str | os.PathLike[str] | Storage | None = None,
     optimizer: str | dict[str, Any] | Optimizer | None = None,
+    scheduler: str | dict[str, Any] | Scheduler | None = None,
 ) -> Study:
-    """Open an existing study. Its optimizer is rebuilt from what was stored unless given.
+    """Open an existing study. Its optimizer and scheduler are rebuilt from what was stored
+    unless given.
 
     Raises:
         StudyNotFoundError: no study of that name in the storage.
@@ -682,8 +684,9 @@ def load_study(
     stored = info.settings.get("optimizer")
     built = make_optimizer(optimizer if optimizer is not None else stored, seed=seed)
     # Studies created before schedulers existed have none.
-    scheduler = make_scheduler(info.settings.get("scheduler") or "none")
-    return Study(info, backend, built, scheduler)
+    stored_scheduler = info.settings.get("scheduler") or "none"
+    chosen = make_scheduler(scheduler if scheduler is not None else stored_scheduler)
+    return Study(info, backend, built, chosen)
 
 
 def delete_study(name: str, *, storage: str | os.PathLike[str] | Storage | None = None) -> None:

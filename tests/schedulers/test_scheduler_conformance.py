@@ -119,13 +119,21 @@ def test_objectives_that_do_not_report_are_left_alone(scheduler_spec):
     assert all(t.state is TrialState.COMPLETE for t in study.trials)
 
 
-def test_parallel_workers_share_one_bracket_state(scheduler_spec, tmp_path: Path):
-    url = f"sqlite:///{tmp_path / 'p.db'}"
-    study = tuneful.create_study("p", space=SPACE, storage=url, scheduler=scheduler_spec, seed=6)
+def test_parallel_workers_share_one_bracket_state(scheduler_spec, storage_url):
+    # Threads for memory://, processes for SQLite: every worker judges with the scheduler.
+    study = tuneful.create_study(
+        "p", space=SPACE, storage=storage_url, scheduler=scheduler_spec, seed=6
+    )
     study.optimize(objective, n_trials=16, n_jobs=2, show_progress_bar=False)
     trials = study.trials
     assert [t.number for t in trials] == list(range(16))
     assert {t.state for t in trials} <= {TrialState.COMPLETE, TrialState.PRUNED}
+    if scheduler_spec["name"] not in ("none", "median"):
+        assert any(t.state is TrialState.PRUNED for t in trials)
+        assert all(
+            t.number < 2 or "rung_1" in t.system_attrs or "bracket" in t.system_attrs
+            for t in trials
+        )
 
 
 def test_multi_objective_studies_refuse_a_scheduler():

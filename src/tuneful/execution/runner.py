@@ -96,7 +96,7 @@ def _sibling(study: Study) -> Study:
     """Another handle on the same study, with its own replica (one per thread or process)."""
     from tuneful.study import Study as StudyClass
 
-    return StudyClass(study._info, study.storage, study.optimizer)
+    return StudyClass(study._info, study.storage, study.optimizer, study.scheduler)
 
 
 def _run_threads(
@@ -147,6 +147,7 @@ def _process_main(
     name: str,
     storage_url: str,
     optimizer: Any,
+    scheduler: Any,
     objective: Callable[[Trial], Any],
     slots: Slots,
     stop: Any,
@@ -158,7 +159,7 @@ def _process_main(
 
     code = 0
     try:
-        own = load_study(name, storage=storage_url, optimizer=optimizer)
+        own = load_study(name, storage=storage_url, optimizer=optimizer, scheduler=scheduler)
         try:
             worker_loop(own, objective, slots=slots, catch=catch, callbacks=callbacks)
         finally:
@@ -212,6 +213,7 @@ def _run_processes(
                 study.name,
                 study.storage.url,
                 study.optimizer,
+                study.scheduler,
                 objective,
                 slots,
                 stop,

@@ -226,6 +226,17 @@ class RungScheduler(Scheduler):
         self._index = _RungIndex()
         self._index_lock = threading.Lock()
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Sent to worker processes without its cache and lock (rebuilt from the history).
+        state = dict(self.__dict__)
+        state["_index"] = _RungIndex()
+        del state["_index_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._index_lock = threading.Lock()
+
     def settings(self) -> dict[str, Any]:
         return {
             "min_budget": self.min_budget,
