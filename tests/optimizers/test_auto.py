@@ -129,6 +129,8 @@ def test_all_trials_failing_falls_back_to_sobol() -> None:
     [
         ({"gp_trials": -1}, "gp_trials=-1"),
         ({"gp_trials": 2.5}, "gp_trials=2.5"),
+        ({"mf_startup": 0}, "mf_startup=0"),
+        ({"multi_fidelity": "cma"}, "multi_fidelity='cma'"),
         ({"late_sigma0": 0}, "late_sigma0=0"),
         ({"late_sigma0": "big"}, "late_sigma0='big'"),
     ],
@@ -158,3 +160,25 @@ def test_converges_on_the_5d_sphere_where_random_search_does_not(seed: int) -> N
         results[name] = study.best_value
     # auto reaches ~0.01 on every seed tried (0-5); random search stays above 3
     assert results["auto"] < 0.25 < 1.0 < results["random"]
+
+
+def test_multi_fidelity_studies_get_a_longer_start_up_then_tpe():
+    space = tuneful.Space(x=tuneful.Float(0, 1), y=tuneful.Float(0, 1))
+    study = tuneful.create_study(
+        space=space,
+        storage="memory://",
+        seed=0,
+        scheduler={"name": "asha", "settings": {"max_budget": 9}},
+    )
+
+    def objective(trial):
+        value = trial.params["x"] + trial.params["y"]
+        for budget in trial.budgets():
+            trial.report(budget, value + 1.0 / budget)
+        return value
+
+    study.optimize(objective, n_trials=35, show_progress_bar=False)
+    picks = [t.system_attrs["optimizer"] for t in study.trials]
+    startup = 3 * AutoOptimizer(seed=0)._gp.startup_trials(2)
+    assert picks[:startup] == ["sobol"] * startup
+    assert set(picks[startup:]) == {"tpe"}

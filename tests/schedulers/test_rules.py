@@ -136,3 +136,17 @@ def test_model_view_shows_each_trial_at_the_highest_well_observed_budget():
     # No reports at all: the history is returned as it is.
     plain = _history([_record(0, {}, value=1.0)])
     assert model_view(plain, scheduler) is plain
+
+
+def test_auto_scheduler_uses_hyperband_brackets_once_the_full_budget_is_known():
+    from tuneful.schedulers import AutoScheduler, hyperband_brackets
+    from tuneful.schedulers.halving import bracket_cycle
+
+    scheduler = AutoScheduler()
+    assert scheduler.assign(_history([])) == {}  # no completed curve: full budget unknown
+    done = _record(0, {1: 0.5, 3: 0.4, 9: 0.3, 27: 0.2})
+    brackets = hyperband_brackets(1, 27, 3)
+    assert scheduler.brackets(_history([done])) == brackets
+    cycle = bracket_cycle(tuple(n for _, n in brackets))
+    history = _history([done])
+    assert scheduler.assign(history) == {"bracket": cycle[1]}

@@ -21,7 +21,7 @@ from tuneful.errors import SchedulerError
 from tuneful.records import History, TrialRecord
 from tuneful.schedulers.base import Decision, RungScheduler
 
-__all__ = ["ASHA", "Hyperband", "hyperband_brackets"]
+__all__ = ["ASHA", "Hyperband", "hyperband_brackets", "bracket_cycle"]
 
 
 class ASHA(RungScheduler):
@@ -74,6 +74,17 @@ def hyperband_brackets(
     return brackets
 
 
+def bracket_cycle(counts: tuple[int, ...]) -> list[int]:
+    """The cycle of brackets trial numbers walk through (cached: it only depends on the
+    bracket sizes)."""
+    if counts not in _CYCLES:
+        _CYCLES[counts] = _interleave(list(counts))
+    return _CYCLES[counts]
+
+
+_CYCLES: dict[tuple[int, ...], list[int]] = {}
+
+
 def _interleave(weights: list[int]) -> list[int]:
     """A cycle of sum(weights) indices, each i appearing weights[i] times, spread out
     (smooth weighted round robin: the index furthest behind its share goes next)."""
@@ -120,7 +131,7 @@ class Hyperband(ASHA):
                 "brackets are built from min_budget to max_budget)"
             )
         self.brackets = hyperband_brackets(self.min_budget, self.max_budget, self.reduction_factor)
-        self._cycle = _interleave([count for _, count in self.brackets])
+        self._cycle = bracket_cycle(tuple(count for _, count in self.brackets))
 
     def bracket_for(self, number: int) -> int:
         """The bracket of trial ``number``."""
