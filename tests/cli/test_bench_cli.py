@@ -70,3 +70,26 @@ def test_bad_input_is_one_line(
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert fragment in result.stderr
+
+
+def test_multi_fidelity_run_and_cost_report(cli: Callable, run_cli: Callable, tmp_path: Path):
+    data = Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks"
+    if not (data / "yahpo").is_dir():
+        pytest.skip(f"no benchmark data at {data}")
+    pytest.importorskip("onnxruntime")
+    url = f"sqlite:///{tmp_path / 'mf.db'}"
+    result = run_cli(
+        "bench", "run", "--multi-fidelity", "--tasks", "yahpo/lcbench/3945",
+        "--optimizers", "random,random+asha", "--seeds", "1", "--budget", "3",
+        "--data-dir", str(data), "--storage", url, "--no-progress",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "report"
+    report = cli(
+        "bench", "report", "--storage", url, "--out", str(out), "--no-plots",
+        "--cost-budgets", "1,3", "--speedup-baseline", "random",
+    )  # fmt: skip
+    assert report.returncode == 0, report.stderr
+    assert "random+asha" in (out / "report.md").read_text()
+    bad = cli("bench", "report", "--storage", url, "--out", str(out), "--cost-budgets", "1,x")
+    assert bad.returncode == 2 and "'x' is not a positive number" in bad.stderr

@@ -51,6 +51,12 @@ def bench_group() -> None:
 @click.option("--jobs", default=1, show_default=True, type=click.IntRange(min=1))
 @click.option("--data-dir", type=click.Path(file_okay=False), help="Benchmark data folder.")
 @click.option("--no-progress", is_flag=True, help="Do not draw the progress bar.")
+@click.option(
+    "--multi-fidelity",
+    is_flag=True,
+    help="Budget in full-fidelity evaluations' worth of cost; labels such as auto+asha "
+    "(optimizer+scheduler) and multi-fidelity peers (optuna-tpe-hyperband, smac-mf, dehb).",
+)
 @_storage
 @_name
 def run_command(
@@ -62,6 +68,7 @@ def run_command(
     jobs: int,
     data_dir: str | None,
     no_progress: bool,
+    multi_fidelity: bool,
     storage: str,
     name: str,
 ) -> None:
@@ -79,6 +86,7 @@ def run_command(
         budget=budget,
         storage=storage,
         data_dir=data_dir,
+        multi_fidelity=multi_fidelity,
     )
     for label, reason in bench.availability().items():
         if reason is not None:
@@ -121,6 +129,16 @@ def run_command(
 @click.option("--title", default=None)
 @click.option("--no-plots", is_flag=True, help="Write the Markdown only.")
 @click.option("--optimizers", help="Report only these optimizers (comma-separated).")
+@click.option(
+    "--cost-budgets",
+    help="Comma-separated costs (in full-fidelity evaluations) at which to rank the "
+    "optimizers, e.g. 10,30,100 for a multi-fidelity benchmark.",
+)
+@click.option(
+    "--speedup-baseline",
+    help="Optimizer whose final regret the others' speed-up is measured against.",
+)
+@click.option("--log-cost", is_flag=True, help="Draw incumbent curves on a log cost axis.")
 @_storage
 @_name
 def report_command(
@@ -129,6 +147,9 @@ def report_command(
     title: str | None,
     no_plots: bool,
     optimizers: str | None,
+    cost_budgets: str | None,
+    speedup_baseline: str | None,
+    log_cost: bool,
     storage: str,
     name: str,
 ) -> None:
@@ -151,8 +172,26 @@ def report_command(
         baseline=baseline,
         title=title or f"Benchmark {name}",
         plots=False if no_plots else None,
+        cost_budgets=_costs(cost_budgets),
+        speedup_baseline=speedup_baseline,
+        log_cost=log_cost,
     )
     stdout.print(f"Wrote {path} ({len(runs)} runs)")
+
+
+def _costs(text: str | None) -> list[float] | None:
+    if not text:
+        return None
+    costs = []
+    for item in _split(text):
+        try:
+            value = float(item)
+        except ValueError:
+            value = float("nan")
+        if not value > 0:
+            raise SpecError(f"--cost-budgets: {item!r} is not a positive number")
+        costs.append(value)
+    return costs
 
 
 @bench_group.command("subset")
