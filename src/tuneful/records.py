@@ -150,6 +150,7 @@ class History:
         trials: every trial of the study, by number.
         number: the number of the trial being suggested for (None when not known).
         seed: the study's seed.
+        has_reports: whether any trial reported a curve point (computed when not given).
         fidelity: None, or for multi-fidelity studies the budget the trials are shown at:
             ``{"budget": b, "max_budget": B, "points": n}`` (see
             :func:`tuneful.schedulers.model_view`).
@@ -163,8 +164,10 @@ class History:
         *,
         number: int | None = None,
         seed: int | None = None,
+        has_reports: bool | None = None,
     ) -> None:
         self.space = space
+        self._has_reports = has_reports
         self.directions = directions
         self.trials = trials
         self.number = number
@@ -175,6 +178,13 @@ class History:
     @property
     def n_trials(self) -> int:
         return len(self.trials)
+
+    @property
+    def has_reports(self) -> bool:
+        """Whether any trial has reported a learning-curve point."""
+        if self._has_reports is None:
+            self._has_reports = any(t.intermediate for t in self.trials)
+        return self._has_reports
 
     def _encode(self, records: list[TrialRecord]) -> Any:
         import numpy as np

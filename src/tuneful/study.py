@@ -291,7 +291,12 @@ class Study:
 
     def _history(self, space: Space | None, number: int | None) -> History:
         return History(
-            space, self.directions, self._replica.trials(), number=number, seed=self.seed
+            space,
+            self.directions,
+            self._replica.trials(),
+            number=number,
+            seed=self.seed,
+            has_reports=self._replica.has_reports,
         )
 
     def _model_history(self, space: Space, number: int | None) -> History:

@@ -65,7 +65,7 @@ class ModelView:
                     column[trial.number] = value
 
     def __call__(self, history: History, scheduler: Scheduler) -> History:
-        if len(history.directions) != 1 or not any(t.intermediate for t in history.trials):
+        if len(history.directions) != 1 or not history.has_reports:
             return history
         full = scheduler.max_budget_of(history)
         budgets = scheduler.model_budgets(history)
@@ -106,7 +106,12 @@ class ModelView:
             else:
                 trials.append(trial)
         view = History(
-            history.space, history.directions, trials, number=history.number, seed=history.seed
+            history.space,
+            history.directions,
+            trials,
+            number=history.number,
+            seed=history.seed,
+            has_reports=True,
         )
         view.fidelity = {"budget": chosen, "max_budget": full, "points": len(values)}
         return view

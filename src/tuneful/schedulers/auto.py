@@ -42,10 +42,11 @@ class AutoScheduler(CurvePredictor):
         return hyperband_brackets(self.min_budget, full, self.reduction_factor)
 
     def assign(self, history: History) -> dict[str, Any]:
+        if not history.has_reports:  # nothing to schedule (yet): skip the scan
+            return {}
         brackets = self.brackets(history)
         if not brackets:
             return {}
         cycle = bracket_cycle(tuple(count for _, count in brackets))
         number = history.number if history.number is not None else history.n_trials
         return {"bracket": cycle[number % len(cycle)]}
-

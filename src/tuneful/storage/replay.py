@@ -108,6 +108,7 @@ class StudyReplica:
         self._holes = 0  # numbers seen in events whose creation was not (yet) seen
         self.study_attrs: dict[str, Any] = {}
         self.version = 0  # bumped whenever anything changes
+        self.has_reports = False  # whether any trial reported a learning-curve point
 
     def apply(self, events: Iterable[Event]) -> int:
         """Apply events newer than the last one seen; returns how many were applied."""
@@ -120,6 +121,8 @@ class StudyReplica:
             if event.kind == "study_attr":
                 self.study_attrs[event.payload["key"]] = event.payload["value"]
                 continue
+            if event.kind == "reported":
+                self.has_reports = True
             draft = _apply_one(self._drafts, event)
             if draft is not None:
                 self._dirty.add(draft.number)
