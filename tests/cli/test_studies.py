@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 import tuneful
+from tuneful.records import TrialState
 
 SPACE = tuneful.Space(
     x=tuneful.Float(-2.0, 2.0),
@@ -139,3 +140,33 @@ def test_delete_needs_yes_without_a_terminal(
     assert result.returncode == 0, result.stderr
     assert "Deleted study single" in result.stdout
     assert [s.name for s in tuneful.list_studies(storage=storage)] == ["pair"]
+
+
+def test_show_explains_a_model_decision(cli: Callable[..., Any], tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    study = tuneful.create_study(
+        "curves",
+        space={"x": {"type": "float", "low": 0.0, "high": 1.0}},
+        storage=url,
+        scheduler={"name": "curve", "settings": {"max_budget": 9, "min_curves": 4}},
+        seed=0,
+    )
+
+    def objective(trial: tuneful.Trial) -> float:
+        x = trial.params["x"]
+        for budget in trial.budgets():
+            trial.report(budget, x + 1.0 / budget)
+        return x + 1.0 / 9
+
+    study.optimize(objective, n_trials=40, show_progress_bar=False)
+    by_model = [
+        t
+        for t in study.trials
+        if t.state is TrialState.PRUNED
+        and t.system_attrs[f"rung_{t.system_attrs['pruned']['rung']}"]["rule"] == "model"
+    ]
+    assert by_model
+    shown = cli("show", "curves", "--trial", str(by_model[0].number), "--storage", url)
+    assert shown.returncode == 0, shown.stderr
+    assert "predicted final" in shown.stdout and "leave-one-out error" in shown.stdout
+    assert "stopped at step" in shown.stdout

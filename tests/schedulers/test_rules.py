@@ -99,7 +99,7 @@ def test_curve_scheduler_falls_back_then_predicts_and_explains():
     decision = scheduler.decide(hopeless, _history([*trials, hopeless]))
     assert decision is not None and decision.stop
     record = decision.attrs[f"rung_{decision.attrs['pruned']['rung']}"]
-    assert record["rule"] == "model" and record["n_curves"] == 8
+    assert record["rule"] == "model" and record["n_curves"] == 8 and record["loo_rmse"] > 0
     assert record["predicted"] == pytest.approx(0.95, abs=0.1)
     assert record["p_improve"] < 0.05 and record["incumbent"] == best
     assert "predicted final value" in decision.attrs["pruned"]["reason"]

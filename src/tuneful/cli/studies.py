@@ -149,7 +149,9 @@ def _show_judgements(trial: TrialRecord) -> None:
             detail = (
                 f"predicted final {format_number(record['predicted'])} ± "
                 f"{format_number(record['std'])}, P(better than "
-                f"{format_number(record['incumbent'])}) = {record['p_improve']:.3g}"
+                f"{format_number(record['incumbent'])}) = {record['p_improve']:.3g}; model of "
+                f"{record.get('n_curves')} curves, leave-one-out error "
+                f"{format_number(record.get('loo_rmse', float('nan')))}"
             )
         else:
             detail = (

@@ -118,7 +118,8 @@ class CurvePredictor(RungScheduler):
     def predict(self, trial: TrialRecord, history: History, rung: int) -> dict[str, Any] | None:
         """The model's view of ``trial`` at ``rung``: predicted final (in the study's
         direction), its standard deviation, P(better than the best), the best, the number of
-        curves. None when the model has too few curves."""
+        curves and the model's leave-one-out error on them. None when the model has too few
+        curves."""
         points = [r for r in self.rungs(trial, history) if r <= rung]
         model = self.model(history, points)
         if model is None:
@@ -140,6 +141,7 @@ class CurvePredictor(RungScheduler):
             "p_improve": p,
             "incumbent": sign * incumbent,
             "n_curves": model.n_train,
+            "loo_rmse": model.describe()["loo_rmse"],
         }
 
     # -- decisions ---------------------------------------------------------------------
