@@ -162,12 +162,13 @@ def test_converges_on_the_5d_sphere_where_random_search_does_not(seed: int) -> N
     assert results["auto"] < 0.25 < 1.0 < results["random"]
 
 
-def test_multi_fidelity_studies_get_a_longer_start_up_then_tpe():
+def test_multi_fidelity_studies_get_a_longer_start_up_then_the_gp_then_tpe():
     space = tuneful.Space(x=tuneful.Float(0, 1), y=tuneful.Float(0, 1))
     study = tuneful.create_study(
         space=space,
         storage="memory://",
         seed=0,
+        optimizer={"name": "auto", "settings": {"gp_trials": 33}},
         scheduler={"name": "asha", "settings": {"max_budget": 9}},
     )
 
@@ -181,4 +182,5 @@ def test_multi_fidelity_studies_get_a_longer_start_up_then_tpe():
     picks = [t.system_attrs["optimizer"] for t in study.trials]
     startup = 3 * AutoOptimizer(seed=0)._gp.startup_trials(2)
     assert picks[:startup] == ["sobol"] * startup
-    assert set(picks[startup:]) == {"tpe"}
+    assert picks[startup:33] == ["gp"] * (33 - startup)
+    assert picks[33:] == ["tpe", "tpe"]

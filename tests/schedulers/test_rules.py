@@ -129,9 +129,10 @@ def test_model_view_shows_each_trial_at_the_highest_well_observed_budget():
     view = model_view(_history(trials), scheduler)
     # dim 1 needs 3 points: budget 9 has 1, budget 3 has 3 (trials 0, 1, 3).
     assert view.fidelity == {"budget": 3, "max_budget": 9, "points": 3}
-    # Trial 2, stopped at rung 1, is shown with the worst value seen at budget 3.
-    assert [t.number for t in view.completed] == [0, 1, 2, 3]
-    assert view.y[:, 0].tolist() == [0.6, 0.5, 0.65, 0.65]
+    # Trial 2, stopped at rung 1, is not observed at budget 3: it stays PRUNED.
+    assert [t.number for t in view.completed] == [0, 1, 3]
+    assert view.y[:, 0].tolist() == [0.6, 0.5, 0.65]
+    assert [t.number for t in view.pruned] == [2]
     assert [t.number for t in view.pending] == [4]
     # No reports at all: the history is returned as it is.
     plain = _history([_record(0, {}, value=1.0)])

@@ -6,9 +6,9 @@ from the few trials that ran in full. The view below does the same over the stor
 it picks the highest of the scheduler's budgets with at least ``dim + 2`` observations (the
 one with the most when none has that many), and shows each trial that was trained that far
 as COMPLETE with its curve value there (a completed trial's own value at the full budget).
-Trials that were stopped below it are shown with the worst value observed there: they lost
-at a lower rung, and a model that did not see them would keep proposing their region (TPE
-then counts them among the bad configurations, as Optuna's TPE ranks pruned trials last).
+Trials stopped below it stay PRUNED: the model does not see them (showing them with the
+worst value seen at the budget, as Optuna's TPE ranks pruned trials last, made the GP's
+proposals worse on YAHPO lcbench: a pruned configuration is not a bad one at full budget).
 Running trials stay pending; failed ones stay failed.
 
 A study whose objective reports nothing gets its history back unchanged.
@@ -81,8 +81,6 @@ class ModelView:
             if len(self._by_budget[budget]) > len(self._by_budget[chosen]):
                 chosen = budget
         values = self._by_budget[chosen]
-        sign = 1.0 if history.directions[0] == "minimize" else -1.0
-        worst = sign * max(sign * v for v in values.values()) if values else None
         trials = []
         for trial in history.trials:
             if trial.number in values:  # a running trial past the budget counts as observed
@@ -91,13 +89,6 @@ class ModelView:
                     shown = dataclasses.replace(
                         trial, state=TrialState.COMPLETE, values=(values[trial.number],)
                     )
-                    cached = (chosen, shown)
-                    self._shown[trial.number] = cached
-                trials.append(cached[1])
-            elif worst is not None and trial.state in (TrialState.COMPLETE, TrialState.PRUNED):
-                cached = self._shown.get(trial.number)
-                if cached is None or cached[0] != chosen or cached[1].values != (worst,):
-                    shown = dataclasses.replace(trial, state=TrialState.COMPLETE, values=(worst,))
                     cached = (chosen, shown)
                     self._shown[trial.number] = cached
                 trials.append(cached[1])
