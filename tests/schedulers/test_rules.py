@@ -151,3 +151,22 @@ def test_auto_scheduler_uses_hyperband_brackets_once_the_full_budget_is_known():
     cycle = bracket_cycle(tuple(n for _, n in brackets))
     history = _history([done])
     assert scheduler.assign(history) == {"bracket": cycle[1]}
+
+
+def test_curve_scheduler_without_a_fallback_stops_nothing_before_the_model():
+    scheduler = CurvePredictor(min_budget=1, max_budget=27, min_curves=6, fallback="none")
+    first = TrialRecord(
+        number=0,
+        state=TrialState.COMPLETE,
+        params={"x": 0.1},
+        intermediate={1: 0.2, 3: 0.15, 9: 0.1, 27: 0.1},
+        values=(0.1,),
+    )
+    hopeless = TrialRecord(
+        number=1, state=TrialState.RUNNING, params={"x": 0.9}, intermediate={1: 5.0, 3: 4.0}
+    )
+    decision = scheduler.decide(hopeless, _history([first, hopeless]))
+    assert decision is not None and not decision.stop
+    assert decision.attrs["rung_1"]["rule"] == "none"
+    with pytest.raises(tuneful.errors.SchedulerError, match="fallback='halving'"):
+        CurvePredictor(fallback="halving")

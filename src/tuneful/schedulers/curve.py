@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from tuneful.errors import SchedulerError
 from tuneful.records import History, TrialRecord, TrialState
 from tuneful.schedulers._curve_model import CurveModel, probability_of_improvement
 from tuneful.schedulers.base import Decision, RungScheduler, check_int, check_number, sign_of
@@ -51,6 +52,7 @@ class CurvePredictor(RungScheduler):
         min_curves: int = 10,
         n_members: int = 10,
         seed: int = 0,
+        fallback: str = "rank",
     ) -> None:
         super().__init__(
             min_budget=min_budget, max_budget=max_budget, reduction_factor=reduction_factor
@@ -59,6 +61,12 @@ class CurvePredictor(RungScheduler):
         self.min_curves = check_int(self.name, "min_curves", min_curves, minimum=3)
         self.n_members = check_int(self.name, "n_members", n_members, minimum=1)
         self.seed = check_int(self.name, "seed", seed, minimum=0)
+        if fallback not in ("rank", "none"):
+            raise SchedulerError(
+                f"{self.name}: fallback={fallback!r}: expected 'rank' (successive halving "
+                "until the model has enough curves) or 'none' (no stopping until then)"
+            )
+        self.fallback = fallback
         self._models: dict[tuple[int, ...], tuple[tuple[int, ...], CurveModel]] = {}
 
     def settings(self) -> dict[str, Any]:
@@ -68,6 +76,7 @@ class CurvePredictor(RungScheduler):
             "min_curves": self.min_curves,
             "n_members": self.n_members,
             "seed": self.seed,
+            "fallback": self.fallback,
         }
 
     # -- the model ---------------------------------------------------------------------
@@ -149,6 +158,10 @@ class CurvePredictor(RungScheduler):
         attrs: dict[str, Any] = {}
         for rung in self.new_rungs(trial, history):
             prediction = self.predict(trial, history, rung)
+            if prediction is None and self.fallback == "none":
+                attrs[f"rung_{rung}"] = {"value": _value_at(trial, rung), "rule": "none",
+                                         "passed": True}
+                continue
             if prediction is None:  # too few completed curves: successive halving decides
                 passed, record = self.rank_rule(trial, history, rung)
                 record["rule"] = "rank"
