@@ -153,6 +153,8 @@ def _show_judgements(trial: TrialRecord) -> None:
                 f"{record.get('n_curves')} curves, leave-one-out error "
                 f"{format_number(record.get('loo_rmse', float('nan')))}"
             )
+        elif record.get("rule") == "none":
+            detail = "too few completed curves for the model; not judged"
         else:
             detail = (
                 f"rank {record.get('rank')} of {record.get('of')}, best {record.get('keep')} go on"

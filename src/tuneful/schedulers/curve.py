@@ -159,8 +159,11 @@ class CurvePredictor(RungScheduler):
         for rung in self.new_rungs(trial, history):
             prediction = self.predict(trial, history, rung)
             if prediction is None and self.fallback == "none":
-                attrs[f"rung_{rung}"] = {"value": _value_at(trial, rung), "rule": "none",
-                                         "passed": True}
+                attrs[f"rung_{rung}"] = {
+                    "value": _value_at(trial, rung),
+                    "rule": "none",
+                    "passed": True,
+                }
                 continue
             if prediction is None:  # too few completed curves: successive halving decides
                 passed, record = self.rank_rule(trial, history, rung)
