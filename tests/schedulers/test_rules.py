@@ -170,3 +170,36 @@ def test_curve_scheduler_without_a_fallback_stops_nothing_before_the_model():
     assert decision.attrs["rung_1"]["rule"] == "none"
     with pytest.raises(tuneful.errors.SchedulerError, match="fallback='halving'"):
         CurvePredictor(fallback="halving")
+
+
+def test_a_quantile_bar_keeps_near_best_trials_running():
+    rng = np.random.default_rng(0)
+    trials = []
+    for number in range(12):
+        x = float(rng.uniform(0.1, 0.9))
+        curve = {b: _saturating(x, b) for b in (1, 3, 9, 27)}
+        trials.append(
+            TrialRecord(
+                number=number,
+                state=TrialState.COMPLETE,
+                params={"x": x},
+                intermediate=curve,
+                values=(x,),
+            )
+        )
+    finals = sorted(t.values[0] for t in trials)
+    x = (finals[0] + float(np.median(finals))) / 2  # worse than the best, better than half
+    near = TrialRecord(
+        number=12,
+        state=TrialState.RUNNING,
+        params={"x": x},
+        intermediate={b: _saturating(x, b) for b in (1, 3, 9)},
+    )
+    history = _history([*trials, near])
+    best_bar = CurvePredictor(max_budget=27, min_curves=6).decide(near, history)
+    median_bar = CurvePredictor(max_budget=27, min_curves=6, quantile=0.5).decide(near, history)
+    assert best_bar is not None and best_bar.stop
+    assert median_bar is not None and not median_bar.stop
+    assert median_bar.attrs["rung_9"]["incumbent"] == pytest.approx(float(np.median(finals)))
+    with pytest.raises(tuneful.errors.SchedulerError, match="quantile=1"):
+        CurvePredictor(quantile=1)

@@ -9,8 +9,11 @@ those that do:
   anti-correlated with the last one, and successive halving from epoch 1 alone stalls);
 - within its bracket a trial is judged at each rung by successive halving's rank rule until
   ``min_curves`` trials have completed, then by the learning-curve model of Baker et al. 2017
-  (:class:`~tuneful.schedulers.curve.CurvePredictor`): it stops when P(final beats the best)
-  < ``delta``.
+  (:class:`~tuneful.schedulers.curve.CurvePredictor`): it stops when P(final beats the
+  median of the completed trials) < ``delta`` (``quantile=0.5``). Baker et al. compare with
+  the best; with a model-based optimizer that rule also stops the near-best proposals the
+  optimizer needs to see in full, and on YAHPO (lcbench, rbv2_xgboost; 5 tasks, 3 seeds) the
+  median bar cut the final regret at 100 full evaluations' worth from 0.066 to 0.041.
 
 The full budget is ``max_budget`` when given, else the longest completed curve (trials
 created before any trial completed start in the first bracket). Measurements behind the
@@ -30,9 +33,12 @@ __all__ = ["AutoScheduler"]
 
 class AutoScheduler(CurvePredictor):
     """The fidelity-aware default (``scheduler="auto"``); settings as
-    :class:`~tuneful.schedulers.curve.CurvePredictor`."""
+    :class:`~tuneful.schedulers.curve.CurvePredictor`, with ``quantile`` 0.5 by default."""
 
     name = "auto"
+
+    def __init__(self, *, quantile: float = 0.5, **settings: Any) -> None:
+        super().__init__(quantile=quantile, **settings)
 
     def brackets(self, history: History) -> list[tuple[int, int]]:
         """Hyperband's brackets for the full budget known now (empty when none is)."""

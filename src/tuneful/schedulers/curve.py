@@ -38,6 +38,10 @@ class CurvePredictor(RungScheduler):
         min_curves: completed curves needed before the model decides.
         n_members: size of the bootstrap ensemble behind each prediction.
         seed: seeds the bootstrap.
+        fallback: before the model has ``min_curves`` curves: ``"rank"`` (successive
+            halving decides) or ``"none"`` (nothing is stopped).
+        quantile: the bar a trial must be likely to beat: 0 (Baker et al.) is the best
+            completed value; q > 0 the q-quantile of the completed values.
     """
 
     name = "curve"
@@ -53,6 +57,7 @@ class CurvePredictor(RungScheduler):
         n_members: int = 10,
         seed: int = 0,
         fallback: str = "rank",
+        quantile: float = 0.0,
     ) -> None:
         super().__init__(
             min_budget=min_budget, max_budget=max_budget, reduction_factor=reduction_factor
@@ -67,6 +72,13 @@ class CurvePredictor(RungScheduler):
                 "until the model has enough curves) or 'none' (no stopping until then)"
             )
         self.fallback = fallback
+        if (
+            isinstance(quantile, bool)
+            or not isinstance(quantile, int | float)
+            or not 0.0 <= quantile < 1.0
+        ):
+            raise SchedulerError(f"{self.name}: quantile={quantile!r}: expected a number in [0, 1)")
+        self.quantile = float(quantile)
         self._models: dict[tuple[int, ...], tuple[tuple[int, ...], CurveModel]] = {}
 
     def settings(self) -> dict[str, Any]:
@@ -77,6 +89,7 @@ class CurvePredictor(RungScheduler):
             "n_members": self.n_members,
             "seed": self.seed,
             "fallback": self.fallback,
+            "quantile": self.quantile,
         }
 
     # -- the model ---------------------------------------------------------------------
@@ -142,7 +155,9 @@ class CurvePredictor(RungScheduler):
             for t in history.trials
             if t.state is TrialState.COMPLETE and t.values is not None
         ]
-        incumbent = min(finals)
+        # The bar: the best completed value (Baker et al.), or a quantile of the completed
+        # values, which keeps near-best trials running so the optimizer sees them in full.
+        incumbent = float(np.quantile(finals, self.quantile)) if self.quantile else min(finals)
         p = float(probability_of_improvement(np.array([predicted]), std, incumbent)[0])
         return {
             "predicted": sign * predicted,
@@ -152,6 +167,9 @@ class CurvePredictor(RungScheduler):
             "n_curves": model.n_train,
             "loo_rmse": model.describe()["loo_rmse"],
         }
+
+    def _bar(self) -> str:
+        return "the best" if not self.quantile else f"the {self.quantile:g}-quantile"
 
     # -- decisions ---------------------------------------------------------------------
     def decide(self, trial: TrialRecord, history: History) -> Decision | None:
@@ -180,7 +198,7 @@ class CurvePredictor(RungScheduler):
                 reason = (
                     f"at rung {rung} the predicted final value is {prediction['predicted']:.6g} "
                     f"± {prediction['std']:.3g} (from {prediction['n_curves']} completed "
-                    f"curves); P(better than the best {prediction['incumbent']:.6g}) = "
+                    f"curves); P(better than {self._bar()} {prediction['incumbent']:.6g}) = "
                     f"{prediction['p_improve']:.3g} < Δ = {self.delta:g}"
                 )
             attrs[f"rung_{rung}"] = record
