@@ -17,8 +17,7 @@ import numpy as np
 from tuneful.errors import SpaceError, StudyError, TrialError
 from tuneful.optimizers import Optimizer, make_optimizer
 from tuneful.records import History, StudySummary, TrialRecord, TrialState
-from tuneful.schedulers import Decision, Scheduler, make_scheduler
-from tuneful.schedulers._view import ModelView
+from tuneful.schedulers import Decision, ModelView, Scheduler, make_scheduler
 from tuneful.space import Space
 from tuneful.storage import Storage, StudyInfo, open_storage
 from tuneful.storage.replay import StudyReplica

@@ -9,7 +9,7 @@ the trial; ``trial.budget`` / ``trial.budgets()`` give the budgets to train to.
 
 from __future__ import annotations
 
-from tuneful.schedulers._view import model_view
+from tuneful.schedulers._view import ModelView, model_view
 from tuneful.schedulers.auto import AutoScheduler
 from tuneful.schedulers.base import (
     Decision,
@@ -40,6 +40,7 @@ __all__ = [
     "available_schedulers",
     "register_scheduler",
     "model_view",
+    "ModelView",
     "rung_budgets",
     "hyperband_brackets",
     "value_at",
