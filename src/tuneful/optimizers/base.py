@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from tuneful._registry import build
 from tuneful.errors import OptimizerError
 from tuneful.records import History
 
@@ -86,27 +87,13 @@ def make_optimizer(spec: str | dict[str, Any] | Optimizer | None, *, seed: int) 
     Raises:
         OptimizerError: the name is not registered or the settings are not accepted.
     """
-    if isinstance(spec, Optimizer):
-        return spec
-    if spec is None:
-        spec = "auto"
-    if isinstance(spec, str):
-        name, settings = spec, {}
-    elif isinstance(spec, dict) and isinstance(spec.get("name"), str):
-        name, settings = spec["name"], dict(spec.get("settings") or {})
-    else:
-        raise OptimizerError(
-            f"optimizer={spec!r}: expected a name such as 'random', an Optimizer object, "
-            "or a dict {'name': ..., 'settings': {...}}"
-        )
-    factory = _REGISTRY.get(name)
-    if factory is None:
-        raise OptimizerError(
-            f"optimizer={name!r} is unknown: expected one of {', '.join(available_optimizers())}"
-        )
-    try:
-        return factory(seed=seed, **settings)
-    except TypeError as exc:
-        raise OptimizerError(
-            f"optimizer {name!r} does not accept settings {settings}: {exc}"
-        ) from None
+    return build(
+        spec,
+        kind="optimizer",
+        base=Optimizer,
+        registry=_REGISTRY,
+        error=OptimizerError,
+        default="auto",
+        example="random",
+        seed=seed,
+    )

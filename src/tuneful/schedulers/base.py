@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from tuneful._registry import build
 from tuneful.errors import SchedulerError
 from tuneful.records import History, TrialRecord, TrialState
 
@@ -385,27 +386,12 @@ def make_scheduler(spec: str | Mapping[str, Any] | Scheduler | None) -> Schedule
     Raises:
         SchedulerError: the name is not registered or a setting is not accepted.
     """
-    if isinstance(spec, Scheduler):
-        return spec
-    if spec is None:
-        spec = "auto"
-    if isinstance(spec, str):
-        name, settings = spec, {}
-    elif isinstance(spec, Mapping) and isinstance(spec.get("name"), str):
-        name, settings = spec["name"], dict(spec.get("settings") or {})
-    else:
-        raise SchedulerError(
-            f"scheduler={spec!r}: expected a name such as 'asha', a Scheduler object, "
-            "or a dict {'name': ..., 'settings': {...}}"
-        )
-    factory = _REGISTRY.get(name)
-    if factory is None:
-        raise SchedulerError(
-            f"scheduler={name!r} is unknown: expected one of {', '.join(available_schedulers())}"
-        )
-    try:
-        return factory(**settings)
-    except TypeError as exc:
-        raise SchedulerError(
-            f"scheduler {name!r} does not accept settings {settings}: {exc}"
-        ) from None
+    return build(
+        spec,
+        kind="scheduler",
+        base=Scheduler,
+        registry=_REGISTRY,
+        error=SchedulerError,
+        default="auto",
+        example="asha",
+    )
