@@ -39,7 +39,7 @@ import numpy as np
 import tuneful
 from tuneful.bench.adapters.base import Adapter, BudgetExhausted, MultiFidelityAdapter
 from tuneful.bench.fidelity import FidelityPlan, fidelity_plan
-from tuneful.bench.results import Run
+from tuneful.bench.results import Run, run_of_cell
 from tuneful.bench.tasks.base import Task
 from tuneful.errors import SpecError, StudyNotFoundError, did_you_mean
 from tuneful.records import TrialState
@@ -420,27 +420,16 @@ def mf_run(study: tuneful.Study, attrs: Mapping[str, Any]) -> Run:
         values = trial.values if trial.state is TrialState.COMPLETE else None
         losses.append(sign * values[0] if reached and values else np.nan)
         costs.append(_cost(trial))
-    optimum = attrs.get("optimum")
     spent = float(np.sum(costs))
     partial = sum(t.user_attrs.get("budget") != full for t in trials)
-    return Run(
-        optimizer=attrs["optimizer"],
-        task=attrs["task"],
-        seed=int(attrs["seed"]),
-        losses=np.array(losses, dtype=float),
-        costs=np.array(costs, dtype=float),
-        optimum=None if optimum is None else sign * float(optimum),
-        budget=float(attrs["budget"]),
-        meta={
-            "optimizer": attrs.get("optimizer_info", {}),
-            "objective": attrs.get("objective"),
-            "direction": attrs.get("direction"),
-            "task_metadata": attrs.get("task_metadata", {}),
-            "test_metrics": study.user_attrs.get("test_metrics"),
-            "complete": spent >= float(attrs["budget"]),
-            "mode": MODE,
-            "fidelity": attrs.get("fidelity"),
-            "scheduler": attrs.get("scheduler"),
-            "partial": partial,
-        },
+    return run_of_cell(
+        attrs,
+        study.user_attrs.get("test_metrics"),
+        losses,
+        costs,
+        complete=spent >= float(attrs["budget"]),
+        mode=MODE,
+        fidelity=attrs.get("fidelity"),
+        scheduler=attrs.get("scheduler"),
+        partial=partial,
     )

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Run"]
+__all__ = ["Run", "run_of_cell"]
 
 
 @dataclass(frozen=True)
@@ -60,3 +60,36 @@ class Run:
     @property
     def cumulative_cost(self) -> np.ndarray:
         return np.cumsum(self.costs)
+
+
+def run_of_cell(
+    attrs: Mapping[str, Any],
+    test_metrics: Any,
+    losses: list[float],
+    costs: list[float],
+    *,
+    complete: bool,
+    **meta: Any,
+) -> Run:
+    """The :class:`Run` of a benchmark cell from its study's ``bench`` attribute ``attrs``,
+    its losses (already oriented) and costs; ``meta`` adds to what the report shows."""
+    sign = 1.0 if attrs["direction"] == "minimize" else -1.0
+    optimum = attrs.get("optimum")
+    return Run(
+        optimizer=attrs["optimizer"],
+        task=attrs["task"],
+        seed=int(attrs["seed"]),
+        losses=np.array(losses, dtype=float),
+        costs=np.array(costs, dtype=float),
+        optimum=None if optimum is None else sign * float(optimum),
+        budget=float(attrs["budget"]),
+        meta={
+            "optimizer": attrs.get("optimizer_info", {}),
+            "objective": attrs.get("objective"),
+            "direction": attrs.get("direction"),
+            "task_metadata": attrs.get("task_metadata", {}),
+            "test_metrics": test_metrics,
+            "complete": complete,
+            **meta,
+        },
+    )

@@ -30,7 +30,7 @@ import tuneful
 from tuneful.bench.adapters.base import Adapter, BudgetExhausted
 from tuneful.bench.budget import parse_budget
 from tuneful.bench.multifidelity import MODE, mf_run
-from tuneful.bench.results import Run
+from tuneful.bench.results import Run, run_of_cell
 from tuneful.bench.tasks.base import Task
 from tuneful.errors import SpecError, StudyNotFoundError
 from tuneful.optimizers import available_optimizers
@@ -443,24 +443,13 @@ def load_runs(storage: str | Storage | None, name: str) -> list[Run]:
         # Budgets count full-fidelity evaluations, so each one costs 1; the task's own
         # cost metric (e.g. a surrogate's runtime) stays in each trial's user attributes.
         costs = [1.0] * len(trials)
-        optimum = attrs.get("optimum")
         runs.append(
-            Run(
-                optimizer=attrs["optimizer"],
-                task=attrs["task"],
-                seed=int(attrs["seed"]),
-                losses=np.array(losses, dtype=float),
-                costs=np.array(costs, dtype=float),
-                optimum=None if optimum is None else sign * float(optimum),
-                budget=float(attrs["budget"]),
-                meta={
-                    "optimizer": attrs.get("optimizer_info", {}),
-                    "objective": attrs.get("objective"),
-                    "direction": attrs.get("direction"),
-                    "task_metadata": attrs.get("task_metadata", {}),
-                    "test_metrics": study.user_attrs.get("test_metrics"),
-                    "complete": len(trials) >= int(attrs["budget"]),
-                },
+            run_of_cell(
+                attrs,
+                study.user_attrs.get("test_metrics"),
+                losses,
+                costs,
+                complete=len(trials) >= int(attrs["budget"]),
             )
         )
     if not runs:
