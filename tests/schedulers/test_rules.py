@@ -73,11 +73,11 @@ def _saturating(x: float, step: int) -> float:
     return x + (1.0 - x) * math.exp(-step / 4.0)
 
 
-def test_curve_scheduler_falls_back_then_predicts_and_explains():
-    scheduler = CurvePredictor(min_budget=1, max_budget=27, min_curves=6, delta=0.05)
+def _completed_curves(n: int) -> list[TrialRecord]:
+    """n completed saturating curves whose final value is their x (drawn with seed 0)."""
     rng = np.random.default_rng(0)
     trials = []
-    for number in range(8):  # completed curves: final value = x
+    for number in range(n):
         x = float(rng.uniform(0.1, 0.9))
         curve = {b: _saturating(x, b) for b in (1, 3, 9, 27)}
         trials.append(
@@ -89,6 +89,12 @@ def test_curve_scheduler_falls_back_then_predicts_and_explains():
                 values=(x,),
             )
         )
+    return trials
+
+
+def test_curve_scheduler_falls_back_then_predicts_and_explains():
+    scheduler = CurvePredictor(min_budget=1, max_budget=27, min_curves=6, delta=0.05)
+    trials = _completed_curves(8)
     best = min(t.values[0] for t in trials)
     hopeless = TrialRecord(
         number=8,
@@ -173,20 +179,7 @@ def test_curve_scheduler_without_a_fallback_stops_nothing_before_the_model():
 
 
 def test_a_quantile_bar_keeps_near_best_trials_running():
-    rng = np.random.default_rng(0)
-    trials = []
-    for number in range(12):
-        x = float(rng.uniform(0.1, 0.9))
-        curve = {b: _saturating(x, b) for b in (1, 3, 9, 27)}
-        trials.append(
-            TrialRecord(
-                number=number,
-                state=TrialState.COMPLETE,
-                params={"x": x},
-                intermediate=curve,
-                values=(x,),
-            )
-        )
+    trials = _completed_curves(12)
     finals = sorted(t.values[0] for t in trials)
     x = (finals[0] + float(np.median(finals))) / 2  # worse than the best, better than half
     near = TrialRecord(
