@@ -15,11 +15,47 @@ def _isolated_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TUNEFUL_STORAGE", raising=False)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+#: A PostgreSQL database the tests may wipe (``scripts/postgres-server start`` prints one;
+#: .ci/run starts it). Without it the PostgreSQL cases are skipped.
+POSTGRES_URL = os.environ.get("TUNEFUL_TEST_POSTGRES")
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    """The test database, emptied of tuneful's tables; skips the test without one."""
+    return _fresh_postgres()
+
+
+def _fresh_postgres() -> str:
+    if not POSTGRES_URL:
+        pytest.skip("no PostgreSQL server: set TUNEFUL_TEST_POSTGRES (scripts/postgres-server)")
+    import sqlalchemy as sa
+
+    from tuneful.storage.sql import _pick_driver
+
+    engine = sa.create_engine(_pick_driver(sa.engine.make_url(POSTGRES_URL)))
+    with engine.begin() as conn:
+        for table in ("tuneful_events", "tuneful_trials", "tuneful_studies", "tuneful_meta"):
+            conn.execute(sa.text(f"DROP TABLE IF EXISTS {table} CASCADE"))
+    engine.dispose()
+    return POSTGRES_URL
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
 def storage_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Every storage backend, for the conformance suite."""
     if request.param == "memory":
         return "memory://"
+    if request.param == "postgresql":
+        return _fresh_postgres()
+    return f"sqlite:///{tmp_path / 'studies.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def sql_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The relational backends, for the tests of several processes on one database."""
+    if request.param == "postgresql":
+        return _fresh_postgres()
     return f"sqlite:///{tmp_path / 'studies.db'}"
 
 

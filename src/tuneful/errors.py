@@ -78,6 +78,11 @@ class SearchExhausted(TunefulError, RuntimeError):
     """The optimizer has nothing left to propose (every grid point was tried)."""
 
 
+class TrialLimitReached(SearchExhausted):
+    """The study already holds the number of trials it was asked to reach
+    (``optimize(max_trials=...)``), counted over every worker on its storage."""
+
+
 class CommandError(TunefulError, RuntimeError):
     """A trial's command failed: it could not start, exited non-zero or printed no metric."""
 

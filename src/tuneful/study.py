@@ -333,7 +333,13 @@ class Study:
         """
         return self._ask(fixed_params, monitored=False)
 
-    def _ask(self, fixed_params: Mapping[str, Any] | None, *, monitored: bool) -> Trial:
+    def _ask(
+        self,
+        fixed_params: Mapping[str, Any] | None,
+        *,
+        monitored: bool,
+        limit: int | None = None,
+    ) -> Trial:
         from tuneful.errors import SearchExhausted
 
         self._refresh()
@@ -380,6 +386,7 @@ class Study:
                 worker=self._worker,
                 monitored=monitored,
                 expected_number=expected,
+                limit=limit,
             )
             self._refresh()
         rng = draft_rng if draft_rng is not None and number == expected else self._rng(number)
@@ -523,8 +530,15 @@ class Study:
         catch: type[BaseException] | tuple[type[BaseException], ...] = (Exception,),
         callbacks: Sequence[Callable[[Study, TrialRecord], None]] | None = None,
         show_progress_bar: bool | None = None,
+        max_trials: int | None = None,
     ) -> None:
         """Run ``objective`` on new trials until ``n_trials`` or ``timeout`` is reached.
+
+        ``n_trials`` counts the trials this call runs; ``max_trials`` stops it when the study
+        holds that many trials in all, however many processes or machines work on it (each
+        trial is created only while the study is below the limit, in one transaction):
+        independent workers started with the same ``max_trials`` finish the study together.
+        Enqueued trials are still run.
 
         An exception in the objective fails that trial (traceback stored) and the study goes
         on; exceptions not matching ``catch`` fail the trial and then propagate. Ctrl-C marks
@@ -550,6 +564,7 @@ class Study:
             catch=catch,
             callbacks=list(callbacks or []),
             show_progress_bar=show_progress_bar,
+            max_trials=max_trials,
         )
 
     def summary(self) -> StudySummary:

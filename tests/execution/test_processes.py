@@ -1,4 +1,5 @@
-"""Several worker processes on one SQLite file, and durability when a process is killed."""
+"""Several worker processes on one database (SQLite, PostgreSQL), and durability when a
+process is killed."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from tuneful.records import TrialState
 SPACE = tuneful.Space(x=tuneful.Float(-1.0, 1.0), k=tuneful.Categorical(["a", "b", "c"]))
 
 
-def test_eight_processes_on_sqlite_lose_nothing(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'par.db'}"
+def test_eight_processes_lose_nothing(sql_url: str) -> None:
+    url = sql_url
     # random search: the point is the storage, and distinct draws show distinct random streams
     study = tuneful.create_study("par", space=SPACE, storage=url, seed=0, optimizer="random")
 
@@ -73,8 +74,8 @@ WORKER = textwrap.dedent(
 )
 
 
-def test_sigkill_loses_nothing_told_and_recovers(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'durable.db'}"
+def test_sigkill_loses_nothing_told_and_recovers(tmp_path: Path, sql_url: str) -> None:
+    url = sql_url
     script = tmp_path / "worker.py"
     script.write_text(WORKER)
     proc = subprocess.Popen([sys.executable, str(script), url], stdout=subprocess.PIPE, text=True)
@@ -111,7 +112,11 @@ INDEPENDENT = textwrap.dedent(
     study = tuneful.create_study(
         "shared", space=space, storage=sys.argv[1], seed=2, load_if_exists=True
     )
-    study.optimize(lambda t: t.params["x"], n_trials=25, show_progress_bar=False)
+    if len(sys.argv) > 2:  # the study's size, reached together
+        study.optimize(lambda t: t.params["x"], max_trials=int(sys.argv[2]),
+                       show_progress_bar=False)
+    else:
+        study.optimize(lambda t: t.params["x"], n_trials=25, show_progress_bar=False)
     """
 )
 
@@ -134,3 +139,24 @@ def test_independent_scripts_share_a_new_file(tmp_path: Path) -> None:
     trials = tuneful.load_study("shared", storage=url).trials
     assert [t.number for t in trials] == list(range(200))
     assert all(t.state is TrialState.COMPLETE for t in trials)
+
+
+def test_independent_workers_stop_together_at_max_trials(tmp_path: Path, sql_url: str) -> None:
+    """Four scripts that each run until the study holds 90 trials: exactly 90, no gap."""
+    script = tmp_path / "independent.py"
+    script.write_text(INDEPENDENT)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(script), sql_url, "90"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(4)
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err.decode()
+    trials = tuneful.load_study("shared", storage=sql_url).trials
+    assert [t.number for t in trials] == list(range(90))
+    assert all(t.state is TrialState.COMPLETE for t in trials)
+    assert len({t.worker for t in trials}) > 1

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from tuneful.errors import DuplicateStudyError, StudyNotFoundError, TrialError
+from tuneful.errors import DuplicateStudyError, StudyNotFoundError, TrialError, TrialLimitReached
 from tuneful.records import TrialState
 from tuneful.storage import Storage, open_storage
 from tuneful.storage.replay import StudyReplica
@@ -185,3 +185,13 @@ def test_params_drafted_for_another_number_are_dropped(storage: Storage) -> None
     replica = _replay(storage, sid)
     assert replica.trial(kept).params == {"x": 0.1}
     assert replica.trial(dropped).params == {}
+
+
+def test_a_trial_limit_is_checked_with_the_allocation(storage: Storage) -> None:
+    sid = _study(storage)
+    storage.create_trial(sid, state=TrialState.WAITING, limit=2)
+    storage.create_trial(sid, state=TrialState.RUNNING, limit=2)
+    with pytest.raises(TrialLimitReached, match="holds 2 trials, its limit is 2"):
+        storage.create_trial(sid, state=TrialState.RUNNING, limit=2)
+    assert storage.create_trial(sid, state=TrialState.RUNNING) == 2  # no limit, no check
+    assert [e.kind for e in storage.read_events(sid)] == ["created"] * 3

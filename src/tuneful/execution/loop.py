@@ -30,8 +30,17 @@ class Slots:
     total exact across threads or processes.
     """
 
-    def __init__(self, limit: int | None, counter: Any, lock: Any, deadline: float | None) -> None:
+    def __init__(
+        self,
+        limit: int | None,
+        counter: Any,
+        lock: Any,
+        deadline: float | None,
+        study_limit: int | None = None,
+    ) -> None:
         self.limit = limit
+        #: The study's size at which every worker stops (``optimize(max_trials=...)``).
+        self.study_limit = study_limit
         self._counter = counter
         self._lock = lock
         self.deadline = deadline
@@ -69,13 +78,16 @@ def run_trial(
     objective: Callable[[Trial], Any],
     catch: Catch,
     heartbeat: Heartbeat | None = None,
+    limit: int | None = None,
 ) -> TrialRecord | None:
     """Ask, run the objective, tell. Returns the finished record.
+
+    ``limit``: create no trial once the study holds that many (TrialLimitReached).
 
     Exceptions matching ``catch`` fail the trial and are absorbed; others fail it and
     propagate, as does KeyboardInterrupt (after the trial is marked FAIL).
     """
-    trial = study._ask(None, monitored=heartbeat is not None)
+    trial = study._ask(None, monitored=heartbeat is not None, limit=limit)
     trial.raise_when_stopped = True
     if heartbeat is not None:
         heartbeat.watch(trial.number)
@@ -122,7 +134,7 @@ def worker_loop(
             if grace is not None and time.monotonic() - study._last_stale_check > grace / 2:
                 study.fail_stale_trials()
             try:
-                record = run_trial(study, objective, catch, heartbeat)
+                record = run_trial(study, objective, catch, heartbeat, slots.study_limit)
             except SearchExhausted as exc:
                 logger.info("%s", exc)
                 slots.give_back()

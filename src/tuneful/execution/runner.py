@@ -66,18 +66,24 @@ def run_optimization(
     catch: Any,
     callbacks: Sequence[Callable[[Study, TrialRecord], None]],
     show_progress_bar: bool | None,
+    max_trials: int | None = None,
 ) -> None:
-    """Run the objective until ``n_trials`` trials were started or ``timeout`` passed."""
+    """Run the objective until ``n_trials`` trials were started, ``timeout`` passed, or the
+    study holds ``max_trials`` trials."""
     if not callable(objective):
         raise StudyError(f"objective={objective!r}: expected a callable taking a trial")
     jobs, caught = _check_arguments(n_trials, timeout, n_jobs, catch)
+    if max_trials is not None and (
+        isinstance(max_trials, bool) or not isinstance(max_trials, int) or max_trials < 0
+    ):
+        raise StudyError(f"max_trials={max_trials!r}: expected a non-negative int or None")
     study.fail_stale_trials()
     deadline = None if timeout is None else time.time() + timeout
     show = sys.stderr.isatty() if show_progress_bar is None else bool(show_progress_bar)
     progress = StudyProgress(study, total=n_trials, timeout=timeout) if show else None
     with progress if progress is not None else nullcontext():
         if jobs == 1:
-            slots = Slots(n_trials, _Counter(), nullcontext(), deadline)
+            slots = Slots(n_trials, _Counter(), nullcontext(), deadline, max_trials)
             worker_loop(
                 study,
                 objective,
@@ -87,9 +93,12 @@ def run_optimization(
                 on_finished=None if progress is None else progress.advance,
             )
         elif isinstance(study.storage, MemoryStorage):
-            _run_threads(study, objective, jobs, n_trials, deadline, caught, callbacks, progress)
+            slots = Slots(n_trials, _Counter(), threading.Lock(), deadline, max_trials)
+            _run_threads(study, objective, jobs, slots, caught, callbacks, progress)
         else:
-            _run_processes(study, objective, jobs, n_trials, deadline, caught, callbacks, progress)
+            _run_processes(
+                study, objective, jobs, n_trials, deadline, max_trials, caught, callbacks, progress
+            )
 
 
 def _sibling(study: Study) -> Study:
@@ -103,14 +112,12 @@ def _run_threads(
     study: Study,
     objective: Callable[[Trial], Any],
     jobs: int,
-    n_trials: int | None,
-    deadline: float | None,
+    slots: Slots,
     catch: tuple[type[BaseException], ...],
     callbacks: Sequence[Callable[[Study, TrialRecord], None]],
     progress: StudyProgress | None,
 ) -> None:
     # memory:// lives in this process, so its workers are threads.
-    slots = Slots(n_trials, _Counter(), threading.Lock(), deadline)
     errors: list[BaseException] = []
 
     def work() -> None:
@@ -194,6 +201,7 @@ def _run_processes(
     jobs: int,
     n_trials: int | None,
     deadline: float | None,
+    max_trials: int | None,
     catch: tuple[type[BaseException], ...],
     callbacks: Sequence[Callable[[Study, TrialRecord], None]],
     progress: StudyProgress | None,
@@ -204,7 +212,7 @@ def _run_processes(
     lock = context.Lock()
     stop = context.Event()
     errors = context.SimpleQueue()
-    slots = _StoppableSlots(stop, n_trials, counter, lock, deadline)
+    slots = _StoppableSlots(stop, n_trials, counter, lock, deadline, max_trials)
     study.storage.close()  # children must not inherit open connections
     workers = [
         context.Process(

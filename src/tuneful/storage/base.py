@@ -15,12 +15,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from tuneful.errors import TrialLimitReached
 from tuneful.records import TrialState
 
-__all__ = ["Event", "StudyInfo", "Storage", "SCHEMA_VERSION", "EVENT_KINDS"]
+__all__ = ["Event", "StudyInfo", "Storage", "SCHEMA_VERSION", "EVENT_KINDS", "check_limit"]
 
-#: Version of the persisted layout. Bumped on any change a reader must know about.
-SCHEMA_VERSION = 1
+#: Version of the persisted layout. Bumped on any change a reader must know about
+#: (2: each event records the token of the write that logged it).
+SCHEMA_VERSION = 2
 
 EVENT_KINDS = (
     "created",
@@ -32,6 +34,12 @@ EVENT_KINDS = (
     "finished",
     "study_attr",
 )
+
+
+def check_limit(count: int, limit: int | None) -> None:
+    """Raise :class:`~tuneful.errors.TrialLimitReached` when ``count`` trials reach ``limit``."""
+    if limit is not None and count >= limit:
+        raise TrialLimitReached(f"the study holds {count} trials, its limit is {limit}")
 
 
 @dataclass(frozen=True)
@@ -108,8 +116,13 @@ class Storage(abc.ABC):
         worker: str | None = None,
         monitored: bool = False,
         expected_number: int | None = None,
+        limit: int | None = None,
     ) -> int:
         """Allocate the next trial number and log its creation. Returns the number.
+
+        With ``limit``, the trial is created only while the study holds fewer than ``limit``
+        trials, checked in the same transaction (:class:`~tuneful.errors.TrialLimitReached`
+        otherwise): any number of workers stop at exactly ``limit``.
 
         With ``expected_number``, ``params`` are stored only if the allocated number is that
         one: a caller that drew parameters for the number it expected (the random stream of

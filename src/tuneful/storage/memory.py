@@ -10,7 +10,7 @@ from typing import Any
 
 from tuneful.errors import DuplicateStudyError, StudyNotFoundError, TrialError
 from tuneful.records import TrialState
-from tuneful.storage.base import Event, Storage, StudyInfo
+from tuneful.storage.base import Event, Storage, StudyInfo, check_limit
 from tuneful.storage.replay import retry_of
 
 __all__ = ["MemoryStorage"]
@@ -122,6 +122,7 @@ class MemoryStorage(Storage):
         worker: str | None = None,
         monitored: bool = False,
         expected_number: int | None = None,
+        limit: int | None = None,
     ) -> int:
         payload: dict[str, Any] = {"state": state.value, "worker": worker}
         if system_attrs:
@@ -130,6 +131,7 @@ class MemoryStorage(Storage):
             payload["user_attrs"] = dict(user_attrs)
         with self._lock:
             data = self._study(study_id)
+            check_limit(len(data.trials), limit)
             if params and (expected_number is None or expected_number == len(data.trials)):
                 payload["params"] = dict(params)
             return self._create(data, payload, monitored)

@@ -1,16 +1,29 @@
-"""Relational storage through SQLAlchemy Core: SQLite today, PostgreSQL on the same schema.
+"""Relational storage through SQLAlchemy Core: SQLite and PostgreSQL on one schema.
 
 Layout (schema version :data:`~tuneful.storage.base.SCHEMA_VERSION`):
 
 - ``tuneful_meta`` (key, value): the schema version.
 - ``tuneful_studies``: one row per study, with ``next_number``, the trial-number counter.
 - ``tuneful_trials``: the trial index used for concurrency control (state, heartbeat).
-- ``tuneful_events``: the append-only log that trials are replayed from.
+- ``tuneful_events``: the append-only log that trials are replayed from; ``token`` marks
+  the events of one write (see below).
 
 Every write is one short transaction. On SQLite it starts with ``BEGIN IMMEDIATE`` so
 writers queue on the database lock instead of failing to upgrade a read lock, and the
 database runs in WAL mode so readers never wait for writers; a committed write survives the
 writing process being killed.
+
+On PostgreSQL (psycopg 3, ``pip install 'tuneful[postgres]'``) connections come from a pool,
+and every write first locks its study's row, so that a study's events commit in the order of
+their ids (an incremental reader never finds a smaller id appear after a larger one).
+Transient failures are retried until ``busy_timeout``: serialization failures and deadlocks,
+and lost connections (a server restart, a dropped link). A connection lost while committing
+leaves the writer unsure whether its write landed; each write therefore tags its events with
+a random token, and its retry first looks the token up: found, the write had landed and is
+not repeated, so no event is ever written twice or lost.
+
+Older layouts are upgraded by ``tuneful db upgrade`` (:func:`upgrade_schema`); opening one
+otherwise is a :class:`~tuneful.errors.SchemaVersionError` that says so.
 """
 
 from __future__ import annotations
@@ -19,13 +32,15 @@ import json
 import os
 import random
 import sqlite3
+import threading
 import time
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from tuneful.errors import (
     DuplicateStudyError,
@@ -35,10 +50,10 @@ from tuneful.errors import (
     TrialError,
 )
 from tuneful.records import TrialState
-from tuneful.storage.base import SCHEMA_VERSION, Event, Storage, StudyInfo
+from tuneful.storage.base import SCHEMA_VERSION, Event, Storage, StudyInfo, check_limit
 from tuneful.storage.replay import retry_of
 
-__all__ = ["SQLStorage"]
+__all__ = ["SQLStorage", "upgrade_schema"]
 
 T = TypeVar("T")
 
@@ -60,6 +75,7 @@ studies_table = sa.Table(
     sa.Column("settings", sa.Text, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("next_number", sa.Integer, nullable=False, default=0),
+    sa.Column("token", sa.String(32), nullable=True),  # schema 2: the write that created it
 )
 trials_table = sa.Table(
     "tuneful_trials",
@@ -79,8 +95,10 @@ events_table = sa.Table(
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("payload", sa.Text, nullable=False),
     sa.Column("time", sa.Float, nullable=False),
+    sa.Column("token", sa.String(32), nullable=True),  # schema 2: the write that logged it
     sa.Index("ix_tuneful_events_study", "study_id", "id"),
     sa.Index("ix_tuneful_events_trial", "study_id", "number"),
+    sa.Index("ix_tuneful_events_token", "token"),
 )
 
 # Hot-path statements, written once: text() statements skip SQLAlchemy's per-call
@@ -97,8 +115,11 @@ _SQL_INSERT_TRIAL = sa.text(
     "VALUES (:study_id, :number, :state, :heartbeat_at)"
 )
 _SQL_INSERT_EVENT = sa.text(
-    "INSERT INTO tuneful_events (study_id, number, kind, payload, time) "
-    "VALUES (:study_id, :number, :kind, :payload, :time)"
+    "INSERT INTO tuneful_events (study_id, number, kind, payload, time, token) "
+    "VALUES (:study_id, :number, :kind, :payload, :time, :token)"
+)
+_SQL_FIND_TOKEN = sa.text(
+    "SELECT number FROM tuneful_events WHERE token = :token ORDER BY id LIMIT 1"
 )
 _SQL_TRIAL_STATE = sa.text(
     "SELECT state FROM tuneful_trials WHERE study_id = :study_id AND number = :number"
@@ -118,22 +139,96 @@ _SQL_TRIAL_EVENTS = sa.text(
 
 _TRANSIENT_MARKERS = ("database is locked", "database table is locked", "busy", "deadlock")
 
+# PostgreSQL error codes worth a retry: serialization failure, deadlock, lock not available,
+# too many connections, and the server shutting down, crashing or still starting.
+_RETRY_SQLSTATES = frozenset({"40001", "40P01", "55P03", "53300", "57P01", "57P02", "57P03"})
+
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), allow_nan=False)
 
 
-def _is_transient(error: OperationalError) -> bool:
-    text = str(error.orig).lower() if error.orig is not None else str(error).lower()
-    return any(marker in text for marker in _TRANSIENT_MARKERS)
+def _failure(error: DBAPIError) -> str | None:
+    """How a failed statement may be retried: ``"retry"`` (nothing was written),
+    ``"lost"`` (the connection was lost: the write may have committed), or None (do not
+    retry: the error is the caller's)."""
+    if error.connection_invalidated:
+        return "lost"
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if sqlstate is not None:
+        if sqlstate.startswith("08") or sqlstate in ("57P01", "57P02", "57P03"):
+            return "lost"
+        return "retry" if sqlstate in _RETRY_SQLSTATES else None
+    text = str(error.orig if error.orig is not None else error).lower()
+    if any(marker in text for marker in _TRANSIENT_MARKERS):
+        return "retry"
+    if not isinstance(error, sa.exc.OperationalError | sa.exc.InterfaceError):
+        return None
+    module = type(error.orig).__module__ if error.orig is not None else ""
+    # psycopg reports a refused or dropped connection without an error code.
+    return "lost" if module.startswith("psycopg") else None
+
+
+def _landed_number(number: int | None) -> int:
+    if number is None:  # pragma: no cover - a trial's first event always has its number
+        raise StorageError("a landed write has no trial number")
+    return number
+
+
+def _pick_driver(url: sa.engine.URL) -> sa.engine.URL:
+    """``postgresql://`` means psycopg 3 (SQLAlchemy's own default is psycopg2)."""
+    if url.get_backend_name() != "postgresql":
+        return url
+    if url.get_driver_name() in ("psycopg2", "psycopg") and "+" not in url.drivername:
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:
+            raise StorageError(
+                f"storage {url.render_as_string(hide_password=True)!r}: PostgreSQL needs "
+                "psycopg 3: pip install 'tuneful[postgres]'"
+            ) from None
+        return url.set(drivername="postgresql+psycopg")
+    return url
+
+
+def _migrate(conn: Connection, version: int) -> None:
+    """Bring a schema of ``version`` to :data:`SCHEMA_VERSION`, in the caller's transaction."""
+    if version < 1:
+        raise SchemaVersionError(f"schema version {version} is not one tuneful ever wrote")
+    if version < 2:  # 1 -> 2: events carry the token of the write that logged them
+        conn.execute(sa.text("ALTER TABLE tuneful_studies ADD COLUMN token VARCHAR(32)"))
+        conn.execute(sa.text("ALTER TABLE tuneful_events ADD COLUMN token VARCHAR(32)"))
+        conn.execute(sa.text("CREATE INDEX ix_tuneful_events_token ON tuneful_events (token)"))
+    conn.execute(
+        meta_table.update()
+        .where(meta_table.c.key == "schema_version")
+        .values(value=str(SCHEMA_VERSION))
+    )
+
+
+def upgrade_schema(url: str) -> tuple[int, int]:
+    """Migrate the database at ``url`` to this release's layout; returns (found, now).
+
+    Safe to run again (a current schema is left alone) and from several processes at once
+    (on PostgreSQL the upgrade holds a lock). Workers of an older release must be stopped:
+    they refuse a newer schema when they next open the storage, not while they run.
+    """
+    storage = SQLStorage(url, upgrade=True)
+    storage.close()
+    return storage.found_version, SCHEMA_VERSION
 
 
 class SQLStorage(Storage):
     """Storage in a relational database named by an SQLAlchemy URL.
 
     Args:
-        url: ``sqlite:///path/to/file.db`` (created on first use) or, later, ``postgresql://``.
-        busy_timeout: seconds a writer waits for the database lock before retrying.
+        url: ``sqlite:///path/to/file.db`` (created on first use) or
+            ``postgresql://user:password@host:port/database`` (the database must exist; the
+            tables are created on first use).
+        busy_timeout: seconds a write keeps retrying while the database is locked, busy or
+            unreachable before it fails with :class:`~tuneful.errors.StorageError`.
+        pool_size: connections kept open per process (PostgreSQL).
+        upgrade: migrate an older schema to this release's instead of refusing it.
 
     Example:
         >>> storage = SQLStorage("sqlite:///:memory:")
@@ -141,14 +236,24 @@ class SQLStorage(Storage):
         's'
     """
 
-    def __init__(self, url: str, *, busy_timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        busy_timeout: float = 60.0,
+        pool_size: int = 4,
+        upgrade: bool = False,
+    ) -> None:
         self.url = url
         self._pid = os.getpid()
         self._busy_timeout = busy_timeout
+        self._pool_size = pool_size
+        self._writing = threading.local()  # .token: the write this thread is running
         self._engine = self._make_engine(url)
-        self._ensure_schema()
+        self._shown = self._engine.url.render_as_string(hide_password=True)
+        #: The schema version found when opening (before any upgrade).
+        self.found_version = self._ensure_schema(upgrade=upgrade)
 
-    # -- connection management -----------------------------------------------------------
     def _make_engine(self, url: str) -> Engine:
         try:
             parsed = sa.engine.make_url(url)
@@ -190,8 +295,15 @@ class SQLStorage(Storage):
                 cursor.close()
 
             return engine
+        parsed = _pick_driver(parsed)
+        options: dict[str, Any] = {}
+        if parsed.get_backend_name() == "postgresql":
+            options["pool_size"] = self._pool_size
+            options["max_overflow"] = self._pool_size
+            options["pool_recycle"] = 1800
+            options["connect_args"] = {"connect_timeout": 10}
         try:
-            return sa.create_engine(parsed, pool_pre_ping=True)
+            return sa.create_engine(parsed, **options)
         except Exception as exc:  # a missing driver, typically
             raise StorageError(f"cannot open storage {url!r}: {exc}") from None
 
@@ -201,19 +313,39 @@ class SQLStorage(Storage):
             self._engine.dispose(close=False)
             self._pid = os.getpid()
 
+    def _token(self) -> str | None:
+        return getattr(self._writing, "token", None)
+
     def _read(self, work: Callable[[Connection], T]) -> T:
         """Run ``work`` on a connection outside any write transaction."""
         return self._run(work, write=False)
 
-    def _write(self, work: Callable[[Connection], T]) -> T:
-        """Run ``work`` in one write transaction."""
-        return self._run(work, write=True)
+    def _write(
+        self,
+        work: Callable[[Connection], T],
+        landed: Callable[[int | None], T] | None = None,
+    ) -> T:
+        """Run ``work`` in one write transaction.
 
-    def _run(self, work: Callable[[Connection], T], *, write: bool) -> T:
-        """Run ``work``, retrying while the database reports itself busy or locked."""
+        ``landed`` gives the result of a write that a lost connection hid: called with the
+        trial number of its first event when a retry finds that the write had committed.
+        Writes without it are not tagged (SQLite never loses a commit that way).
+        """
+        return self._run(work, write=True, landed=landed)
+
+    def _run(
+        self,
+        work: Callable[[Connection], T],
+        *,
+        write: bool,
+        landed: Callable[[int | None], T] | None = None,
+    ) -> T:
+        """Run ``work``, retrying while the database is busy, locked or unreachable."""
         self._check_fork()
         delay = 0.005
         deadline = time.monotonic() + self._busy_timeout
+        token = uuid.uuid4().hex if write and not self._is_sqlite else None
+        unsure = False  # a previous attempt may have committed
         while True:
             try:
                 with self._engine.connect() as conn:
@@ -229,40 +361,67 @@ class SQLStorage(Storage):
                         conn.exec_driver_sql("COMMIT")
                         return result
                     with conn.begin():
-                        return work(conn)
-            except OperationalError as exc:
-                if not _is_transient(exc) or time.monotonic() > deadline:
+                        if unsure:
+                            row = conn.execute(_SQL_FIND_TOKEN, {"token": token}).first()
+                            if row is not None:
+                                return landed(row[0]) if landed is not None else None  # type: ignore[return-value]
+                        self._writing.token = token
+                        try:
+                            return work(conn)
+                        finally:
+                            self._writing.token = None
+            except DBAPIError as exc:
+                failure = _failure(exc)
+                if failure is None or time.monotonic() > deadline:
+                    if failure is None and not isinstance(exc, sa.exc.OperationalError):
+                        raise
                     action = "write" if write else "read"
                     raise StorageError(
-                        f"cannot {action} storage {self.url!r}: {exc.orig}"
+                        f"cannot {action} storage {self._shown!r}: {exc.orig}"
                     ) from None
+                unsure = unsure or failure == "lost"
                 time.sleep(delay * (1 + random.random()))
                 delay = min(delay * 2, 0.5)
 
-    def _ensure_schema(self) -> None:
-        def create(conn: Connection) -> str | None:
-            metadata.create_all(conn, checkfirst=True)
-            row = conn.execute(
-                sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")
-            ).first()
-            if row is None:
+    def _ensure_schema(self, *, upgrade: bool) -> int:
+        """Create the tables when missing; check (or upgrade) the layout's version."""
+
+        def create(conn: Connection) -> int:
+            if not self._is_sqlite:  # concurrent first opens must not race on CREATE TABLE
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(7262707)"))
+            fresh = not sa.inspect(conn).has_table(meta_table.name)
+            if fresh:
+                metadata.create_all(conn, checkfirst=True)
                 conn.execute(
                     meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION))
                 )
-                return str(SCHEMA_VERSION)
-            return str(row[0])
+                return SCHEMA_VERSION
+            row = conn.execute(
+                sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")
+            ).first()
+            version = int(row[0]) if row is not None else 0
+            if version < SCHEMA_VERSION and upgrade:
+                _migrate(conn, version)
+            return version
 
         try:
             version = self._write(create)
         except StorageError:
             raise
         except sa.exc.SQLAlchemyError as exc:
-            raise StorageError(f"cannot open storage {self.url!r}: {exc}") from None
-        if int(version or 0) > SCHEMA_VERSION:
+            raise StorageError(f"cannot open storage {self._shown!r}: {exc}") from None
+        if version > SCHEMA_VERSION:
             raise SchemaVersionError(
-                f"storage {self.url!r} has schema version {version}, newer than this release "
-                f"reads ({SCHEMA_VERSION}): upgrade tuneful"
+                f"storage {self._shown!r} has schema version {version}, newer than this "
+                f"release reads ({SCHEMA_VERSION}): upgrade tuneful"
             )
+        if version < SCHEMA_VERSION and not upgrade:
+            raise SchemaVersionError(
+                f"storage {self._shown!r} has schema version {version}, older than this "
+                f"release's ({SCHEMA_VERSION}): run `tuneful db upgrade --storage URL` once "
+                "(stop the workers of older releases first)"
+            )
+        return version
 
     def close(self) -> None:
         self._engine.dispose()
@@ -288,12 +447,15 @@ class SQLStorage(Storage):
         settings: Mapping[str, Any],
     ) -> StudyInfo:
         def insert(conn: Connection) -> StudyInfo:
+            token = self._token()
             taken = conn.execute(
-                sa.select(studies_table.c.id).where(studies_table.c.name == name)
+                sa.select(studies_table).where(studies_table.c.name == name)
             ).first()
+            if taken is not None and token is not None and taken.token == token:
+                return self._info(taken)  # this very write, landed before a lost connection
             if taken is not None:
                 raise DuplicateStudyError(
-                    f"a study named {name!r} already exists in {self.url}; "
+                    f"a study named {name!r} already exists in {self._shown}; "
                     "load it with load_study or pass load_if_exists=True"
                 )
             conn.execute(
@@ -304,6 +466,7 @@ class SQLStorage(Storage):
                     settings=_dumps(dict(settings)),
                     created_at=time.time(),
                     next_number=0,
+                    token=token,
                 )
             )
             row = conn.execute(sa.select(studies_table).where(studies_table.c.name == name)).one()
@@ -313,14 +476,14 @@ class SQLStorage(Storage):
             return self._write(insert)
         except IntegrityError:
             raise DuplicateStudyError(
-                f"a study named {name!r} already exists in {self.url}"
+                f"a study named {name!r} already exists in {self._shown}"
             ) from None
 
     def get_study(self, name: str) -> StudyInfo:
         query = sa.select(studies_table).where(studies_table.c.name == name)
         row = self._read(lambda conn: conn.execute(query).first())
         if row is None:
-            raise StudyNotFoundError(f"no study named {name!r} in {self.url}")
+            raise StudyNotFoundError(f"no study named {name!r} in {self._shown}")
         return self._info(row)
 
     def delete_study(self, name: str) -> None:
@@ -329,7 +492,7 @@ class SQLStorage(Storage):
                 sa.select(studies_table.c.id).where(studies_table.c.name == name)
             ).first()
             if row is None:
-                raise StudyNotFoundError(f"no study named {name!r} in {self.url}")
+                raise StudyNotFoundError(f"no study named {name!r} in {self._shown}")
             conn.execute(events_table.delete().where(events_table.c.study_id == row.id))
             conn.execute(trials_table.delete().where(trials_table.c.study_id == row.id))
             conn.execute(studies_table.delete().where(studies_table.c.id == row.id))
@@ -362,6 +525,7 @@ class SQLStorage(Storage):
                 "kind": kind,
                 "payload": _dumps(payload),
                 "time": time.time(),
+                "token": self._token(),
             },
         )
 
@@ -375,7 +539,7 @@ class SQLStorage(Storage):
         statement = _SQL_LOCK_STUDY if self._is_sqlite else _SQL_LOCK_STUDY_FOR_UPDATE
         row = conn.execute(statement, {"study_id": study_id}).first()
         if row is None:
-            raise StudyNotFoundError(f"no study with id {study_id} in {self.url} (deleted?)")
+            raise StudyNotFoundError(f"no study with id {study_id} in {self._shown} (deleted?)")
         return int(row[0])
 
     def _create(
@@ -406,6 +570,7 @@ class SQLStorage(Storage):
         worker: str | None = None,
         monitored: bool = False,
         expected_number: int | None = None,
+        limit: int | None = None,
     ) -> int:
         payload: dict[str, Any] = {"state": state.value, "worker": worker}
         if system_attrs:
@@ -414,13 +579,15 @@ class SQLStorage(Storage):
             payload["user_attrs"] = dict(user_attrs)
 
         def create(conn: Connection) -> int:
+            if limit is not None:
+                check_limit(self._lock_study(conn, study_id), limit)
             if params and (
                 expected_number is None or self._lock_study(conn, study_id) == expected_number
             ):
                 payload["params"] = dict(params)
             return self._create(conn, study_id, payload, monitored)
 
-        return self._write(create)
+        return self._write(create, landed=_landed_number)
 
     def claim_trial(self, study_id: int, *, worker: str, monitored: bool = False) -> int | None:
         def claim(conn: Connection) -> int | None:
@@ -447,7 +614,7 @@ class SQLStorage(Storage):
             self._log(conn, study_id, number, "started", {"worker": worker})
             return number
 
-        return self._write(claim)
+        return self._write(claim, landed=lambda number: number)
 
     def _state_error(self, conn: Connection, study_id: int, number: int, action: str) -> TrialError:
         row = conn.execute(_SQL_TRIAL_STATE, {"study_id": study_id, "number": number}).first()
