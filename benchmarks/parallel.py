@@ -1,13 +1,18 @@
 """Throughput of several worker processes on one study: tuneful beside Optuna.
 
-The objective sleeps 20 ms and returns the 10-D quadratic (x0..x9 in [-5, 5]); random search
-throughout. For each process count k in ``--jobs``, on a fresh study each time:
+The objective sleeps ``--sleep`` seconds (default 20 ms; 0 for a trivial objective) and
+returns the 10-D quadratic (x0..x9 in [-5, 5]); random search throughout. For each process
+count k in ``--jobs``, on a fresh study each time:
 
 - tuneful: ``study.optimize(objective, n_trials=N, n_jobs=k)`` on an SQLite file (k worker
   processes, forked; with k = 1 the loop runs in the calling process);
 - Optuna, SQLite: ``RDBStorage("sqlite:///...")``; k forked processes, each running
   ``optuna.load_study(...).optimize(objective, n_trials=N // k)`` with ``RandomSampler``;
-- Optuna, journal: the same on ``JournalStorage(JournalFileBackend(path))``.
+- Optuna, journal: the same on ``JournalStorage(JournalFileBackend(path))``;
+- with ``--postgres URL`` (a server where the URL's user may create databases; e.g. the one
+  ``scripts/postgres-server start`` prints), ``tuneful-postgres`` and ``optuna-postgres``:
+  the same on a database created for the run and dropped after it (tuneful through psycopg 3,
+  Optuna's ``RDBStorage`` through SQLAlchemy with the same driver).
 
 Throughput is N / wall time, measured from just before the first process starts to just
 after the last one is joined (process start-up included; study creation not). Afterwards
@@ -20,6 +25,8 @@ Usage::
 
     python benchmarks/parallel.py                       # 800 trials, 1, 4 and 8 processes
     python benchmarks/parallel.py --trials 400 --jobs 1,8 --json parallel.json
+    python benchmarks/parallel.py --postgres "$(scripts/postgres-server start)" \
+        --trials 2000 --jobs 8,16 --sleep 0
 """
 
 from __future__ import annotations
@@ -40,25 +47,58 @@ from typing import Any
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from overhead import HIGH, LOW, NAMES, environment, quadratic  # noqa: E402
 
-SLEEP_S = 0.020
+SLEEP_S = 0.020  # the default; --sleep changes it
 #: Optuna's published throughput at 8 processes, 20 ms objective, trials per second.
 OPTUNA_PUBLISHED_8 = {"sqlite": 17.5, "journal": 70.0}
 #: Exceptions one Optuna worker may absorb before it gives up on its remaining trials.
 MAX_WORKER_ERRORS = 50
 STUDY = "parallel"
 CASES = ("tuneful-sqlite", "optuna-sqlite", "optuna-journal")
+POSTGRES_CASES = ("tuneful-postgres", "optuna-postgres")
+ALL_CASES = CASES + POSTGRES_CASES
+
+
+# -- PostgreSQL: a database per run ------------------------------------------------------------
+class FreshDatabase:
+    """``with FreshDatabase(server_url) as url``: a new, empty database on that server."""
+
+    def __init__(self, server_url: str) -> None:
+        import sqlalchemy as sa
+
+        self._sa = sa
+        base = sa.engine.make_url(server_url)
+        if base.drivername in ("postgresql", "postgres"):
+            base = base.set(drivername="postgresql+psycopg")
+        self._base = base
+        self.name = f"bench_{os.getpid()}_{time.monotonic_ns()}"
+
+    def _admin(self) -> Any:
+        return self._sa.create_engine(self._base, isolation_level="AUTOCOMMIT")
+
+    def __enter__(self) -> str:
+        engine = self._admin()
+        with engine.connect() as conn:
+            conn.execute(self._sa.text(f'CREATE DATABASE "{self.name}"'))
+        engine.dispose()
+        return self._base.set(database=self.name).render_as_string(hide_password=False)
+
+    def __exit__(self, *exc: object) -> None:
+        engine = self._admin()
+        with engine.connect() as conn:
+            conn.execute(self._sa.text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+        engine.dispose()
 
 
 # -- tuneful -----------------------------------------------------------------------------------
 def tuneful_objective(trial: Any) -> float:
-    time.sleep(SLEEP_S)
+    if SLEEP_S:
+        time.sleep(SLEEP_S)
     return quadratic(trial.params)
 
 
-def run_tuneful(folder: str, n_trials: int, jobs: int) -> dict[str, Any]:
+def run_tuneful(url: str, n_trials: int, jobs: int) -> dict[str, Any]:
     import tuneful
 
-    url = f"sqlite:///{folder}/tuneful.db"
     space = tuneful.Space(**{name: tuneful.Float(LOW, HIGH) for name in NAMES})
     study = tuneful.create_study(STUDY, space=space, storage=url, optimizer="random", seed=0)
     errors: list[str] = []
@@ -88,7 +128,8 @@ def run_tuneful(folder: str, n_trials: int, jobs: int) -> dict[str, Any]:
 # -- Optuna ------------------------------------------------------------------------------------
 def optuna_objective(trial: Any) -> float:
     params = {name: trial.suggest_float(name, LOW, HIGH) for name in NAMES}
-    time.sleep(SLEEP_S)
+    if SLEEP_S:
+        time.sleep(SLEEP_S)
     return quadratic(params)
 
 
@@ -97,6 +138,8 @@ def _optuna_storage(kind: str, location: str) -> Any:
 
     if kind == "sqlite":
         return optuna.storages.RDBStorage(f"sqlite:///{location}")
+    if kind == "postgres":
+        return optuna.storages.RDBStorage(location)
     from optuna.storages.journal import JournalFileBackend, JournalStorage
 
     return JournalStorage(JournalFileBackend(location))
@@ -157,16 +200,16 @@ def _optuna_worker(kind: str, location: str, quota: int, seed: int, results: Any
         os._exit(0)
 
 
-def run_optuna(kind: str, folder: str, n_trials: int, jobs: int) -> dict[str, Any]:
+def run_optuna(kind: str, location: str, n_trials: int, jobs: int) -> dict[str, Any]:
+    """``location``: the SQLite file, the journal file, or the PostgreSQL URL."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
-    location = os.path.join(folder, "optuna.db" if kind == "sqlite" else "optuna.journal")
     storage = _optuna_storage(kind, location)
     optuna.create_study(
         study_name=STUDY, storage=storage, sampler=optuna.samplers.RandomSampler(seed=0)
     )
-    if kind == "sqlite":
+    if kind in ("sqlite", "postgres"):
         storage.engine.dispose()  # no open connection crosses the fork
     del storage
 
@@ -264,12 +307,18 @@ def markdown(
         f"{n_trials} trials in all, objective sleeps {SLEEP_S * 1000:.0f} ms, random search; "
         f"trials per second, {how} (wall time includes process start)",
         "",
+    ]
+    if any(case in POSTGRES_CASES for cases in results.values() for case in cases):
+        lines += _postgres_table(results, n_trials) + ["", "SQLite and the journal file:", ""]
+    lines += [
         "| processes | sleep-only bound | tuneful SQLite | Optuna SQLite | Optuna journal "
         "| tuneful / Optuna SQLite | tuneful / Optuna journal "
         "| COMPLETE (tuneful / SQLite / journal) | Optuna errors (SQLite / journal) |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for jobs, cases in results.items():
+        if not any(case in CASES for case in cases):
+            continue
         rates = {case: _rates(cases.get(case), n_trials) for case in CASES}
 
         def complete(case: str, cases: dict[str, list[dict[str, Any]]] = cases) -> str:
@@ -295,8 +344,9 @@ def markdown(
             return str(sum(len(run["errors"]) for run in cases[case]))
 
         mine = rates["tuneful-sqlite"]
+        bound = f"{jobs / SLEEP_S:.0f}" if SLEEP_S else "–"
         lines.append(
-            f"| {jobs} | {jobs / SLEEP_S:.0f} | {_fmt(mine)} | {_fmt(rates['optuna-sqlite'])} "
+            f"| {jobs} | {bound} | {_fmt(mine)} | {_fmt(rates['optuna-sqlite'])} "
             f"| {_fmt(rates['optuna-journal'])} | {_ratio(mine, rates['optuna-sqlite'])} "
             f"| {_ratio(mine, rates['optuna-journal'])} "
             f"| {complete('tuneful-sqlite')} / {complete('optuna-sqlite')} / "
@@ -306,7 +356,70 @@ def markdown(
     return "\n".join(lines)
 
 
+def _complete_text(runs: list[dict[str, Any]], n_trials: int) -> str:
+    if all(run["complete"] == run["total"] == n_trials for run in runs):
+        return str(n_trials)
+    return "[" + "; ".join(f"{run['complete']} of {run['total']}" for run in runs) + "]"
+
+
+def _postgres_table(
+    results: dict[int, dict[str, list[dict[str, Any]]]], n_trials: int
+) -> list[str]:
+    lines = [
+        "PostgreSQL (and, for the ratio, the best of Optuna's storages in the same run):",
+        "",
+        "| processes | tuneful PostgreSQL | Optuna PostgreSQL | Optuna SQLite | Optuna journal "
+        "| tuneful / Optuna's best | COMPLETE (tuneful / Optuna PostgreSQL) "
+        "| errors (tuneful / Optuna PostgreSQL) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for jobs, cases in results.items():
+        if "tuneful-postgres" not in cases:
+            continue
+        rates = {case: _rates(cases.get(case), n_trials) for case in ALL_CASES}
+        optuna_best = max(
+            (rates[c] for c in ("optuna-postgres", "optuna-sqlite", "optuna-journal") if rates[c]),
+            key=statistics.median,
+            default=[],
+        )
+
+        def complete(case: str, cases: dict[str, list[dict[str, Any]]] = cases) -> str:
+            return _complete_text(cases[case], n_trials) if case in cases else "–"
+
+        def errors(case: str, cases: dict[str, list[dict[str, Any]]] = cases) -> str:
+            return str(sum(len(run["errors"]) for run in cases[case])) if case in cases else "–"
+
+        lines.append(
+            f"| {jobs} | {_fmt(rates['tuneful-postgres'])} | {_fmt(rates['optuna-postgres'])} "
+            f"| {_fmt(rates['optuna-sqlite'])} | {_fmt(rates['optuna-journal'])} "
+            f"| {_ratio(rates['tuneful-postgres'], optuna_best)} "
+            f"| {complete('tuneful-postgres')} / {complete('optuna-postgres')} "
+            f"| {errors('tuneful-postgres')} / {errors('optuna-postgres')} |"
+        )
+    return lines
+
+
+def run_case(case: str, n_trials: int, jobs: int, postgres: str | None) -> dict[str, Any]:
+    """One measurement of ``case`` on fresh storage (a temporary folder or database)."""
+    library, kind = case.split("-", 1)
+    folder = tempfile.mkdtemp(prefix="bench-parallel-")
+    try:
+        if kind == "postgres":
+            assert postgres is not None
+            with FreshDatabase(postgres) as url:
+                if library == "tuneful":
+                    return run_tuneful(url, n_trials, jobs)
+                return run_optuna("postgres", url, n_trials, jobs)
+        if library == "tuneful":
+            return run_tuneful(f"sqlite:///{folder}/tuneful.db", n_trials, jobs)
+        name = "optuna.db" if kind == "sqlite" else "optuna.journal"
+        return run_optuna(kind, os.path.join(folder, name), n_trials, jobs)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> int:
+    global SLEEP_S
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--trials", type=int, default=800, help="trials in all (default 800)")
     parser.add_argument(
@@ -317,9 +430,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", metavar="PATH", help="also write every measurement here")
     parser.add_argument(
-        "--only", action="append", choices=CASES, help="run only this case (may be repeated)"
+        "--only", action="append", choices=ALL_CASES, help="run only this case (may be repeated)"
+    )
+    parser.add_argument(
+        "--postgres", metavar="URL", help="also run the PostgreSQL cases on this server"
+    )
+    parser.add_argument(
+        "--sleep", type=float, default=SLEEP_S, help="seconds the objective sleeps (default 0.02)"
     )
     args = parser.parse_args(argv)
+    SLEEP_S = args.sleep
+    if args.only and any(c in POSTGRES_CASES for c in args.only) and not args.postgres:
+        parser.error("the PostgreSQL cases need --postgres URL")
     try:
         jobs_list = [int(j) for j in args.jobs.split(",") if j.strip()]
     except ValueError:
@@ -331,7 +453,7 @@ def main(argv: list[str] | None = None) -> int:
     if "fork" not in multiprocessing.get_all_start_methods():
         parser.error("this benchmark needs the 'fork' start method (Linux or macOS)")
 
-    cases = args.only or list(CASES)
+    cases = args.only or list(CASES) + (list(POSTGRES_CASES) if args.postgres else [])
     env = environment()
     print(
         f"# {env['date']} · {env['cpus']} CPUs ({env['cpu_model']}) · Python {env['python']} · "
@@ -350,14 +472,7 @@ def main(argv: list[str] | None = None) -> int:
             order = cases if round_index % 2 == 0 else cases[::-1]
             round_index += 1
             for case in order:
-                folder = tempfile.mkdtemp(prefix="bench-parallel-")
-                try:
-                    if case == "tuneful-sqlite":
-                        result = run_tuneful(folder, args.trials, jobs)
-                    else:
-                        result = run_optuna(case.split("-", 1)[1], folder, args.trials, jobs)
-                finally:
-                    shutil.rmtree(folder, ignore_errors=True)
+                result = run_case(case, args.trials, jobs, args.postgres)
                 found = check(case, jobs, result, args.trials)
                 warnings.extend(found)
                 results[jobs][case].append(result)

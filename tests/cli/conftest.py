@@ -58,6 +58,27 @@ def _run_subprocess(
 
 
 @pytest.fixture
+def start_cli() -> Callable[..., subprocess.Popen[str]]:
+    """Start ``python -m tuneful.cli ARGS`` (keyword ``cwd``) without waiting for it."""
+
+    def start(*args: str, cwd: Path | None = None) -> subprocess.Popen[str]:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SRC), env.get("PYTHONPATH")) if p)
+        env.pop("TUNEFUL_STORAGE", None)
+        return subprocess.Popen(
+            [sys.executable, "-m", "tuneful.cli", *args],
+            cwd=cwd or Path.cwd(),
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    return start
+
+
+@pytest.fixture
 def run_cli() -> Callable[..., Result]:
     """``python -m tuneful.cli ARGS`` with this checkout's package, stdin not a terminal.
 

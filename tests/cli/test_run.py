@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -333,3 +334,65 @@ def test_default_scheduler_kills_hopeless_programs_and_show_says_why(
     shown = run_cli("show", "quad", "--trial", str(pruned[0].number), "--storage", url)
     assert shown.returncode == 0, shown.stderr
     assert "stopped at step" in shown.stdout and "rung 1:" in shown.stdout
+
+
+# -- tuneful worker: joining a study that `tuneful run` started -----------------------
+
+
+def test_workers_join_a_study_started_by_run(
+    cli: Callable[..., Any],
+    write_spec: Callable[..., Path],
+    tmp_path: Path,
+    start_cli: Callable[..., subprocess.Popen[str]],
+) -> None:
+    spec = write_spec(n_trials=2)
+    assert cli("run", str(spec)).returncode == 0
+    workers = [
+        start_cli("worker", "quad", "--no-progress", "--max-trials", "12", cwd=tmp_path)
+        for _ in range(3)
+    ]
+    for worker in workers:
+        _, err = worker.communicate(timeout=120)
+        assert worker.returncode == 0, err
+        assert "Worker joins study quad" in err and "holds 12 trials" in err
+    study = check_study(tmp_path / "tuneful.db", 12)  # exactly 12: no overshoot
+    assert [t.number for t in study.trials] == list(range(12))
+
+
+def test_a_worker_stops_at_the_stored_goal(
+    cli: Callable[..., Any], write_spec: Callable[..., Path], tmp_path: Path
+) -> None:
+    spec = write_spec(n_trials=3)
+    assert cli("run", str(spec)).returncode == 0
+    result = cli("worker", "quad", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    assert "ran 0 trials" in result.stderr and "holds 3 trials (3 complete)" in result.stderr
+
+
+def test_a_worker_runs_a_python_objective(cli: Callable[..., Any], tmp_path: Path) -> None:
+    (tmp_path / "objectives.py").write_text(
+        "def square(trial):\n    return trial.params['x'] ** 2\n"
+    )
+    space = tuneful.Space(x=tuneful.Float(-1.0, 1.0))
+    tuneful.create_study("quad", space=space, storage="sqlite:///tuneful.db", seed=0)
+    result = cli("worker", "quad", "--objective", "objectives:square", "--max-trials", "5")
+    assert result.returncode == 0, result.stderr
+    trials = tuneful.load_study("quad", storage="sqlite:///tuneful.db").trials
+    assert len(trials) == 5 and all(t.value == t.params["x"] ** 2 for t in trials)
+
+
+def test_worker_errors_are_one_line(
+    cli: Callable[..., Any], one_line_error: Callable[..., str], tmp_path: Path
+) -> None:
+    tuneful.create_study(
+        "quad", space=tuneful.Space(x=tuneful.Float(0, 1)), storage="sqlite:///tuneful.db"
+    )
+    one_line_error(cli("worker", "quad"), "not started by `tuneful run`", "--objective")
+    one_line_error(cli("worker", "quad", "--objective", "nomodule"), "expected MODULE:FUNCTION")
+    one_line_error(cli("worker", "quad", "--objective", "nomodule:f"), "cannot import 'nomodule'")
+    one_line_error(
+        cli("worker", "quad", "--objective", "os:nothing_here"), "has no function 'nothing_here'"
+    )
+    (tmp_path / "constant_objective.py").write_text("def f(trial):\n    return 0.0\n")
+    one_line_error(cli("worker", "quad", "--objective", "constant_objective:f"), "--max-trials")
+    one_line_error(cli("worker", "nope"), "no study named 'nope'")

@@ -1,7 +1,8 @@
 """The ``tuneful`` command line.
 
-Commands: ``run SPEC`` (tune a program described by a YAML spec), ``ls``, ``show``,
-``export``, ``delete``, ``demo``, and ``bench`` (benchmarks of optimizers). Errors a user
+Commands: ``run SPEC`` (tune a program described by a YAML spec), ``worker STUDY`` (join a
+study from any machine), ``ls``, ``show``, ``export``, ``delete``, ``demo``, ``db upgrade``,
+and ``bench`` (benchmarks of optimizers). Errors a user
 can cause print as one line ``error: ...`` on stderr and exit with status 2; Ctrl-C exits
 with 130.
 
@@ -24,6 +25,7 @@ from tuneful.cli.bench import bench_group
 from tuneful.cli.output import error_line, short_warnings, stderr
 from tuneful.cli.run import demo_command, run_command
 from tuneful.cli.studies import delete_command, export_command, ls_command, show_command
+from tuneful.cli.workers import db_group, worker_command
 from tuneful.errors import TunefulError
 
 __all__ = ["cli", "main"]
@@ -45,11 +47,13 @@ def cli() -> None:
 
 for _command in (
     run_command,
+    worker_command,
     ls_command,
     show_command,
     export_command,
     delete_command,
     demo_command,
+    db_group,
     bench_group,
 ):
     cli.add_command(_command)

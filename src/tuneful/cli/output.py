@@ -182,8 +182,16 @@ def sqlite_file(url: str) -> Path | None:
 
 
 def display_storage(url: str) -> str:
-    """The URL, with an SQLite file below the working directory shown relative to it."""
+    """The URL, with an SQLite file below the working directory shown relative to it, and
+    a database password masked."""
     path = _sqlite_path(url)
+    if path is None and "@" in url and "://" in url:
+        import sqlalchemy as sa
+
+        try:
+            return sa.engine.make_url(url).render_as_string(hide_password=True)
+        except sa.exc.ArgumentError:
+            return url
     if path is None or not os.path.isabs(path):
         return url
     try:

@@ -29,9 +29,12 @@ from tuneful.records import TrialRecord, TrialState
 from tuneful.schedulers import make_scheduler
 from tuneful.study import Study, create_study, load_study
 
-__all__ = ["run_command", "demo_command"]
+__all__ = ["run_command", "demo_command", "RUN_ATTR"]
 
 _INTERRUPTED = 130
+
+#: The study attribute where ``tuneful run`` leaves its spec and goal for ``tuneful worker``.
+RUN_ATTR = "tuneful.run"
 
 
 class MetricNeverPrintedError(SpecError):
@@ -110,6 +113,23 @@ def _open_study(spec: RunSpec, url: str, seed: int | None) -> tuple[Study, bool]
                 f"or {fix}"
             )
     return study, False
+
+
+def _remember_run(study: Study, spec: RunSpec, total: int | None, budget: float | None) -> None:
+    """Store the spec and the goal in the study, so ``tuneful worker`` can join it."""
+    if spec.data is None:
+        return
+    run = {
+        "spec": dict(spec.data),
+        "base": str(spec.path.resolve().parent),
+        "n_trials": total,
+        "timeout": budget,
+    }
+    if study.user_attrs.get(RUN_ATTR) != run:
+        try:
+            study.set_user_attr(RUN_ATTR, run)
+        except (TypeError, ValueError) as exc:  # a YAML value JSON cannot hold
+            raise SpecError(f"the spec cannot be stored with the study: {exc}") from None
 
 
 def _print_summary(study: Study, spec: RunSpec) -> bool:
@@ -200,6 +220,7 @@ def run_command(
         study, created = _open_study(spec, url, seed if seed is not None else spec.seed)
     except SpecError as exc:
         raise SpecError(f"{spec_file}: {exc}") from None
+    _remember_run(study, spec, total, budget)
     started = sum(1 for t in study.trials if t.state is not TrialState.WAITING)
     remaining = None if total is None else max(0, total - started)
     where = display_storage(study.storage_url)
@@ -228,6 +249,7 @@ def run_command(
             study.optimize(
                 spec.objective,
                 n_trials=remaining,
+                max_trials=total,  # exact when `tuneful worker`s run the study too
                 timeout=budget,
                 n_jobs=jobs,
                 callbacks=[_StopWhenMetricMissing(spec.objective)],

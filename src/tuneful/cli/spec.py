@@ -76,6 +76,8 @@ class RunSpec:
     seed: int | None = None
     retries: int = 0
     scheduler: str | dict[str, Any] | None = None
+    #: The spec as read (YAML mapping), stored with the study for ``tuneful worker``.
+    data: Mapping[str, Any] | None = None
 
     @property
     def metric_names(self) -> list[str]:
@@ -248,4 +250,5 @@ def parse_spec(data: Any, *, base: Path, path: Path | None = None) -> RunSpec:
         seed=seed,
         retries=retries,
         scheduler=scheduler,
+        data=dict(data),
     )

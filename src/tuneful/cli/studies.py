@@ -31,7 +31,7 @@ from tuneful.errors import StudyError, StudyNotFoundError, did_you_mean
 from tuneful.records import TrialRecord, TrialState
 from tuneful.study import Study, delete_study, list_studies, load_study
 
-__all__ = ["ls_command", "show_command", "export_command", "delete_command"]
+__all__ = ["ls_command", "show_command", "export_command", "delete_command", "open_study"]
 
 _storage_option = click.option(
     "--storage",
@@ -40,7 +40,7 @@ _storage_option = click.option(
 )
 
 
-def _open(name: str, storage: str | None) -> Study:
+def open_study(name: str, storage: str | None) -> Study:
     """Load a study, with a helpful message when it is not there."""
     url = resolve_storage(storage)
     path = sqlite_file(url)
@@ -185,7 +185,7 @@ def _show_judgements(trial: TrialRecord) -> None:
 def show_command(study_name: str, storage: str | None, top: int, trial_number: int | None) -> None:
     """Show a study: its settings and its best trials (the Pareto front for several
     objectives)."""
-    study = _open(study_name, storage)
+    study = open_study(study_name, storage)
     if trial_number is not None:
         _show_trial(study, trial_number)
         return
@@ -322,7 +322,7 @@ def export_command(
     study_name: str, fmt: str | None, output: Path | None, storage: str | None
 ) -> None:
     """Write every trial of a study as CSV or JSON."""
-    study = _open(study_name, storage)
+    study = open_study(study_name, storage)
     if fmt is None:
         fmt = "json" if output is not None and output.suffix.lower() == ".json" else "csv"
     trials = study.trials
@@ -346,7 +346,7 @@ def export_command(
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 def delete_command(study_name: str, storage: str | None, yes: bool) -> None:
     """Delete a study and all its trials."""
-    study = _open(study_name, storage)
+    study = open_study(study_name, storage)
     n_trials = len(study.trials)
     where = display_storage(study.storage_url)
     if not yes:

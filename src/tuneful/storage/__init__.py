@@ -21,6 +21,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "DEFAULT_STORAGE",
     "open_storage",
+    "upgrade_storage",
 ]
 
 DEFAULT_STORAGE = "sqlite:///tuneful.db"
@@ -41,6 +42,32 @@ def open_storage(storage: str | os.PathLike[str] | Storage | None = None) -> Sto
     url = os.fspath(storage)
     if url in ("memory://", "memory", ":memory:"):
         return MemoryStorage()
+    from tuneful.storage.sql import SQLStorage  # SQLAlchemy is imported only when needed
+
+    return SQLStorage(_sql_url(url))
+
+
+def upgrade_storage(storage: str | os.PathLike[str]) -> tuple[int, int]:
+    """Migrate a relational storage to this release's schema: (version found, version now).
+
+    Raises:
+        StorageError: not a relational storage, an SQLite file that does not exist, or the
+            database cannot be reached.
+    """
+    url = _sql_url(os.fspath(storage))
+    if url.startswith("sqlite:"):
+        path = url.split(":///", 1)[-1].partition("?")[0]
+        if path not in ("", ":memory:") and not os.path.exists(path):
+            raise StorageError(f"storage {url!r}: {path} does not exist")
+    from tuneful.storage.sql import upgrade_schema
+
+    return upgrade_schema(url)
+
+
+def _sql_url(url: str) -> str:
+    """A relational storage URL in SQLAlchemy's form (plain paths and ``postgres://``)."""
+    if url in ("memory://", "memory", ":memory:"):
+        raise StorageError(f"storage {url!r} lives in one process: it has no schema")
     scheme = url.split(":", 1)[0].split("+", 1)[0].lower() if "://" in url else ""
     if not scheme:
         if url.endswith((".db", ".sqlite", ".sqlite3")):
@@ -57,6 +84,4 @@ def open_storage(storage: str | os.PathLike[str] | Storage | None = None) -> Sto
         )
     if scheme == "postgres":
         url = "postgresql" + url[len("postgres") :]
-    from tuneful.storage.sql import SQLStorage  # SQLAlchemy is imported only when needed
-
-    return SQLStorage(url)
+    return url

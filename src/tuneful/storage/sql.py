@@ -28,6 +28,7 @@ otherwise is a :class:`~tuneful.errors.SchemaVersionError` that says so.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -135,6 +136,43 @@ _SQL_READ_EVENTS = sa.text(
 _SQL_TRIAL_EVENTS = sa.text(
     "SELECT id, number, kind, payload, time FROM tuneful_events "
     "WHERE study_id = :study_id AND number = :number ORDER BY id"
+)
+
+# PostgreSQL's hot writes, each one statement (one round trip, atomic without BEGIN/COMMIT).
+# Each first locks its study's row, which orders the study's event ids by commit; a trial's
+# state is re-checked on the latest row version (an UPDATE, or FOR UPDATE), so a write racing
+# a finish sees the finish.
+_PG_CREATE = sa.text(
+    "WITH s AS ("
+    " UPDATE tuneful_studies SET next_number = next_number + 1"
+    " WHERE id = :study_id AND (CAST(:limit AS INTEGER) IS NULL"
+    " OR next_number < CAST(:limit AS INTEGER))"
+    " RETURNING next_number - 1 AS number"
+    "), t AS ("
+    " INSERT INTO tuneful_trials (study_id, number, state, heartbeat_at)"
+    " SELECT :study_id, number, :state, :heartbeat_at FROM s"
+    ") INSERT INTO tuneful_events (study_id, number, kind, payload, time, token)"
+    " SELECT :study_id, number, 'created',"
+    " CASE WHEN number = CAST(:expected AS INTEGER) THEN :drafted ELSE :payload END,"
+    " :time, :token FROM s RETURNING number"
+)
+_PG_FINISH = sa.text(
+    "WITH s AS (SELECT id FROM tuneful_studies WHERE id = :study_id FOR UPDATE),"
+    " u AS ("
+    " UPDATE tuneful_trials SET state = :state"
+    " WHERE study_id = (SELECT id FROM s) AND number = :number AND state = 'RUNNING'"
+    " RETURNING number"
+    ") INSERT INTO tuneful_events (study_id, number, kind, payload, time, token)"
+    " SELECT :study_id, number, 'finished', :payload, :time, :token FROM u RETURNING id"
+)
+_PG_APPEND = sa.text(
+    "WITH s AS (SELECT id FROM tuneful_studies WHERE id = :study_id FOR UPDATE),"
+    " r AS ("
+    " SELECT number FROM tuneful_trials"
+    " WHERE study_id = (SELECT id FROM s) AND number = :number AND state = 'RUNNING'"
+    " FOR UPDATE"
+    ") INSERT INTO tuneful_events (study_id, number, kind, payload, time, token)"
+    " SELECT :study_id, number, :kind, :payload, :time, :token FROM r RETURNING id"
 )
 
 _TRANSIENT_MARKERS = ("database is locked", "database table is locked", "busy", "deadlock")
@@ -301,6 +339,7 @@ class SQLStorage(Storage):
             options["pool_size"] = self._pool_size
             options["max_overflow"] = self._pool_size
             options["pool_recycle"] = 1800
+            options["isolation_level"] = "AUTOCOMMIT"  # _run opens write transactions
             options["connect_args"] = {"connect_timeout": 10}
         try:
             return sa.create_engine(parsed, **options)
@@ -324,14 +363,17 @@ class SQLStorage(Storage):
         self,
         work: Callable[[Connection], T],
         landed: Callable[[int | None], T] | None = None,
+        *,
+        single: bool = False,
     ) -> T:
         """Run ``work`` in one write transaction.
 
         ``landed`` gives the result of a write that a lost connection hid: called with the
         trial number of its first event when a retry finds that the write had committed.
-        Writes without it are not tagged (SQLite never loses a commit that way).
+        ``single``: on PostgreSQL, ``work`` is one statement, atomic by itself, and runs
+        without BEGIN and COMMIT (one round trip instead of three).
         """
-        return self._run(work, write=True, landed=landed)
+        return self._run(work, write=True, landed=landed, single=single)
 
     def _run(
         self,
@@ -339,8 +381,13 @@ class SQLStorage(Storage):
         *,
         write: bool,
         landed: Callable[[int | None], T] | None = None,
+        single: bool = False,
     ) -> T:
-        """Run ``work``, retrying while the database is busy, locked or unreachable."""
+        """Run ``work``, retrying while the database is busy, locked or unreachable.
+
+        Connections are in autocommit mode: a read is one statement, and a write opens its
+        own transaction (``BEGIN IMMEDIATE`` on SQLite, which takes the write lock at once).
+        """
         self._check_fork()
         delay = 0.005
         deadline = time.monotonic() + self._busy_timeout
@@ -351,25 +398,21 @@ class SQLStorage(Storage):
                 with self._engine.connect() as conn:
                     if not write:
                         return work(conn)
-                    if self._is_sqlite:
-                        conn.exec_driver_sql("BEGIN IMMEDIATE")
-                        try:
-                            result = work(conn)
-                        except BaseException:
+                    if unsure:
+                        row = conn.execute(_SQL_FIND_TOKEN, {"token": token}).first()
+                        if row is not None:  # it had landed: do not write it again
+                            return landed(row[0]) if landed is not None else None  # type: ignore[return-value]
+                    if single and not self._is_sqlite:
+                        return self._tagged(work, conn, token)
+                    conn.exec_driver_sql("BEGIN IMMEDIATE" if self._is_sqlite else "BEGIN")
+                    try:
+                        result = self._tagged(work, conn, token)
+                    except BaseException:
+                        with contextlib.suppress(DBAPIError):  # the connection may be gone
                             conn.exec_driver_sql("ROLLBACK")
-                            raise
-                        conn.exec_driver_sql("COMMIT")
-                        return result
-                    with conn.begin():
-                        if unsure:
-                            row = conn.execute(_SQL_FIND_TOKEN, {"token": token}).first()
-                            if row is not None:
-                                return landed(row[0]) if landed is not None else None  # type: ignore[return-value]
-                        self._writing.token = token
-                        try:
-                            return work(conn)
-                        finally:
-                            self._writing.token = None
+                        raise
+                    conn.exec_driver_sql("COMMIT")
+                    return result
             except DBAPIError as exc:
                 failure = _failure(exc)
                 if failure is None or time.monotonic() > deadline:
@@ -382,6 +425,14 @@ class SQLStorage(Storage):
                 unsure = unsure or failure == "lost"
                 time.sleep(delay * (1 + random.random()))
                 delay = min(delay * 2, 0.5)
+
+    def _tagged(self, work: Callable[[Connection], T], conn: Connection, token: str | None) -> T:
+        """``work`` with its events tagged by ``token``."""
+        self._writing.token = token
+        try:
+            return work(conn)
+        finally:
+            self._writing.token = None
 
     def _ensure_schema(self, *, upgrade: bool) -> int:
         """Create the tables when missing; check (or upgrade) the layout's version."""
@@ -578,16 +629,54 @@ class SQLStorage(Storage):
         if user_attrs:
             payload["user_attrs"] = dict(user_attrs)
 
+        if not self._is_sqlite:
+            return self._create_one_statement(
+                study_id, payload, params, monitored, expected_number, limit
+            )
+
         def create(conn: Connection) -> int:
-            if limit is not None:
-                check_limit(self._lock_study(conn, study_id), limit)
-            if params and (
-                expected_number is None or self._lock_study(conn, study_id) == expected_number
-            ):
+            next_number = self._lock_study(conn, study_id)
+            check_limit(next_number, limit)
+            if params and expected_number in (None, next_number):
                 payload["params"] = dict(params)
             return self._create(conn, study_id, payload, monitored)
 
         return self._write(create, landed=_landed_number)
+
+    def _create_one_statement(
+        self,
+        study_id: int,
+        payload: dict[str, Any],
+        params: Mapping[str, Any] | None,
+        monitored: bool,
+        expected_number: int | None,
+        limit: int | None,
+    ) -> int:
+        # The parameters are kept only with the number they were drafted for (if any).
+        drafted = _dumps({**payload, "params": dict(params)}) if params else _dumps(payload)
+        bare = drafted if expected_number is None else _dumps(payload)
+
+        def create(conn: Connection) -> int:
+            row = conn.execute(
+                _PG_CREATE,
+                {
+                    "study_id": study_id,
+                    "limit": limit,
+                    "state": payload["state"],
+                    "heartbeat_at": time.time() if monitored else None,
+                    "expected": expected_number,
+                    "drafted": drafted,
+                    "payload": bare,
+                    "time": time.time(),
+                    "token": self._token(),
+                },
+            ).first()
+            if row is not None:
+                return int(row[0])
+            check_limit(self._lock_study(conn, study_id), limit)  # raises when it was the limit
+            raise StudyNotFoundError(f"no study with id {study_id} in {self._shown}")
+
+        return self._write(create, landed=_landed_number, single=True)
 
     def claim_trial(self, study_id: int, *, worker: str, monitored: bool = False) -> int | None:
         def claim(conn: Connection) -> int | None:
@@ -625,9 +714,12 @@ class SQLStorage(Storage):
         return TrialError(f"trial {number} is already {row[0]}, not RUNNING: cannot {action}")
 
     def append(self, study_id: int, number: int, kind: str, payload: Mapping[str, Any]) -> None:
+        if not self._is_sqlite:
+            return self._one_statement(
+                _PG_APPEND, study_id, number, f"record {kind!r}", kind=kind, payload=payload
+            )
+
         def add(conn: Connection) -> None:
-            if not self._is_sqlite:
-                self._lock_study(conn, study_id)
             row = conn.execute(_SQL_TRIAL_STATE, {"study_id": study_id, "number": number}).first()
             if row is None or row[0] != TrialState.RUNNING.value:
                 raise self._state_error(conn, study_id, number, f"record {kind!r}")
@@ -650,9 +742,12 @@ class SQLStorage(Storage):
             "error": error,
         }
 
+        if not self._is_sqlite:
+            return self._one_statement(
+                _PG_FINISH, study_id, number, "finish it again", state=state.value, payload=payload
+            )
+
         def finish(conn: Connection) -> None:
-            if not self._is_sqlite:
-                self._lock_study(conn, study_id)
             changed = conn.execute(
                 _SQL_FINISH, {"state": state.value, "study_id": study_id, "number": number}
             ).rowcount
@@ -661,6 +756,26 @@ class SQLStorage(Storage):
             self._log(conn, study_id, number, "finished", payload)
 
         self._write(finish)
+
+    def _one_statement(
+        self,
+        statement: sa.TextClause,
+        study_id: int,
+        number: int,
+        action: str,
+        payload: Mapping[str, Any],
+        **values: Any,
+    ) -> None:
+        """Run a one-statement trial write (PostgreSQL); a trial not RUNNING is an error."""
+        text = _dumps(dict(payload))
+
+        def write(conn: Connection) -> None:
+            parameters = {"study_id": study_id, "number": number, "payload": text}
+            parameters.update(values, time=time.time(), token=self._token())
+            if conn.execute(statement, parameters).first() is None:
+                raise self._state_error(conn, study_id, number, action)
+
+        self._write(write, single=True)
 
     def set_study_attr(self, study_id: int, key: str, value: Any) -> None:
         def add(conn: Connection) -> None:

@@ -1,0 +1,30 @@
+"""``tuneful db upgrade``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+
+import tuneful
+
+
+def test_db_upgrade(cli: Callable[..., Any], one_line_error: Callable[..., str]) -> None:
+    tuneful.create_study("s", space=tuneful.Space(x=tuneful.Float(0, 1)), storage="old.db")
+    engine = sa.create_engine("sqlite:///old.db")
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP INDEX ix_tuneful_events_token"))
+        conn.execute(sa.text("ALTER TABLE tuneful_events DROP COLUMN token"))
+        conn.execute(sa.text("ALTER TABLE tuneful_studies DROP COLUMN token"))
+        conn.execute(sa.text("UPDATE tuneful_meta SET value = '1'"))
+    engine.dispose()
+    one_line_error(cli("ls", "--storage", "old.db"), "tuneful db upgrade")
+    result = cli("db", "upgrade", "--storage", "old.db")
+    assert result.returncode == 0, result.stderr
+    assert "schema version 1 -> 2" in result.stdout
+    assert "already current" in cli("db", "upgrade", "--storage", "old.db").stdout
+    assert "s" in cli("ls", "--storage", "old.db").stdout
+    one_line_error(cli("db", "upgrade", "--storage", "missing.db"), "does not exist")
+    one_line_error(cli("db", "upgrade", "--storage", "memory://"), "has no schema")
+    assert tuneful.load_study("s", storage="old.db").trials == []
