@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 from tuneful import errors
+from tuneful.execution.dask import DaskExecutor
 from tuneful.optimizers import Optimizer, available_optimizers, register_optimizer
 from tuneful.records import History, StudySummary, TrialRecord, TrialState
 from tuneful.space import Categorical, Fixed, Float, Int, Space
@@ -41,6 +42,7 @@ __all__ = [
     "list_studies",
     "available_optimizers",
     "register_optimizer",
+    "DaskExecutor",
     "errors",
     "__version__",
 ]

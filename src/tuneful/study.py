@@ -324,6 +324,24 @@ class Study:
             return []
         return self._storage.fail_stale_trials(self._info.id, grace=grace, retries=self.retries)
 
+    def _resume(self, number: int) -> Trial:
+        """A handle on RUNNING trial ``number``, asked by another process (a Dask client),
+        to run its objective here."""
+        self._refresh()
+        record = self._replica.trial(number)
+        if record.state is not TrialState.RUNNING:
+            raise TrialError(f"trial {number} is {record.state.value}, not RUNNING: cannot run it")
+        rng = self._rng(number)
+        if self._space is not None:
+            return Trial(self, number, dict(record.params), rng=rng)
+        fixed = dict(record.params)
+        proposal = self._propose_dynamic(number, rng) if not fixed else None
+        return Trial(self, number, {}, rng=rng, fixed=fixed, proposal=proposal)
+
+    def _fail_lost(self, number: int, error: str) -> bool:
+        """Fail RUNNING trial ``number`` whose worker was lost, retried per ``retries``."""
+        return self._storage.fail_trial(self._info.id, number, error=error, retries=self.retries)
+
     def ask(self, fixed_params: Mapping[str, Any] | None = None) -> Trial:
         """Start a trial: an enqueued configuration if any waits, else the optimizer's pick.
 
@@ -531,6 +549,7 @@ class Study:
         callbacks: Sequence[Callable[[Study, TrialRecord], None]] | None = None,
         show_progress_bar: bool | None = None,
         max_trials: int | None = None,
+        executor: Any = None,
     ) -> None:
         """Run ``objective`` on new trials until ``n_trials`` or ``timeout`` is reached.
 
@@ -539,6 +558,10 @@ class Study:
         trial is created only while the study is below the limit, in one transaction):
         independent workers started with the same ``max_trials`` finish the study together.
         Enqueued trials are still run.
+
+        ``executor=tuneful.DaskExecutor("tcp://scheduler:8786")`` runs the trials as tasks on
+        a Dask cluster (this process proposes them and keeps the workers busy; the storage
+        must be one the workers reach).
 
         An exception in the objective fails that trial (traceback stored) and the study goes
         on; exceptions not matching ``catch`` fail the trial and then propagate. Ctrl-C marks
@@ -565,6 +588,7 @@ class Study:
             callbacks=list(callbacks or []),
             show_progress_bar=show_progress_bar,
             max_trials=max_trials,
+            executor=executor,
         )
 
     def summary(self) -> StudySummary:

@@ -396,3 +396,30 @@ def test_worker_errors_are_one_line(
     (tmp_path / "constant_objective.py").write_text("def f(trial):\n    return 0.0\n")
     one_line_error(cli("worker", "quad", "--objective", "constant_objective:f"), "--max-trials")
     one_line_error(cli("worker", "nope"), "no study named 'nope'")
+
+
+def test_run_on_a_dask_cluster(
+    cli: Callable[..., Any], write_spec: Callable[..., Path], tmp_path: Path
+) -> None:
+    distributed = pytest.importorskip("distributed")
+    spec = write_spec(n_trials=6)
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster:
+        address = cluster.scheduler_address
+        result = cli("run", str(spec), "--dask", address, "--dask-resources", "", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    assert f"on the Dask cluster at {address}" in result.stderr
+    study = check_study(tmp_path / "tuneful.db", 6)
+    assert all(t.system_attrs["dask_worker"] for t in study.trials)
+
+
+def test_dask_options_are_checked(
+    cli: Callable[..., Any], write_spec: Callable[..., Path], one_line_error: Callable[..., str]
+) -> None:
+    spec = str(write_spec())
+    one_line_error(cli("run", spec, "--dask-resources", "GPU=1"), "needs --dask ADDRESS")
+    one_line_error(
+        cli("run", spec, "--dask", "tcp://127.0.0.1:1", "--dask-resources", "GPU"),
+        "expected NAME=AMOUNT",
+    )

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
 import tuneful
-from tuneful.errors import SchemaVersionError
+from tuneful.errors import SchemaVersionError, StorageError
 from tuneful.records import TrialState
 from tuneful.storage import SCHEMA_VERSION, open_storage
 from tuneful.storage.sql import SQLStorage, _failure, _pick_driver, upgrade_schema
@@ -189,3 +189,38 @@ def test_a_study_survives_a_server_restart(postgres_url: str) -> None:
     assert all(t.state is TrialState.COMPLETE for t in trials)
     assert sorted(told) == list(range(120))
     assert all(t.intermediate == {1: t.value} for t in trials)
+
+
+def test_a_full_disk_stops_the_study_with_a_clear_error(tmp_path: Path) -> None:
+    """SQLite's "database or disk is full" (SQLITE_FULL), caused by capping the file's size:
+    the study stops with the storage's error and keeps everything told before."""
+    url = f"sqlite:///{tmp_path / 'full.db'}"
+    study = tuneful.create_study(
+        "full",
+        space={"x": {"type": "float", "low": 0, "high": 1}},
+        storage=url,
+        seed=0,
+        optimizer="random",
+    )
+
+    def objective(trial: tuneful.Trial) -> float:
+        trial.set_user_attr("notes", "x" * 20_000)  # every trial grows the file
+        return trial.params["x"]
+
+    study.optimize(objective, n_trials=3, show_progress_bar=False)
+    before = study.trials
+    storage = study.storage
+    assert isinstance(storage, SQLStorage)
+    pages = storage._read(lambda conn: conn.exec_driver_sql("PRAGMA page_count").scalar())
+
+    @sa.event.listens_for(storage._engine, "connect")
+    def _cap(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute(f"PRAGMA max_page_count = {int(pages) + 2}")
+
+    storage._engine.dispose()  # the next connections are capped
+    with pytest.raises(StorageError, match="database or disk is full"):
+        study.optimize(objective, n_trials=50, show_progress_bar=False)
+
+    after = tuneful.load_study("full", storage=url).trials
+    assert after[: len(before)] == before  # nothing told was lost or changed
+    assert len(after) <= len(before) + 2

@@ -195,3 +195,20 @@ def test_a_trial_limit_is_checked_with_the_allocation(storage: Storage) -> None:
         storage.create_trial(sid, state=TrialState.RUNNING, limit=2)
     assert storage.create_trial(sid, state=TrialState.RUNNING) == 2  # no limit, no check
     assert [e.kind for e in storage.read_events(sid)] == ["created"] * 3
+
+
+def test_a_lost_trial_fails_once_and_is_retried(storage: Storage) -> None:
+    sid = _study(storage)
+    number = storage.create_trial(sid, state=TrialState.RUNNING, params={"x": 0.7})
+    assert storage.fail_trial(sid, number, error="worker lost", retries=1)
+    assert not storage.fail_trial(sid, number, error="worker lost", retries=1)  # once only
+    trials = _replay(storage, sid).trials()
+    assert trials[number].state is TrialState.FAIL and trials[number].error == "worker lost"
+    assert trials[-1].state is TrialState.WAITING and trials[-1].params == {"x": 0.7}
+    assert trials[-1].system_attrs["retry_of"] == number
+    again = storage.claim_trial(sid, worker="w")
+    assert again == trials[-1].number
+    assert storage.fail_trial(sid, again, error="lost again", retries=1)
+    assert storage.count_trials(sid) == {"FAIL": 2}  # its retries are spent
+    with pytest.raises(TrialError, match="no trial number 9"):
+        storage.fail_trial(sid, 9, error="?", retries=0)

@@ -24,6 +24,7 @@ from tuneful.cli.output import (
 from tuneful.cli.spec import RunSpec, load_spec
 from tuneful.errors import SpecError, StudyNotFoundError
 from tuneful.execution.command import CommandObjective, format_value
+from tuneful.execution.dask import DaskExecutor
 from tuneful.optimizers import make_optimizer
 from tuneful.records import TrialRecord, TrialState
 from tuneful.schedulers import make_scheduler
@@ -132,6 +133,26 @@ def _remember_run(study: Study, spec: RunSpec, total: int | None, budget: float 
             raise SpecError(f"the spec cannot be stored with the study: {exc}") from None
 
 
+def _dask_executor(address: str | None, resources: str | None) -> DaskExecutor | None:
+    """``--dask`` and ``--dask-resources`` as an executor (None without ``--dask``)."""
+    if address is None:
+        if resources is not None:
+            raise SpecError("--dask-resources needs --dask ADDRESS")
+        return None
+    amounts: dict[str, float] = {}
+    for item in (resources or "").split(","):
+        if not item.strip():
+            continue
+        name, _, amount = item.partition("=")
+        try:
+            amounts[name.strip()] = float(amount)
+        except ValueError:
+            raise SpecError(
+                f"--dask-resources {resources!r}: expected NAME=AMOUNT,... such as GPU=1"
+            ) from None
+    return DaskExecutor(address, resources=amounts)
+
+
 def _print_summary(study: Study, spec: RunSpec) -> bool:
     """The end-of-run report on stdout; whether any trial of the study has completed."""
     trials = study.trials
@@ -188,6 +209,17 @@ def _print_summary(study: Study, spec: RunSpec) -> bool:
     help="Seconds after which no new trial starts.",
 )
 @click.option("--seed", type=int, help="Seed of a new study.")
+@click.option(
+    "--dask",
+    "dask_address",
+    metavar="ADDRESS",
+    help="Run the trials as tasks on this Dask scheduler (tcp://host:8786).",
+)
+@click.option(
+    "--dask-resources",
+    metavar="NAME=AMOUNT,...",
+    help="Dask worker resources each trial needs, e.g. GPU=1.",
+)
 @click.option("--no-progress", is_flag=True, help="Do not draw the progress bar.")
 @click.pass_context
 def run_command(
@@ -198,6 +230,8 @@ def run_command(
     n_jobs: int | None,
     timeout: float | None,
     seed: int | None,
+    dask_address: str | None,
+    dask_resources: str | None,
     no_progress: bool,
 ) -> None:
     """Tune the program described by the YAML file SPEC.
@@ -220,6 +254,7 @@ def run_command(
         study, created = _open_study(spec, url, seed if seed is not None else spec.seed)
     except SpecError as exc:
         raise SpecError(f"{spec_file}: {exc}") from None
+    executor = _dask_executor(dask_address, dask_resources)
     _remember_run(study, spec, total, budget)
     started = sum(1 for t in study.trials if t.state is not TrialState.WAITING)
     remaining = None if total is None else max(0, total - started)
@@ -244,7 +279,11 @@ def run_command(
         )
     else:
         plan = "until the timeout" if remaining is None else plural(remaining, "trial")
-        stderr.print(f"Running {plan}, {plural(jobs, 'job')} at a time")
+        if executor is not None:
+            stderr.print(f"Running {plan} on the Dask cluster at {escape(str(dask_address))}")
+            jobs = 1
+        else:
+            stderr.print(f"Running {plan}, {plural(jobs, 'job')} at a time")
         try:
             study.optimize(
                 spec.objective,
@@ -252,6 +291,7 @@ def run_command(
                 max_trials=total,  # exact when `tuneful worker`s run the study too
                 timeout=budget,
                 n_jobs=jobs,
+                executor=executor,
                 callbacks=[_StopWhenMetricMissing(spec.objective)],
                 show_progress_bar=False if no_progress else None,
             )

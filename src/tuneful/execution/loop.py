@@ -8,7 +8,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from tuneful.errors import SearchExhausted
+from tuneful.errors import SearchExhausted, StorageError, TrialError
 from tuneful.execution.heartbeat import Heartbeat
 from tuneful.records import TrialRecord, TrialState
 from tuneful.trial import Pruned, Trial, check_values
@@ -16,7 +16,7 @@ from tuneful.trial import Pruned, Trial, check_values
 if TYPE_CHECKING:
     from tuneful.study import Study
 
-__all__ = ["run_trial", "worker_loop", "Slots"]
+__all__ = ["run_trial", "evaluate", "worker_loop", "Slots"]
 
 logger = logging.getLogger("tuneful")
 
@@ -66,9 +66,13 @@ class Slots:
 
 
 def _tell_quietly(study: Study, trial: Trial, **kwargs: Any) -> TrialRecord | None:
+    """Tell the outcome; a trial finished elsewhere meanwhile (failed as stale, or as lost)
+    is logged and skipped. A storage that cannot be written stops the run (StorageError):
+    the trial stays RUNNING in storage, to be failed by heartbeat, and nothing told before
+    is touched."""
     try:
         return study.tell(trial, **kwargs)
-    except Exception as exc:  # already finished elsewhere (stale recovery); keep going
+    except TrialError as exc:
         logger.warning("could not record trial %d: %s", trial.number, exc)
         return None
 
@@ -83,11 +87,21 @@ def run_trial(
     """Ask, run the objective, tell. Returns the finished record.
 
     ``limit``: create no trial once the study holds that many (TrialLimitReached).
-
     Exceptions matching ``catch`` fail the trial and are absorbed; others fail it and
     propagate, as does KeyboardInterrupt (after the trial is marked FAIL).
     """
     trial = study._ask(None, monitored=heartbeat is not None, limit=limit)
+    return evaluate(study, trial, objective, catch, heartbeat)
+
+
+def evaluate(
+    study: Study,
+    trial: Trial,
+    objective: Callable[[Trial], Any],
+    catch: Catch,
+    heartbeat: Heartbeat | None = None,
+) -> TrialRecord | None:
+    """Run the objective on an asked trial and tell its outcome (see :func:`run_trial`)."""
     trial.raise_when_stopped = True
     if heartbeat is not None:
         heartbeat.watch(trial.number)
@@ -104,8 +118,8 @@ def run_trial(
         except BaseException as exc:
             text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
             record = _tell_quietly(study, trial, state=TrialState.FAIL, error=text)
-            if not isinstance(exc, catch):
-                raise
+            if not isinstance(exc, catch) or isinstance(exc, StorageError):
+                raise  # a storage that cannot be written stops the run, whatever `catch` says
             logger.warning("trial %d failed: %s: %s", trial.number, type(exc).__name__, exc)
             return record
         values, reason = check_values(result, len(study.directions))

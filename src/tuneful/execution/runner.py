@@ -67,6 +67,7 @@ def run_optimization(
     callbacks: Sequence[Callable[[Study, TrialRecord], None]],
     show_progress_bar: bool | None,
     max_trials: int | None = None,
+    executor: Any = None,
 ) -> None:
     """Run the objective until ``n_trials`` trials were started, ``timeout`` passed, or the
     study holds ``max_trials`` trials."""
@@ -77,12 +78,30 @@ def run_optimization(
         isinstance(max_trials, bool) or not isinstance(max_trials, int) or max_trials < 0
     ):
         raise StudyError(f"max_trials={max_trials!r}: expected a non-negative int or None")
+    if executor is not None and not hasattr(executor, "run"):
+        raise StudyError(f"executor={executor!r}: expected a tuneful.DaskExecutor")
+    if executor is not None and jobs != 1:
+        raise StudyError(
+            f"n_jobs={n_jobs!r} with executor={executor!r}: the executor's workers run the "
+            "trials; leave n_jobs at 1"
+        )
     study.fail_stale_trials()
     deadline = None if timeout is None else time.time() + timeout
     show = sys.stderr.isatty() if show_progress_bar is None else bool(show_progress_bar)
     progress = StudyProgress(study, total=n_trials, timeout=timeout) if show else None
     with progress if progress is not None else nullcontext():
-        if jobs == 1:
+        if executor is not None:
+            executor.run(
+                study,
+                objective,
+                n_trials=n_trials,
+                deadline=deadline,
+                max_trials=max_trials,
+                catch=caught,
+                callbacks=callbacks,
+                progress=progress,
+            )
+        elif jobs == 1:
             slots = Slots(n_trials, _Counter(), nullcontext(), deadline, max_trials)
             worker_loop(
                 study,

@@ -18,7 +18,15 @@ from typing import Any
 from tuneful.errors import TrialLimitReached
 from tuneful.records import TrialState
 
-__all__ = ["Event", "StudyInfo", "Storage", "SCHEMA_VERSION", "EVENT_KINDS", "check_limit"]
+__all__ = [
+    "Event",
+    "StudyInfo",
+    "Storage",
+    "SCHEMA_VERSION",
+    "EVENT_KINDS",
+    "check_limit",
+    "stale_reason",
+]
 
 #: Version of the persisted layout. Bumped on any change a reader must know about
 #: (2: each event records the token of the write that logged it).
@@ -34,6 +42,14 @@ EVENT_KINDS = (
     "finished",
     "study_attr",
 )
+
+
+def stale_reason(grace: float) -> str:
+    """The error recorded on a trial failed for want of heartbeats."""
+    return (
+        f"worker stopped heartbeating: no sign of life for {grace:g} s "
+        "(process killed or machine lost)"
+    )
 
 
 def check_limit(count: int, limit: int | None) -> None:
@@ -174,6 +190,12 @@ class Storage(abc.ABC):
         parameters) while its chain of retries is shorter than ``retries``. Exactly one
         caller fails a given trial. Returns the numbers that were failed.
         """
+
+    @abc.abstractmethod
+    def fail_trial(self, study_id: int, number: int, *, error: str, retries: int) -> bool:
+        """Fail a RUNNING trial whose worker was lost, re-enqueued as
+        :meth:`fail_stale_trials` does, in one transaction. Returns False (and writes
+        nothing) when the trial is no longer RUNNING: someone else finished or failed it."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections. The object must not be used afterwards."""

@@ -10,7 +10,7 @@ from typing import Any
 
 from tuneful.errors import DuplicateStudyError, StudyNotFoundError, TrialError
 from tuneful.records import TrialState
-from tuneful.storage.base import Event, Storage, StudyInfo, check_limit
+from tuneful.storage.base import Event, Storage, StudyInfo, check_limit, stale_reason
 from tuneful.storage.replay import retry_of
 
 __all__ = ["MemoryStorage"]
@@ -229,16 +229,21 @@ class MemoryStorage(Storage):
                     or slot.heartbeat_at >= cutoff
                 ):
                     continue
-                slot.state = TrialState.FAIL
-                reason = (
-                    f"worker stopped heartbeating: no sign of life for {grace:g} s "
-                    "(process killed or machine lost)"
-                )
-                self._log(
-                    data, number, "finished", {"state": "FAIL", "values": None, "error": reason}
-                )
+                self._fail(data, number, stale_reason(grace), retries)
                 failed.append(number)
-                retry = retry_of(number, data.events_by_trial.get(number, []), retries)
-                if retry is not None:
-                    self._create(data, retry, False)
         return failed
+
+    def fail_trial(self, study_id: int, number: int, *, error: str, retries: int) -> bool:
+        with self._lock:
+            data = self._study(study_id)
+            if self._slot(data, number).state is not TrialState.RUNNING:
+                return False
+            self._fail(data, number, error, retries)
+            return True
+
+    def _fail(self, data: _StudyData, number: int, error: str, retries: int) -> None:
+        data.trials[number].state = TrialState.FAIL
+        self._log(data, number, "finished", {"state": "FAIL", "values": None, "error": error})
+        retry = retry_of(number, data.events_by_trial.get(number, []), retries)
+        if retry is not None:
+            self._create(data, retry, False)

@@ -51,7 +51,14 @@ from tuneful.errors import (
     TrialError,
 )
 from tuneful.records import TrialState
-from tuneful.storage.base import SCHEMA_VERSION, Event, Storage, StudyInfo, check_limit
+from tuneful.storage.base import (
+    SCHEMA_VERSION,
+    Event,
+    Storage,
+    StudyInfo,
+    check_limit,
+    stale_reason,
+)
 from tuneful.storage.replay import retry_of
 
 __all__ = ["SQLStorage", "upgrade_schema"]
@@ -834,30 +841,37 @@ class SQLStorage(Storage):
                     )
                 ).all()
             ]
-            reason = (
-                f"worker stopped heartbeating: no sign of life for {grace:g} s "
-                "(process killed or machine lost)"
-            )
             for number in numbers:
-                conn.execute(
-                    trials_table.update()
-                    .where(trials_table.c.study_id == study_id)
-                    .where(trials_table.c.number == number)
-                    .values(state=TrialState.FAIL.value)
-                )
-                self._log(
-                    conn,
-                    study_id,
-                    number,
-                    "finished",
-                    {"state": "FAIL", "values": None, "error": reason},
-                )
-                rows = conn.execute(
-                    _SQL_TRIAL_EVENTS, {"study_id": study_id, "number": number}
-                ).all()
-                retry = retry_of(number, self._events(rows), retries)
-                if retry is not None:
-                    self._create(conn, study_id, retry, False)
+                self._fail(conn, study_id, number, stale_reason(grace), retries)
             return numbers
 
         return self._write(fail)
+
+    def fail_trial(self, study_id: int, number: int, *, error: str, retries: int) -> bool:
+        def fail(conn: Connection) -> bool:
+            self._lock_study(conn, study_id)
+            row = conn.execute(_SQL_TRIAL_STATE, {"study_id": study_id, "number": number}).first()
+            if row is None:
+                raise TrialError(f"study id {study_id} has no trial number {number}")
+            if row[0] != TrialState.RUNNING.value:
+                return False
+            self._fail(conn, study_id, number, error, retries)
+            return True
+
+        return self._write(fail, landed=lambda _number: True)
+
+    def _fail(self, conn: Connection, study_id: int, number: int, error: str, retries: int) -> None:
+        """Fail a RUNNING trial and re-enqueue it per ``retries`` (the caller holds the lock)."""
+        conn.execute(
+            trials_table.update()
+            .where(trials_table.c.study_id == study_id)
+            .where(trials_table.c.number == number)
+            .values(state=TrialState.FAIL.value)
+        )
+        self._log(
+            conn, study_id, number, "finished", {"state": "FAIL", "values": None, "error": error}
+        )
+        rows = conn.execute(_SQL_TRIAL_EVENTS, {"study_id": study_id, "number": number}).all()
+        retry = retry_of(number, self._events(rows), retries)
+        if retry is not None:
+            self._create(conn, study_id, retry, False)
