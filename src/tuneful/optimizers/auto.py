@@ -17,8 +17,8 @@ numbered k in a space of d encoded columns:
      is installed), started at the incumbent with a step size of ``late_sigma0``: a local,
      scale-free refinement whose cost does not grow with the number of trials;
    - TPE (:class:`~tuneful.optimizers.tpe.TPEOptimizer`) otherwise: categorical or
-     conditional parameters, one dimension, only discrete values (where CMA-ES would repeat
-     configurations), or no ``cmaes``.
+     conditional parameters, one dimension, only discrete values (where CMA-ES's draws
+     keep landing on tried configurations and must be replaced), or no ``cmaes``.
 
 Studies with several objectives skip the GP and CMA-ES (both optimize one objective) and go
 from the start-up to TPE, which ranks trials by Pareto front.
@@ -183,8 +183,8 @@ class AutoOptimizer(Optimizer):
 
     def _numeric_space(self, space: Space) -> bool:
         """Two or more columns, all numeric and unconditional (what CMA-ES models whole), one
-        of them continuous: in an all-discrete space CMA-ES's draws repeat configurations
-        already tried, where TPE skips them."""
+        of them continuous: in an all-discrete space CMA-ES's draws land on configurations
+        already tried (it then replaces them by other draws), where TPE models the levels."""
         cached = self._numeric
         if cached is not None and (cached[0] is space or cached[0] == space):
             return cached[1]

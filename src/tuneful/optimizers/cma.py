@@ -46,6 +46,13 @@ State from the history, never stored. Runs and generations are laid over trial n
    Ahead of an unfinished start-up, trials continue the Sobol sequence. A trial left
    RUNNING by a dead worker holds its generation back until the study's stale-trial
    recovery (heartbeats, on by default) fails it.
+6. Repeats: where every modelled column is discrete (Ints, step Floats), a draw can decode to
+   a configuration already completed, pending, or proposed earlier in the same call; it is
+   then replaced by the first new configuration among up to 32 further draws from the
+   current distribution (a copy of the run's CMA object, seeded from the trial's generator,
+   with the other columns drawn as above), else among up to 1024 uniform points in the
+   cube, else kept (the space is about exhausted). A replacement counts as injected (see
+   3). With a continuous modelled column a repeat has probability zero: nothing is checked.
 
 A trial's generation and member follow from its number alone, and its point from the
 replayed state and the seeds, so ``suggest`` is a function of the history and the generator:
@@ -58,6 +65,8 @@ deterministic given the seeds, so the result is the same as a fresh replay.
 
 from __future__ import annotations
 
+import copy
+import itertools
 import math
 import threading
 from collections.abc import Mapping, Sequence
@@ -68,7 +77,7 @@ from typing import Any
 import numpy as np
 
 from tuneful.errors import MissingDependencyError, OptimizerError
-from tuneful.optimizers.base import Optimizer
+from tuneful.optimizers.base import Optimizer, config_key
 from tuneful.optimizers.random import SobolOptimizer
 from tuneful.optimizers.tpe import TPEOptimizer
 from tuneful.records import History, TrialRecord, TrialState, is_finite_number
@@ -78,6 +87,8 @@ __all__ = ["CMAESOptimizer", "CMAESState"]
 
 _RESTARTS = ("ipop", None)
 _GOOD_FRACTION = 0.25  # columns CMA-ES does not model are drawn from the best quarter
+_RESAMPLES = 32  # draws from the distribution to replace a repeat ...
+_UNIFORM = 1024  # ... then at most this many uniform points
 _MASK_64 = (1 << 64) - 1
 
 
@@ -222,11 +233,67 @@ class CMAESOptimizer(Optimizer):
                     from_cma[i] = True
                 else:  # start-up, or ahead of an unfinished start-up
                     points[i] = self._sobol_point(history, seed, number)
-        if layout.others.size and from_cma.any():
-            window = 2 * replay.popsize
-            drawn = _draw_others(history, layout, self.sigma0, window, rng, int(from_cma.sum()))
-            points[np.ix_(from_cma, layout.others)] = drawn
+            if layout.others.size and from_cma.any():
+                window, count = 2 * replay.popsize, int(from_cma.sum())
+                drawn = _draw_others(history, layout, self.sigma0, window, rng, count)
+                points[np.ix_(from_cma, layout.others)] = drawn
+            if layout.discrete and from_cma.any():  # under the lock: replay is this history's
+                self._replace_repeats(history, layout, replay, points, from_cma, rng)
         return points
+
+    def _replace_repeats(
+        self,
+        history: History,
+        layout: _Layout,
+        replay: _Replay,
+        points: np.ndarray,
+        from_cma: np.ndarray,
+        rng: np.random.Generator,
+    ) -> None:
+        """Replace, in place, each CMA-ES point whose configuration is completed, pending or
+        an earlier point's by one with a new configuration (see :meth:`_new_point`; kept
+        when there is none). ``rng`` is used only where there is a repeat."""
+        space = history.space
+        taken = {
+            config_key(record.params)
+            for record in (*history.completed, *history.pending)
+            if record.number != history.number
+        }
+        for i, config in enumerate(space.decode(points)):
+            key = config_key(config)
+            if from_cma[i] and key in taken:
+                found = self._new_point(history, layout, replay, taken, rng)
+                if found is not None:
+                    points[i], key = found
+            taken.add(key)
+
+    def _new_point(
+        self,
+        history: History,
+        layout: _Layout,
+        replay: _Replay,
+        taken: set[tuple[Any, ...]],
+        rng: np.random.Generator,
+    ) -> tuple[np.ndarray, tuple[Any, ...]] | None:
+        """A point whose configuration is not in ``taken``, and that configuration's key: the
+        first among ``_RESAMPLES`` further draws from the distribution (the other columns
+        drawn as for any suggestion), else among up to ``_UNIFORM`` uniform points, drawn
+        ``_RESAMPLES`` at a time; None when every one of them is taken."""
+        space = history.space
+        draws = np.full((_RESAMPLES, space.dim), 0.5)
+        draws[:, layout.columns] = replay.resample(int(rng.integers(0, 2**32)), _RESAMPLES)
+        if layout.others.size:
+            window = 2 * replay.popsize
+            draws[:, layout.others] = _draw_others(
+                history, layout, self.sigma0, window, rng, _RESAMPLES
+            )
+        uniform = (rng.random((_RESAMPLES, space.dim)) for _ in range(_UNIFORM // _RESAMPLES))
+        for batch in itertools.chain([draws], uniform):  # uniform ones drawn as needed
+            for point, config in zip(batch, space.decode(batch), strict=True):
+                key = config_key(config)
+                if key not in taken:
+                    return point, key
+        return None
 
     def state(self, history: History) -> CMAESState | None:
         """The replayed state for ``history``; None while CMA-ES has not begun (start-up
@@ -312,6 +379,8 @@ class _Layout:
             centres of the first and last level for discrete columns under a margin, else
             (0, 1).
         margin: whether runs use CMA-ES with margin.
+        discrete: whether every modelled column is discrete (draws may repeat a
+            configuration; with a continuous one they practically never do).
         delegated: whether the space goes to TPE (more other columns than modelled ones).
     """
 
@@ -336,6 +405,7 @@ class _Layout:
         self.margin = discrete if with_margin == "auto" else bool(with_margin)
         half = self.steps / 2 if self.margin else np.zeros(len(steps))
         self.bounds = np.column_stack([half, 1.0 - half])
+        self.discrete = bool(np.all(space.n_levels[self.columns] > 0))
         self.delegated = len(modelled) == 0 or len(modelled) < self.others.size
 
     def encode(self, params: Sequence[Mapping[str, Any]]) -> np.ndarray:
@@ -428,6 +498,15 @@ class _Replay:
         """The current generation's k-th draw, as proposed (modelled columns)."""
         self._draw(k + 1)
         return self._evaluated[k]
+
+    def resample(self, seed: int, count: int) -> np.ndarray:
+        """``count`` further draws from the current distribution, as proposed (modelled
+        columns), shape (count, len(columns)): a copy of the run's CMA object reseeded with
+        ``seed`` draws them, so the generation's own draws are left as they are."""
+        cma = copy.deepcopy(self._cma)
+        cma.reseed_rng(seed)
+        draws = [cma.ask()[0] if self.layout.margin else cma.ask() for _ in range(count)]
+        return np.array(draws, dtype=float).reshape(count, len(self.layout.columns))
 
     def _begin_run(self, run: int, mean: np.ndarray) -> None:
         cmaes, layout = self.cmaes, self.layout
