@@ -145,41 +145,48 @@ _SQL_TRIAL_EVENTS = sa.text(
     "WHERE study_id = :study_id AND number = :number ORDER BY id"
 )
 
-# PostgreSQL's hot writes, each one statement (one round trip, atomic without BEGIN/COMMIT).
+# PostgreSQL's hot statements run on psycopg's connection directly (their parameters in its
+# %(name)s style): SQLAlchemy's execution layer would cost about as much CPU as the rest of
+# the trial. The writes are each one statement (one round trip, atomic without BEGIN/COMMIT).
 # Each first locks its study's row, which orders the study's event ids by commit; a trial's
 # state is re-checked on the latest row version (an UPDATE, or FOR UPDATE), so a write racing
 # a finish sees the finish.
-_PG_CREATE = sa.text(
+_PG_CREATE = (
     "WITH s AS ("
     " UPDATE tuneful_studies SET next_number = next_number + 1"
-    " WHERE id = :study_id AND (CAST(:limit AS INTEGER) IS NULL"
-    " OR next_number < CAST(:limit AS INTEGER))"
+    " WHERE id = %(study_id)s AND (CAST(%(limit)s AS INTEGER) IS NULL"
+    " OR next_number < CAST(%(limit)s AS INTEGER))"
     " RETURNING next_number - 1 AS number"
     "), t AS ("
     " INSERT INTO tuneful_trials (study_id, number, state, heartbeat_at)"
-    " SELECT :study_id, number, :state, :heartbeat_at FROM s"
+    " SELECT %(study_id)s, number, %(state)s, %(heartbeat_at)s FROM s"
     ") INSERT INTO tuneful_events (study_id, number, kind, payload, time, token)"
-    " SELECT :study_id, number, 'created',"
-    " CASE WHEN number = CAST(:expected AS INTEGER) THEN :drafted ELSE :payload END,"
-    " :time, :token FROM s RETURNING number"
+    " SELECT %(study_id)s, number, 'created',"
+    " CASE WHEN number = CAST(%(expected)s AS INTEGER) THEN %(drafted)s ELSE %(payload)s END,"
+    " %(time)s, %(token)s FROM s RETURNING number"
 )
-_PG_FINISH = sa.text(
-    "WITH s AS (SELECT id FROM tuneful_studies WHERE id = :study_id FOR UPDATE),"
+_PG_FINISH = (
+    "WITH s AS (SELECT id FROM tuneful_studies WHERE id = %(study_id)s FOR UPDATE),"
     " u AS ("
-    " UPDATE tuneful_trials SET state = :state"
-    " WHERE study_id = (SELECT id FROM s) AND number = :number AND state = 'RUNNING'"
+    " UPDATE tuneful_trials SET state = %(state)s"
+    " WHERE study_id = (SELECT id FROM s) AND number = %(number)s AND state = 'RUNNING'"
     " RETURNING number"
     ") INSERT INTO tuneful_events (study_id, number, kind, payload, time, token)"
-    " SELECT :study_id, number, 'finished', :payload, :time, :token FROM u RETURNING id"
+    " SELECT %(study_id)s, number, 'finished', %(payload)s, %(time)s, %(token)s FROM u RETURNING id"
 )
-_PG_APPEND = sa.text(
-    "WITH s AS (SELECT id FROM tuneful_studies WHERE id = :study_id FOR UPDATE),"
+_PG_APPEND = (
+    "WITH s AS (SELECT id FROM tuneful_studies WHERE id = %(study_id)s FOR UPDATE),"
     " r AS ("
     " SELECT number FROM tuneful_trials"
-    " WHERE study_id = (SELECT id FROM s) AND number = :number AND state = 'RUNNING'"
+    " WHERE study_id = (SELECT id FROM s) AND number = %(number)s AND state = 'RUNNING'"
     " FOR UPDATE"
     ") INSERT INTO tuneful_events (study_id, number, kind, payload, time, token)"
-    " SELECT :study_id, number, :kind, :payload, :time, :token FROM r RETURNING id"
+    " SELECT %(study_id)s, number, %(kind)s, %(payload)s, %(time)s, %(token)s FROM r RETURNING id"
+)
+
+_PG_READ_EVENTS = (
+    "SELECT id, number, kind, payload, time FROM tuneful_events "
+    "WHERE study_id = %(study_id)s AND id > %(after)s ORDER BY id"
 )
 
 _TRANSIENT_MARKERS = ("database is locked", "database table is locked", "busy", "deadlock")
@@ -664,7 +671,8 @@ class SQLStorage(Storage):
         bare = drafted if expected_number is None else _dumps(payload)
 
         def create(conn: Connection) -> int:
-            row = conn.execute(
+            rows = self._pg(
+                conn,
                 _PG_CREATE,
                 {
                     "study_id": study_id,
@@ -677,9 +685,9 @@ class SQLStorage(Storage):
                     "time": time.time(),
                     "token": self._token(),
                 },
-            ).first()
-            if row is not None:
-                return int(row[0])
+            )
+            if rows:
+                return int(rows[0][0])
             check_limit(self._lock_study(conn, study_id), limit)  # raises when it was the limit
             raise StudyNotFoundError(f"no study with id {study_id} in {self._shown}")
 
@@ -766,7 +774,7 @@ class SQLStorage(Storage):
 
     def _one_statement(
         self,
-        statement: sa.TextClause,
+        statement: str,
         study_id: int,
         number: int,
         action: str,
@@ -779,7 +787,7 @@ class SQLStorage(Storage):
         def write(conn: Connection) -> None:
             parameters = {"study_id": study_id, "number": number, "payload": text}
             parameters.update(values, time=time.time(), token=self._token())
-            if conn.execute(statement, parameters).first() is None:
+            if not self._pg(conn, statement, parameters):
                 raise self._state_error(conn, study_id, number, action)
 
         self._write(write, single=True)
@@ -797,8 +805,33 @@ class SQLStorage(Storage):
 
     def read_events(self, study_id: int, after: int = 0) -> list[Event]:
         parameters = {"study_id": study_id, "after": after}
-        rows = self._read(lambda conn: conn.execute(_SQL_READ_EVENTS, parameters).all())
+        if self._is_sqlite:
+            rows = self._read(lambda conn: conn.execute(_SQL_READ_EVENTS, parameters).all())
+        else:
+            rows = self._read(lambda conn: self._pg(conn, _PG_READ_EVENTS, parameters))
         return self._events(rows)
+
+    @staticmethod
+    def _pg(conn: Connection, statement: str, parameters: Mapping[str, Any]) -> list[Any]:
+        """Run a hot statement on the psycopg connection under ``conn``; its rows.
+
+        Errors come back wrapped as SQLAlchemy's (so ``_run`` sorts them as any other), and a
+        connection psycopg found broken is dropped from the pool.
+        """
+        import psycopg
+
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        try:
+            cursor = raw.execute(statement, parameters, prepare=True)
+            return cursor.fetchall() if cursor.description is not None else []
+        except psycopg.Error as exc:
+            lost = bool(raw.broken or raw.closed)
+            if lost:
+                conn.invalidate()
+            raise DBAPIError.instance(
+                statement, dict(parameters), exc, psycopg.Error, connection_invalidated=lost
+            ) from exc
 
     # -- liveness ------------------------------------------------------------------------
     def heartbeat(self, study_id: int, numbers: Sequence[int]) -> None:
