@@ -292,7 +292,7 @@ class Study:
         return History(
             space,
             self.directions,
-            self._replica.trials(),
+            self._replica.trials_view(),  # shared, read-only: History does not modify it
             number=number,
             seed=self.seed,
             has_reports=self._replica.has_reports,
@@ -306,7 +306,7 @@ class Study:
     def _dynamic_space(self) -> Space | None:
         """For define-by-run studies: the parameters seen so far, as one flat space."""
         specs: dict[str, Any] = {}
-        for trial in self._replica.trials():
+        for trial in self._replica.trials_view():
             for name, spec in trial.distributions.items():
                 specs.setdefault(name, spec)
         if not specs:

@@ -28,3 +28,12 @@ def test_db_upgrade(cli: Callable[..., Any], one_line_error: Callable[..., str])
     one_line_error(cli("db", "upgrade", "--storage", "missing.db"), "does not exist")
     one_line_error(cli("db", "upgrade", "--storage", "memory://"), "has no schema")
     assert tuneful.load_study("s", storage="old.db").trials == []
+
+
+def test_a_database_that_is_not_there_is_one_line(
+    cli: Callable[..., Any], one_line_error: Callable[..., str], postgres_url: str
+) -> None:
+    server = postgres_url.rsplit("/", 1)[0].replace("postgres@", "postgres:secret@")
+    error = one_line_error(cli("ls", "--storage", f"{server}/nosuchdb"), "cannot open storage")
+    assert "nosuchdb" in error and "does not exist" in error
+    assert "secret" not in error  # the password is masked

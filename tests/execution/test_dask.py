@@ -83,14 +83,15 @@ def test_a_lost_worker_fails_its_trial_once_and_it_is_retried(client: Any, tmp_p
         objective, n_trials=6, executor=tuneful.DaskExecutor(client), show_progress_bar=False
     )
     trials = tuneful.load_study("lost", storage=url).trials
+    seen = [(t.number, t.state.value, t.error, t.system_attrs) for t in trials]
     lost = trials[2]
-    assert lost.state is TrialState.FAIL and "Dask worker" in (lost.error or "")
+    assert lost.state is TrialState.FAIL and "Dask worker" in (lost.error or ""), seen
     retries = [t for t in trials if t.system_attrs.get("retry_of") == 2]
-    assert len(retries) == 1 and retries[0].params == lost.params
-    assert retries[0].state is TrialState.COMPLETE
-    assert not [t for t in trials if t.state is TrialState.RUNNING]
+    assert len(retries) == 1 and retries[0].params == lost.params, seen
+    assert retries[0].state is TrialState.COMPLETE, seen
+    assert not [t for t in trials if t.state is TrialState.RUNNING], seen
     # n_trials counts the trials this call started, the retry among them
-    assert len(trials) == 6 and sum(t.state is TrialState.COMPLETE for t in trials) == 5
+    assert len(trials) == 6 and sum(t.state is TrialState.COMPLETE for t in trials) == 5, seen
 
 
 def test_an_uncaught_exception_propagates_and_nothing_stays_running(

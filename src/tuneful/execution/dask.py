@@ -264,7 +264,7 @@ class _Run:
         except self.distributed.scheduler.KilledWorker as exc:
             self.study._fail_lost(number, f"its Dask worker was lost ({exc})")
         except (OSError, self.distributed.comm.CommClosedError) as exc:
-            self.study._fail_lost(number, f"its Dask task failed to run: {exc}")
+            self.study._fail_lost(number, f"its Dask worker could not be reached ({exc})")
 
     def abandon(self) -> None:
         """The run stops with trials in flight: fail them so none stays RUNNING."""

@@ -106,6 +106,7 @@ class StudyReplica:
         self._dirty: set[int] = set()
         self._waiting: set[int] = set()
         self._holes = 0  # numbers seen in events whose creation was not (yet) seen
+        self._view: list[TrialRecord] | None = None  # trials_view(), until the next change
         self.study_attrs: dict[str, Any] = {}
         self.version = 0  # bumped whenever anything changes
         self.has_reports = False  # whether any trial reported a learning-curve point
@@ -146,6 +147,7 @@ class StudyReplica:
                 self._holes -= 1
             self._frozen[number] = self._drafts[number].freeze()
         self._dirty.clear()
+        self._view = None
 
     def trial(self, number: int) -> TrialRecord:
         if self._dirty:
@@ -156,12 +158,20 @@ class StudyReplica:
         return record
 
     def trials(self) -> list[TrialRecord]:
-        """All trials, by number."""
+        """All trials, by number (a new list)."""
+        return list(self.trials_view())
+
+    def trials_view(self) -> list[TrialRecord]:
+        """All trials, by number: one list shared by every call until the replica changes,
+        which callers must not modify (a study's asks read it several times per trial)."""
         if self._dirty:
             self._thaw()
-        if not self._holes:
-            return list(self._frozen)  # type: ignore[arg-type]
-        return [t for t in self._frozen if t is not None]
+        if self._view is None:
+            if self._holes:
+                self._view = [t for t in self._frozen if t is not None]
+            else:
+                self._view = list(self._frozen)  # type: ignore[arg-type]
+        return self._view
 
     def state_of(self, number: int) -> TrialState | None:
         draft = self._drafts.get(number)

@@ -302,7 +302,7 @@ class SQLStorage(Storage):
         self._pool_size = pool_size
         self._writing = threading.local()  # .token: the write this thread is running
         self._engine = self._make_engine(url)
-        self._shown = self._engine.url.render_as_string(hide_password=True)
+        self._shown = sa.engine.make_url(url).render_as_string(hide_password=True)
         #: The schema version found when opening (before any upgrade).
         self.found_version = self._ensure_schema(upgrade=upgrade)
 
@@ -379,15 +379,17 @@ class SQLStorage(Storage):
         landed: Callable[[int | None], T] | None = None,
         *,
         single: bool = False,
+        patience: float | None = None,
     ) -> T:
         """Run ``work`` in one write transaction.
 
         ``landed`` gives the result of a write that a lost connection hid: called with the
         trial number of its first event when a retry finds that the write had committed.
         ``single``: on PostgreSQL, ``work`` is one statement, atomic by itself, and runs
-        without BEGIN and COMMIT (one round trip instead of three).
+        without BEGIN and COMMIT (one round trip instead of three). ``patience``: seconds
+        to keep retrying (default ``busy_timeout``).
         """
-        return self._run(work, write=True, landed=landed, single=single)
+        return self._run(work, write=True, landed=landed, single=single, patience=patience)
 
     def _run(
         self,
@@ -396,6 +398,7 @@ class SQLStorage(Storage):
         write: bool,
         landed: Callable[[int | None], T] | None = None,
         single: bool = False,
+        patience: float | None = None,
     ) -> T:
         """Run ``work``, retrying while the database is busy, locked or unreachable.
 
@@ -404,7 +407,7 @@ class SQLStorage(Storage):
         """
         self._check_fork()
         delay = 0.005
-        deadline = time.monotonic() + self._busy_timeout
+        deadline = time.monotonic() + (self._busy_timeout if patience is None else patience)
         token = uuid.uuid4().hex if write and not self._is_sqlite else None
         unsure = False  # a previous attempt may have committed
         while True:
@@ -470,9 +473,11 @@ class SQLStorage(Storage):
             return version
 
         try:
-            version = self._write(create)
-        except StorageError:
-            raise
+            # A server that cannot be reached when the storage is opened is more likely a
+            # wrong URL than a restart: say so after a few seconds, not after busy_timeout.
+            version = self._write(create, patience=min(self._busy_timeout, 5.0))
+        except StorageError as exc:  # say what was being done: opening it
+            raise StorageError(str(exc).replace("cannot write", "cannot open", 1)) from None
         except sa.exc.SQLAlchemyError as exc:
             raise StorageError(f"cannot open storage {self._shown!r}: {exc}") from None
         if version > SCHEMA_VERSION:
