@@ -1,9 +1,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tuneful.cli import main
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
@@ -61,3 +65,49 @@ def sql_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 def pytest_report_header(config: pytest.Config) -> str:
     return f"tuneful tests; cpu count {os.cpu_count()}"
+
+
+# -- the command line, in this process (tests/cli has the subprocess forms) -----------------
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
+    """Run the command line in this process (faster than a subprocess): cli("ls", ...)."""
+
+    def invoke(*args: str) -> Result:
+        capsys.readouterr()
+        try:
+            main(list(args))
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        else:
+            code = 0
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return invoke
+
+
+def _check_one_line_error(result: Result, *fragments: str, alone: bool = True) -> str:
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert lines, result.stdout
+    assert not alone or len(lines) == 1, result.stderr
+    error = lines[-1]
+    assert error.startswith("error: "), result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    for fragment in fragments:
+        assert fragment in error, error
+    return error
+
+
+@pytest.fixture
+def one_line_error() -> Callable[..., str]:
+    """Check a result: exit 2, an ``error: ...`` line last on stderr naming the fragments,
+    no traceback; with ``alone`` (the default) nothing else on stderr. Returns the line."""
+    return _check_one_line_error

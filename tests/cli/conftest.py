@@ -7,14 +7,12 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import yaml
-
-from tuneful.cli import main
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
@@ -31,16 +29,10 @@ print(json.dumps({"loss": loss}))
 """
 
 
-@dataclass
-class Result:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
 def _run_subprocess(
     *args: str, cwd: Path | None = None, timeout: float = 120, extra_path: str | None = None
-) -> Result:
+) -> Any:
+    """Returns returncode, stdout and stderr as attributes (as the ``cli`` fixture's result)."""
     env = dict(os.environ)
     paths = [extra_path or "", str(SRC), env.get("PYTHONPATH", "")]
     env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
@@ -54,7 +46,7 @@ def _run_subprocess(
         text=True,
         timeout=timeout,
     )
-    return Result(done.returncode, done.stdout, done.stderr)
+    return SimpleNamespace(returncode=done.returncode, stdout=done.stdout, stderr=done.stderr)
 
 
 @pytest.fixture
@@ -79,30 +71,12 @@ def start_cli() -> Callable[..., subprocess.Popen[str]]:
 
 
 @pytest.fixture
-def run_cli() -> Callable[..., Result]:
+def run_cli() -> Callable[..., Any]:
     """``python -m tuneful.cli ARGS`` with this checkout's package, stdin not a terminal.
 
     Keywords: ``cwd``, ``timeout``, ``extra_path`` (a folder put first on the module path).
     """
     return _run_subprocess
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
-    """Run the command line in this process (faster than a subprocess): cli("ls", ...)."""
-
-    def invoke(*args: str) -> Result:
-        capsys.readouterr()
-        try:
-            main(list(args))
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        else:
-            code = 0
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return invoke
 
 
 def base_spec(**changes: Any) -> dict[str, Any]:
@@ -137,23 +111,3 @@ def write_spec(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
-
-
-def _check_one_line_error(result: Result, *fragments: str, alone: bool = True) -> str:
-    assert result.returncode == 2, (result.stdout, result.stderr)
-    lines = result.stderr.strip().splitlines()
-    assert lines, result.stdout
-    assert not alone or len(lines) == 1, result.stderr
-    error = lines[-1]
-    assert error.startswith("error: "), result.stderr
-    assert "Traceback" not in result.stderr + result.stdout
-    for fragment in fragments:
-        assert fragment in error, error
-    return error
-
-
-@pytest.fixture
-def one_line_error() -> Callable[..., str]:
-    """Check a result: exit 2, an ``error: ...`` line last on stderr naming the fragments,
-    no traceback; with ``alone`` (the default) nothing else on stderr. Returns the line."""
-    return _check_one_line_error

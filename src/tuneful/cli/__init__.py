@@ -2,7 +2,7 @@
 
 Commands: ``run SPEC`` (tune a program described by a YAML spec), ``worker STUDY`` (join a
 study from any machine), ``ls``, ``show``, ``export``, ``delete``, ``demo``, ``db upgrade``,
-and ``bench`` (benchmarks of optimizers). Errors a user
+``scaling`` (learning rate and batch size across scales) and ``bench`` (benchmarks). Errors a user
 can cause print as one line ``error: ...`` on stderr and exit with status 2; Ctrl-C exits
 with 130.
 
@@ -24,6 +24,7 @@ from tuneful import __version__
 from tuneful.cli.bench import bench_group
 from tuneful.cli.output import error_line, short_warnings, stderr
 from tuneful.cli.run import demo_command, run_command
+from tuneful.cli.scaling import scaling_group
 from tuneful.cli.studies import delete_command, export_command, ls_command, show_command
 from tuneful.cli.workers import db_group, worker_command
 from tuneful.errors import TunefulError
@@ -54,6 +55,7 @@ for _command in (
     delete_command,
     demo_command,
     db_group,
+    scaling_group,
     bench_group,
 ):
     cli.add_command(_command)
