@@ -278,12 +278,14 @@ def test_cli_fit(cli: Callable[..., Any], tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "lr* = 2 * N^-0.700 * D^0.300" in result.stdout
     assert "Published Step Law" in result.stdout and "refit without it" in result.stdout
+    assert "DeepSeek LLM" in result.stdout
     assert (tmp_path / "figures" / "fit.png").stat().st_size > 0
     assert len(list((tmp_path / "figures").glob("grid_*.png"))) == 9
     data = json.loads(cli("scaling", "fit", str(path), "--bootstrap", "20", "--json").stdout)
     assert data["coefficients"]["gamma"] == pytest.approx(0.6)
     assert data["gap_summary"]["refit"]["max"] == 0
     assert len(data["gaps"]["leave_one_scale_out"]) == 9
+    assert data["gap_summary"]["deepseek_llm"]["median"] > 0  # not the law the data follow
 
 
 def test_cli_errors_are_one_line(

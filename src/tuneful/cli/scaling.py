@@ -118,19 +118,14 @@ def _columns(items: tuple[str, ...]) -> dict[str, str]:
     return chosen
 
 
-def _gap_table(published: list[GridGap], refit: list[GridGap], loso: list[GridGap]) -> Table:
-    held_out = {(g.n, g.d): g for g in loso}
+def _gap_table(gaps: dict[str, list[GridGap]]) -> Table:
+    held_out = {(g.n, g.d): g for g in gaps["leave_one_scale_out"]}
     table = Table(title="Loss gap of the run nearest each law's point to the grid's best")
-    for heading in (
-        "N",
-        "D",
-        "best loss",
-        "published law",
-        "refit (all grids)",
-        "refit without it",
-    ):
+    headings = ("N", "D", "best loss", "Step Law", "refit", "refit without it", "DeepSeek LLM")
+    for heading in headings:
         table.add_column(heading, justify="right")
-    for pub, ref in zip(published, refit, strict=True):
+    rows = zip(gaps["published"], gaps["refit"], gaps["deepseek_llm"], strict=True)
+    for pub, ref, other in rows:
         out = held_out.get((pub.n, pub.d))
         table.add_row(
             f"{pub.n:.4g}",
@@ -139,8 +134,10 @@ def _gap_table(published: list[GridGap], refit: list[GridGap], loso: list[GridGa
             f"{pub.gap:.3%}",
             f"{ref.gap:.3%}",
             "–" if out is None else f"{out.gap:.3%}",
+            f"{other.gap:.3%}",
         )
-    sums = [summarize_gaps(g) for g in (published, refit, loso)]
+    order = ("published", "refit", "leave_one_scale_out", "deepseek_llm")
+    sums = [summarize_gaps(gaps[name]) for name in order]
     table.add_row(
         "median", "", "", *(f"{s['median']:.3%}" if s else "–" for s in sums), style="bold"
     )
@@ -217,6 +214,7 @@ def fit_command(
         "published": grid_gaps(runs, published_point),
         "refit": grid_gaps(runs, law.point),
         "leave_one_scale_out": leave_one_scale_out(runs, tolerance=tolerance),
+        "deepseek_llm": grid_gaps(runs, _deepseek_point),
     }
     if plots is not None:
         _write_plots(plots, runs, law)
@@ -241,7 +239,7 @@ def fit_command(
         f"Published Step Law: lr* = {pub['a']:.3g} * N^{pub['alpha']:.3f} * D^{pub['beta']:.3f}; "
         f"B* = {pub['b']:.3g} * D^{pub['gamma']:.3f} tokens (refit − published: {shift})"
     )
-    stdout.print(_gap_table(gaps["published"], gaps["refit"], gaps["leave_one_scale_out"]))
+    stdout.print(_gap_table(gaps))
     for p in predictions:
         stdout.print(f"At N = {p.n_params:.4g}, D = {p.n_tokens:.4g}:")
         for line in _prediction_lines(p):
@@ -254,6 +252,11 @@ def fit_command(
         )
     if plots is not None:
         stdout.print(f"Figures in {plots}")
+
+
+def _deepseek_point(n: float, d: float) -> tuple[float, float]:
+    p = deepseek_llm(n, d)
+    return p.learning_rate, p.batch_tokens
 
 
 def _write_plots(folder: Path, runs: Any, law: LawFit) -> None:
