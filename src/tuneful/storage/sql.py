@@ -829,7 +829,7 @@ class SQLStorage(Storage):
         assert raw is not None
         try:
             cursor = raw.execute(statement, parameters, prepare=True)
-            return cursor.fetchall() if cursor.description is not None else []
+            return cursor.fetchall()  # every hot statement returns rows (RETURNING, SELECT)
         except psycopg.Error as exc:
             lost = bool(raw.broken or raw.closed)
             if lost:
