@@ -145,6 +145,32 @@ def test_model_view_shows_each_trial_at_the_highest_well_observed_budget():
     assert model_view(plain, scheduler) is plain
 
 
+def test_the_full_budget_view_shows_model_stopped_trials_at_their_predicted_final():
+    scheduler = ASHA(min_budget=1, max_budget=9)
+    model = {"rule": "model", "predicted": 0.42, "std": 0.05, "passed": False}
+    trials = [
+        _record(0, {1: 0.9, 3: 0.6, 9: 0.3}, value=0.3),
+        _record(1, {1: 0.8, 3: 0.5, 9: 0.2}, value=0.2),
+        _record(2, {1: 0.7, 3: 0.45, 9: 0.25}, value=0.25),
+        # stopped at rung 3 by the learning-curve model, which predicted 0.42 at the end
+        _record(
+            3, {1: 0.9, 3: 0.7}, state=TrialState.PRUNED, rung_1={"rule": "rank"}, rung_3=model
+        ),
+        # stopped by the rank rule: no prediction, not shown
+        _record(4, {1: 0.99}, state=TrialState.PRUNED, rung_1={"rule": "rank"}),
+    ]
+    view = model_view(_history(trials), scheduler)
+    # three real observations at the full budget choose it; the prediction is not counted
+    assert view.fidelity == {"budget": 9, "max_budget": 9, "points": 3}
+    assert [t.number for t in view.completed] == [0, 1, 2, 3]
+    assert view.y[:, 0].tolist() == [0.3, 0.2, 0.25, 0.42]
+    assert [t.number for t in view.pruned] == [4]
+    # below the full budget the prediction is not used: trial 3 shows its own value at 3
+    lower = model_view(_history(trials[:1] + trials[3:]), scheduler)
+    assert lower.fidelity["budget"] == 1
+    assert 3 in [t.number for t in lower.completed]
+
+
 def test_auto_scheduler_uses_hyperband_brackets_once_the_full_budget_is_known():
     from tuneful.schedulers import AutoScheduler, hyperband_brackets
     from tuneful.schedulers.halving import bracket_cycle
