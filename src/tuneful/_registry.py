@@ -4,11 +4,30 @@ a registry name, a ``{"name": ..., "settings": {...}}`` dict, or the object itse
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, ClassVar, TypeVar, cast
 
-__all__ = ["build"]
+__all__ = ["build", "Component"]
 
 T = TypeVar("T")
+
+
+class Component:
+    """What optimizers and schedulers share: a registry ``name`` and the JSON-safe
+    ``settings`` that rebuild them, recorded with a study by :meth:`describe`."""
+
+    name: ClassVar[str] = "component"
+
+    def settings(self) -> dict[str, Any]:
+        """JSON-safe constructor arguments: with ``name`` they rebuild this component."""
+        return {}
+
+    def describe(self) -> dict[str, Any]:
+        """Identity recorded with the study: name and settings."""
+        return {"name": self.name, "settings": self.settings()}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.settings().items())
+        return f"{type(self).__name__}({args})"
 
 
 def build(

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from tuneful._registry import build
+from tuneful._registry import Component, build
 from tuneful.errors import OptimizerError
 from tuneful.records import History
 
@@ -33,7 +33,7 @@ def config_key(config: Mapping[str, Any]) -> tuple[Any, ...]:
     return tuple(sorted((name, type(value).__name__, value) for name, value in config.items()))
 
 
-class Optimizer(abc.ABC):
+class Optimizer(Component, abc.ABC):
     """Base class of every optimizer. Subclasses set ``name`` and implement ``suggest``."""
 
     name: ClassVar[str] = "optimizer"
@@ -54,18 +54,6 @@ class Optimizer(abc.ABC):
         """JSON-safe facts to record on the trial ``history.number`` along with the point
         ``suggest`` proposes for it (its ``system_attrs``), e.g. which model chose it."""
         return {}
-
-    def settings(self) -> dict[str, Any]:
-        """JSON-safe constructor arguments: with ``name`` they rebuild this optimizer."""
-        return {}
-
-    def describe(self) -> dict[str, Any]:
-        """Identity recorded with the study: name and settings."""
-        return {"name": self.name, "settings": self.settings()}
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.settings().items())
-        return f"{type(self).__name__}({args})"
 
 
 _REGISTRY: dict[str, Callable[..., Optimizer]] = {}

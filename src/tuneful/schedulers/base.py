@@ -21,9 +21,9 @@ import math
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
-from tuneful._registry import build
+from tuneful._registry import Component, build
 from tuneful.errors import SchedulerError
 from tuneful.records import History, TrialRecord, TrialState
 
@@ -102,24 +102,13 @@ def rung_budgets(
         k += 1
 
 
-class Scheduler(abc.ABC):
+class Scheduler(Component, abc.ABC):
     """When to stop a trial, and to what budgets to run it. Subclasses set ``name`` and
     implement :meth:`decide`; see the module docstring for the model."""
 
-    name: str = "scheduler"
+    name: ClassVar[str] = "scheduler"
     #: False for the scheduler that never stops anything ("none").
     active: bool = True
-
-    def settings(self) -> dict[str, Any]:
-        """What the scheduler was built with (stored with the study, JSON-safe)."""
-        return {}
-
-    def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "settings": self.settings()}
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.settings().items())
-        return f"{type(self).__name__}({args})"
 
     def assign(self, history: History) -> dict[str, Any]:
         """System attributes of the trial ``history.number`` at creation (e.g. its bracket)."""
