@@ -82,7 +82,8 @@ class OptunaTPEHyperband(_MultiFidelityPeer):
     package = "optuna"
     loggers = ("optuna",)
     call = (
-        "optuna.create_study(sampler=optuna.samplers.TPESampler(seed=seed), "
+        "optuna.create_study(study_name=f'tuneful-bench-{task}-seed{seed}', "
+        "sampler=optuna.samplers.TPESampler(seed=seed), "
         "pruner=optuna.pruners.HyperbandPruner(min_resource=min_budget, "
         "max_resource=max_budget, reduction_factor=3))"
     )
@@ -99,6 +100,9 @@ class OptunaTPEHyperband(_MultiFidelityPeer):
         with quiet_loggers(self.loggers):
             with quiet_warnings():
                 study = optuna.create_study(
+                    # HyperbandPruner places trials in brackets by a hash of the study name:
+                    # a fixed name makes the run reproducible (Optuna's default is random).
+                    study_name=f"tuneful-bench-{task.id}-seed{seed}",
                     direction="minimize",
                     sampler=optuna.samplers.TPESampler(seed=seed),
                     pruner=optuna.pruners.HyperbandPruner(
