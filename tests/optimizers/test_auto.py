@@ -162,15 +162,8 @@ def test_converges_on_the_5d_sphere_where_random_search_does_not(seed: int) -> N
     assert results["auto"] < 0.25 < 1.0 < results["random"]
 
 
-def test_multi_fidelity_studies_get_a_longer_start_up_then_the_gp_then_tpe():
+def test_multi_fidelity_studies_get_the_start_up_then_the_gp_then_tpe():
     space = tuneful.Space(x=tuneful.Float(0, 1), y=tuneful.Float(0, 1))
-    study = tuneful.create_study(
-        space=space,
-        storage="memory://",
-        seed=0,
-        optimizer={"name": "auto", "settings": {"gp_trials": 33}},
-        scheduler={"name": "asha", "settings": {"max_budget": 9}},
-    )
 
     def objective(trial):
         value = trial.params["x"] + trial.params["y"]
@@ -178,9 +171,22 @@ def test_multi_fidelity_studies_get_a_longer_start_up_then_the_gp_then_tpe():
             trial.report(budget, value + 1.0 / budget)
         return value
 
-    study.optimize(objective, n_trials=35, show_progress_bar=False)
-    picks = [t.system_attrs["optimizer"] for t in study.trials]
-    startup = 3 * AutoOptimizer(seed=0)._gp.startup_trials(2)
-    assert picks[:startup] == ["sobol"] * startup
-    assert picks[startup:33] == ["gp"] * (33 - startup)
-    assert picks[33:] == ["tpe", "tpe"]
+    def picks(settings):
+        study = tuneful.create_study(
+            space=space,
+            storage="memory://",
+            seed=0,
+            optimizer={"name": "auto", "settings": {"gp_trials": 33, **settings}},
+            scheduler={"name": "asha", "settings": {"max_budget": 9}},
+        )
+        study.optimize(objective, n_trials=35, show_progress_bar=False)
+        return [t.system_attrs["optimizer"] for t in study.trials]
+
+    startup = AutoOptimizer(seed=0)._gp.startup_trials(2)
+    longer = picks({"mf_startup": 2})
+    assert longer[: 2 * startup] == ["sobol"] * (2 * startup)
+    assert longer[2 * startup : 33] == ["gp"] * (33 - 2 * startup)
+    default = picks({})
+    assert default[:startup] == ["sobol"] * startup
+    assert default[startup:33] == ["gp"] * (33 - startup)
+    assert default[33:] == ["tpe", "tpe"]

@@ -169,20 +169,52 @@ def test_the_full_budget_view_shows_model_stopped_trials_at_their_predicted_fina
     lower = model_view(_history(trials[:1] + trials[3:]), scheduler)
     assert lower.fidelity["budget"] == 1
     assert 3 in [t.number for t in lower.completed]
+    # two observations and one prediction at the full budget make the three a 1-d space needs
+    counted = model_view(_history(trials[:2] + trials[3:]), scheduler)
+    assert counted.fidelity == {"budget": 9, "max_budget": 9, "points": 2}
+    assert counted.y[:, 0].tolist() == [0.3, 0.2, 0.42]
 
 
-def test_auto_scheduler_uses_hyperband_brackets_once_the_full_budget_is_known():
+def test_auto_scheduler_explores_from_the_second_rung_then_judges_every_rung():
     from tuneful.schedulers import AutoScheduler, hyperband_brackets
-    from tuneful.schedulers.halving import bracket_cycle
 
-    scheduler = AutoScheduler()
+    scheduler = AutoScheduler(min_curves=3)
     assert scheduler.assign(_history([])) == {}  # no completed curve: full budget unknown
     done = _record(0, {1: 0.5, 3: 0.4, 9: 0.3, 27: 0.2})
-    brackets = hyperband_brackets(1, 27, 3)
-    assert scheduler.brackets(_history([done])) == brackets
-    cycle = bracket_cycle(tuple(n for _, n in brackets))
-    history = _history([done])
-    assert scheduler.assign(history) == {"bracket": cycle[1]}
+    assert scheduler.brackets(_history([done])) == hyperband_brackets(1, 27, 3)
+    # exploring (fewer than min_curves completed): successive halving from rung 3
+    assert scheduler.exploring(_history([done]))
+    assert scheduler.assign(_history([done])) == {"bracket": 1}
+    explorer = _record(1, {3: 0.9}, state=TrialState.RUNNING, bracket=1)
+    assert scheduler.rungs(explorer, _history([done, explorer])) == [3, 9]
+    stopped = _record(1, {3: 0.9}, state=TrialState.PRUNED, bracket=1)
+    history = _history([done, stopped, _record(2, {3: 0.6, 27: 0.3}, bracket=1)])
+    assert scheduler.exploring(history)  # two completed, a stopped trial does not count
+    assert scheduler.assign(history) == {"bracket": 1}
+    # three completed curves: the model can judge, every new trial starts at the first rung
+    history = _history([*history.trials, _record(3, {3: 0.7, 27: 0.25}, bracket=1)])
+    assert not scheduler.exploring(history)
+    assert scheduler.assign(history) == {"bracket": 0}
+    # a full budget with a single rung below it: nothing to skip, exploring starts there
+    assert AutoScheduler(max_budget=3).assign(_history([done])) == {"bracket": 0}
+
+
+def test_auto_scheduler_judges_up_to_a_third_of_the_full_budget():
+    from tuneful.schedulers import AutoScheduler
+
+    trial = _record(5, {1: 0.5}, state=TrialState.RUNNING, bracket=0)
+    # full budget 27: rungs 1, 3, 9 (9 * 3 <= 27); 52: still 1, 3, 9 (27 * 3 > 52)
+    for full, rungs in ((27, [1, 3, 9]), (52, [1, 3, 9]), (100, [1, 3, 9, 27]), (3, [1])):
+        scheduler = AutoScheduler(max_budget=full)
+        assert scheduler.rungs(trial, _history([trial])) == rungs
+        expected = rungs[1] if len(rungs) > 1 else full  # the next budget after step 1
+        assert scheduler.budget(trial, _history([trial])) == expected
+    late = _record(6, {27: 0.5}, state=TrialState.RUNNING, bracket=3)
+    scheduler = AutoScheduler(max_budget=52)
+    assert scheduler.rungs(late, _history([late])) == []  # bracket 3 starts at 27: no rung
+    assert scheduler.budget(late, _history([late])) == 52
+    # ASHA keeps every rung below the full budget
+    assert ASHA(max_budget=52).rungs(trial, _history([trial])) == [1, 3, 9, 27]
 
 
 def test_curve_scheduler_without_a_fallback_stops_nothing_before_the_model():

@@ -25,13 +25,14 @@ from the start-up to TPE, which ranks trials by Pareto front.
 
 Multi-fidelity studies (a scheduler stops trials early, so the history the study passes is
 every trial's value at one budget, ``history.fidelity``; see
-:func:`tuneful.schedulers.model_view`) take ``mf_startup`` (3) times as many start-up trials
-(most stop at the first rung, so they cost little; on YAHPO lcbench one start-up's worth left
-the incumbent far behind at a budget of 10 full evaluations), then the GP to trial
-``gp_trials`` and TPE after it (``multi_fidelity="gp"``, the default), or TPE throughout as in
-BOHB (``"tpe"``). The GP modelling the highest well-observed budget was clearly ahead of TPE
-there on YAHPO lcbench; multi-fidelity studies run many more, cheaper trials, and the
-modelled budget moves up as trials pass rungs.
+:func:`tuneful.schedulers.model_view`) take the same start-up (``mf_startup`` times it: 1 by
+default), then the GP to trial ``gp_trials`` and TPE after it (``multi_fidelity="gp"``, the
+default), or TPE throughout as in BOHB (``"tpe"``). The GP modelling the highest
+well-observed budget was clearly ahead of TPE there on YAHPO lcbench; multi-fidelity studies
+run many more, cheaper trials, and the modelled budget moves up as trials pass rungs. Three
+start-ups' worth (the default before the scheduler began judging every later trial with its
+learning-curve model) raised the mean normalized regret at 100 full evaluations' worth on
+the YAHPO multi-fidelity suite from 0.039 to 0.058.
 
 The phase depends on the trial number and the space alone, so the choice for each trial is a
 function of the history, a resumed study continues exactly, and parallel workers agree. Each
@@ -73,8 +74,7 @@ class AutoOptimizer(Optimizer):
             TPE, as above) or ``"tpe"`` (TPE whatever the space).
         multi_fidelity: the model after the start-up in multi-fidelity studies: ``"gp"`` (to
             trial ``gp_trials``, then TPE) or ``"tpe"``.
-        mf_startup: multi-fidelity studies take this many times the usual start-up trials
-            (most of them are stopped at the first rung, so they cost little).
+        mf_startup: multi-fidelity studies take this many times the usual start-up trials.
 
     Raises:
         OptimizerError: a setting is out of range.
@@ -100,7 +100,7 @@ class AutoOptimizer(Optimizer):
         late_sigma0: float = 0.1,
         late: str = "cmaes",
         multi_fidelity: str = "gp",
-        mf_startup: int = 3,
+        mf_startup: int = 1,
     ) -> None:
         if isinstance(gp_trials, bool) or not isinstance(gp_trials, (int, np.integer)):
             raise OptimizerError(f"auto: gp_trials={gp_trials!r} must be an int >= 0")
