@@ -178,6 +178,7 @@ def test_the_full_budget_view_shows_model_stopped_trials_at_their_predicted_fina
 def test_auto_scheduler_explores_from_the_second_rung_then_judges_every_rung():
     from tuneful.schedulers import AutoScheduler, hyperband_brackets
 
+    assert {"quantile": 0.5, "delta": 0.01}.items() <= AutoScheduler().settings().items()
     scheduler = AutoScheduler(min_curves=3)
     assert scheduler.assign(_history([])) == {}  # no completed curve: full budget unknown
     done = _record(0, {1: 0.5, 3: 0.4, 9: 0.3, 27: 0.2})

@@ -12,10 +12,10 @@ those that do, it works in two phases:
 - **Prediction**, once ``min_curves`` curves are complete: each new trial is judged at every
   rung by the learning-curve model of Baker et al. 2017
   (:class:`~tuneful.schedulers.curve.CurvePredictor`) and stops when P(its final value beats
-  the median of the completed trials) < ``delta`` (``quantile=0.5``). The optimizer's
-  proposals are good by then, so they run in full unless the model says they are hopeless;
-  comparing with the median rather than the best (Baker et al.) keeps the near-best proposals
-  running, which the optimizer needs to see in full.
+  the median of the completed trials) < ``delta`` (``quantile=0.5``, ``delta=0.01``). The
+  optimizer's proposals are good by then, so they run in full unless the model is confident
+  they are hopeless; comparing with the median rather than the best (Baker et al.) keeps the
+  near-best proposals running, which the optimizer needs to see in full.
 
 In both phases a trial is judged only at rungs up to ``max_budget / reduction_factor``: a
 stop later saves less than a third of the trial, and when the objective retrains from scratch
@@ -39,12 +39,13 @@ __all__ = ["AutoScheduler"]
 
 class AutoScheduler(CurvePredictor):
     """The fidelity-aware default (``scheduler="auto"``); settings as
-    :class:`~tuneful.schedulers.curve.CurvePredictor`, with ``quantile`` 0.5 by default."""
+    :class:`~tuneful.schedulers.curve.CurvePredictor`, with ``quantile`` 0.5 and ``delta``
+    0.01 by default."""
 
     name = "auto"
 
-    def __init__(self, *, quantile: float = 0.5, **settings: Any) -> None:
-        super().__init__(quantile=quantile, **settings)
+    def __init__(self, *, quantile: float = 0.5, delta: float = 0.01, **settings: Any) -> None:
+        super().__init__(quantile=quantile, delta=delta, **settings)
 
     def brackets(self, history: History) -> list[tuple[int, int]]:
         """Hyperband's brackets for the full budget known now (empty when none is); bracket
