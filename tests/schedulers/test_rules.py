@@ -175,7 +175,7 @@ def test_the_full_budget_view_shows_model_stopped_trials_at_their_predicted_fina
     assert counted.y[:, 0].tolist() == [0.3, 0.2, 0.42]
 
 
-def test_auto_scheduler_explores_from_the_second_rung_then_judges_every_rung():
+def test_auto_scheduler_explores_from_the_second_rung_then_judges_from_the_third():
     from tuneful.schedulers import AutoScheduler, hyperband_brackets
 
     assert {"quantile": 0.5, "delta": 0.01}.items() <= AutoScheduler().settings().items()
@@ -192,12 +192,17 @@ def test_auto_scheduler_explores_from_the_second_rung_then_judges_every_rung():
     history = _history([done, stopped, _record(2, {3: 0.6, 27: 0.3}, bracket=1)])
     assert scheduler.exploring(history)  # two completed, a stopped trial does not count
     assert scheduler.assign(history) == {"bracket": 1}
-    # three completed curves: the model can judge, every new trial starts at the first rung
+    # three completed curves: the model judges new trials from the third rung (9) on
     history = _history([*history.trials, _record(3, {3: 0.7, 27: 0.25}, bracket=1)])
     assert not scheduler.exploring(history)
-    assert scheduler.assign(history) == {"bracket": 0}
-    # a full budget with a single rung below it: nothing to skip, exploring starts there
-    assert AutoScheduler(max_budget=3).assign(_history([done])) == {"bracket": 0}
+    assert scheduler.assign(history) == {"bracket": 2}
+    judged = _record(4, {9: 0.9}, state=TrialState.RUNNING, bracket=2)
+    assert scheduler.rungs(judged, _history([*history.trials, judged])) == [9]
+    # too few rungs below a third of the full budget: start at the highest one left
+    for full, exploring, predicting in ((3, 0, 0), (9, 1, 1), (26, 1, 1), (27, 1, 2)):
+        capped = AutoScheduler(max_budget=full, min_curves=3)
+        assert capped.assign(_history([done])) == {"bracket": exploring}, full
+        assert capped.assign(history) == {"bracket": predicting}, full
 
 
 def test_auto_scheduler_judges_up_to_a_third_of_the_full_budget():
