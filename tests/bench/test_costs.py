@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tuneful.bench.costs import regret_at_costs, speedups
+from tuneful.bench.costs import lead_probability, regret_at_costs, speedups
 from tuneful.bench.report import write_report
 from tuneful.bench.results import Run
 from tuneful.bench.stats import anytime_curves
@@ -48,6 +48,46 @@ def test_regret_at_costs_checks_the_costs() -> None:
         regret_at_costs(_runs(), costs=(-1, 3))
 
 
+def _one_step(name: str, task: str, seed: int, loss: float) -> Run:
+    return Run(name, task, seed, np.array([loss]), np.ones(1), budget=1)
+
+
+def test_lead_probability_resamples_each_optimizer_s_seeds() -> None:
+    # 'a' is better than 'b' on every seed of t1; on t2 the two cross: a 1 vs b 0 on seed 0,
+    # a 0 vs b 1 on seed 1. The reference range of each task spans 0..3.
+    runs = []
+    for seed, (a2, b2) in enumerate(((1.0, 0.0), (0.0, 1.0))):
+        runs += [_one_step("a", "t1", seed, 0.0), _one_step("b", "t1", seed, 2.0)]
+        runs += [_one_step("a", "t2", seed, a2), _one_step("b", "t2", seed, b2)]
+    runs += [_one_step("c", t, s, 3.0) for t in ("t1", "t2") for s in (0, 1)]
+    table = regret_at_costs(runs, costs=(1,))
+    lead = lead_probability(table, n_bootstrap=4000, seed=1)
+    assert lead.shape == (1, 3) and lead.sum() == pytest.approx(1.0)
+    # On t2 each of a and b resamples a mean of 0, 1/2 or 1 (probabilities 1/4, 1/2, 1/4),
+    # independently. a is first on t1 every time, so it leads unless b is strictly better on
+    # t2 (probability (1 - 3/8) / 2 = 5/16); then both have mean rank 1.5 and share the lead.
+    assert lead[0, 0] == pytest.approx(1 - 5 / 32, abs=0.02)
+    assert lead[0, 1] == pytest.approx(5 / 32, abs=0.02)
+    assert lead[0, 2] == 0.0
+    # the same seed gives the same answer; a single resample is allowed
+    np.testing.assert_array_equal(lead, lead_probability(table, n_bootstrap=4000, seed=1))
+    assert lead_probability(table, n_bootstrap=1).sum() == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="n_bootstrap=0"):
+        lead_probability(table, n_bootstrap=0)
+
+
+def test_lead_probability_with_fewer_seeds_and_no_ranked_task() -> None:
+    # 'few' ran one seed (always 0.5), 'many' two seeds (0 and 1): many's resampled mean is
+    # 0, 0.5 or 1 with probabilities 1/4, 1/2, 1/4; a tie (0.5) shares the lead
+    runs = [_one_step("few", "t", 0, 0.5), _one_step("many", "t", 0, 0.0)]
+    runs += [_one_step("many", "t", 1, 1.0)]
+    lead = lead_probability(regret_at_costs(runs, costs=(1,)), n_bootstrap=4000, seed=2)
+    assert lead[0].tolist() == pytest.approx([0.25 + 0.25, 0.25 + 0.25], abs=0.03)
+    # an optimizer without runs on the only task: nothing is ranked
+    runs.append(_one_step("elsewhere", "u", 0, 1.0))
+    assert np.isnan(lead_probability(regret_at_costs(runs, costs=(1,)))).all()
+
+
 def test_speedup_is_budget_over_the_cost_of_reaching_the_baseline() -> None:
     runs = [
         Run("base", "t", 0, np.array([3.0, 2.0, 2.0, 2.0]), np.ones(4), budget=4),
@@ -84,7 +124,7 @@ def test_report_has_the_cost_sections(tmp_path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     assert "## What the budget bought" in text
     assert "| mf | multi-fidelity | 8.0 | 3.0 |" in text
-    assert "rank @ 3" in text and "### At cost 10" in text
+    assert "rank @ 3" in text and "first @ 3" in text and "### At cost 10" in text
     assert "## Speed-up over ff" in text and "geometric mean" in text
     # partial evaluations are not failures
     assert "| mf | — | — | — | — | — | 6 | 0 / 48 |" in text

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tuneful.bench.costs import CostTable, SpeedUp, regret_at_costs, speedups
+from tuneful.bench.costs import CostTable, SpeedUp, lead_probability, regret_at_costs, speedups
 from tuneful.bench.report import format_number, format_table
 from tuneful.bench.results import Run
 
@@ -55,17 +55,20 @@ def _rank_section(table: CostTable) -> list[str]:
     labels = [_cost_label(c) for c in table.costs]
     order = np.argsort(table.mean_rank[-1], kind="stable")
     columns = [table.tasks.index(t) for t in table.ranked_tasks]
+    lead = lead_probability(table)
     rows = []
     for o in order:
         ranks = [f"{r:.2f}" if math.isfinite(r) else _DASH for r in table.mean_rank[:, o]]
+        firsts = [f"{100 * p:.0f} %" if math.isfinite(p) else _DASH for p in lead[:, o]]
         regrets = [
             format_number(float(np.mean(table.mean[o, columns, c]))) if columns else _DASH
             for c in range(table.costs.size)
         ]
-        rows.append([table.optimizers[o], *ranks, *regrets])
+        rows.append([table.optimizers[o], *ranks, *firsts, *regrets])
     header = [
         "optimizer",
         *(f"rank @ {label}" for label in labels),
+        *(f"first @ {label}" for label in labels),
         *(f"regret @ {label}" for label in labels),
     ]
     lines = [
@@ -73,8 +76,10 @@ def _rank_section(table: CostTable) -> list[str]:
         "",
         f"At each cost (in full-fidelity evaluations' worth), optimizers are ranked on each of "
         f"the {len(table.ranked_tasks)} tasks where all ran by mean normalized regret over "
-        "seeds; the table gives the mean rank over tasks and the mean normalized regret "
-        "(over seeds, then tasks). Sorted by the rank at the largest cost.",
+        "seeds; the table gives the mean rank over tasks, how often the optimizer has the best "
+        "mean rank when each optimizer's seeds are resampled on every task (*first*, 2,000 "
+        "bootstrap resamples; ties share), and the mean normalized regret (over seeds, then "
+        "tasks). Sorted by the rank at the largest cost.",
         "",
         format_table(header, rows, align=["left"] + ["right"] * (len(header) - 1)),
         "",

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats
 
 from tuneful.bench.results import Run
 from tuneful.bench.stats import (
@@ -37,7 +38,7 @@ from tuneful.bench.stats import (
     task_ranges,
 )
 
-__all__ = ["CostTable", "SpeedUp", "regret_at_costs", "speedups"]
+__all__ = ["CostTable", "SpeedUp", "lead_probability", "regret_at_costs", "speedups"]
 
 # A mean incumbent counts as reaching the target within this slack (float sums of regrets).
 _TARGET_SLACK = 1e-12
@@ -141,6 +142,40 @@ def regret_at_costs(runs: Sequence[Run], costs: Iterable[float] = (10, 30, 100))
         for c in range(grid.size):
             mean_rank[c] = rank_matrix(mean[:, complete, c].T).mean(axis=0)
     return CostTable(optimizers, tasks, grid, values, mean, ranked, mean_rank)
+
+
+def lead_probability(table: CostTable, *, n_bootstrap: int = 2000, seed: int = 0) -> np.ndarray:
+    """How sure each optimizer's lead is: per cost, the share of bootstrap resamples in which
+    it has the best mean rank over the ranked tasks; shape (c, o), rows summing to 1.
+
+    A resample draws, for every optimizer and task independently, as many seeds as it ran
+    there, with replacement, from its own runs (so an optimizer with fewer seeds is resampled
+    from fewer), then ranks as :func:`regret_at_costs` does. Optimizers that share the best
+    mean rank share the resample. A high share says the order at the top would survive other
+    seeds; it says nothing about other tasks. All NaN when no task is ranked.
+
+    Raises:
+        ValueError: ``n_bootstrap`` < 1.
+    """
+    if isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, int) or n_bootstrap < 1:
+        raise ValueError(f"n_bootstrap={n_bootstrap!r}: expected an int >= 1")
+    n_opt, n_cost = len(table.optimizers), table.costs.size
+    if not table.ranked_tasks:
+        return np.full((n_cost, n_opt), np.nan)
+    rng = np.random.default_rng(seed)
+    columns = [table.tasks.index(t) for t in table.ranked_tasks]
+    means = np.empty((n_bootstrap, len(columns), n_opt, n_cost))  # (b, t, o, c)
+    for j, t in enumerate(columns):
+        for o in range(n_opt):
+            cell = table.values[o, t]  # (s, c)
+            own = cell[~np.isnan(cell).all(axis=1)]
+            picks = rng.integers(0, own.shape[0], size=(n_bootstrap, own.shape[0]))
+            means[:, j, o, :] = own[picks].mean(axis=1)
+    ranks = stats.rankdata(means, axis=2)  # average ranks of ties, as rank_matrix
+    mean_rank = ranks.mean(axis=1)  # (b, o, c)
+    best = np.isclose(mean_rank, mean_rank.min(axis=1, keepdims=True), rtol=0.0, atol=1e-12)
+    share = best / best.sum(axis=1, keepdims=True)
+    return share.mean(axis=0).T  # (c, o)
 
 
 def speedups(runs: Sequence[Run], *, baseline: str) -> SpeedUp:
