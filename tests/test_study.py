@@ -163,15 +163,15 @@ def test_user_attrs_and_reports(storage_url: str) -> None:
     study = tuneful.create_study(space=SPACE, storage=storage_url)
     study.set_user_attr("dataset", "digits")
     trial = study.ask()
-    trial.report(0, 0.5)
-    trial.report(1, 0.25)
+    trial.report(step=0, value=0.5)
+    trial.report(step=1, value=0.25)
     trial.set_user_attr("note", {"k": [1, 2]})
     with pytest.raises(TrialError, match="JSON"):
         trial.set_user_attr("bad", object())
     with pytest.raises(TrialError, match="finite"):
-        trial.report(2, float("nan"))
+        trial.report(step=2, value=float("nan"))
     with pytest.raises(TrialError, match="step"):
-        trial.report(-1, 0.1)
+        trial.report(step=-1, value=0.1)
     study.tell(trial, 0.25)
     record = study.trials[0]
     assert record.intermediate == {0: 0.5, 1: 0.25}
@@ -238,3 +238,13 @@ def test_enqueue_user_attrs_belong_to_the_trial() -> None:
     number = study.enqueue({"optimizer": "adam"}, user_attrs={"source": "paper"})
     assert study.trials[number].user_attrs == {"source": "paper"}
     assert study.ask().record().user_attrs == {"source": "paper"}
+
+
+@pytest.mark.parametrize("args", [(0.873, 3), (3, 0.873), (2, 5)])
+def test_report_positional_optuna_order_is_refused(args: tuple[float, float]) -> None:
+    """Optuna's report(value, step) and the reverse read alike: both orders fail loudly."""
+    study = tuneful.create_study(space=SPACE, storage="memory://")
+    trial = study.ask()
+    with pytest.raises(TrialError, match=r"by keyword.*step=epoch, value=metric"):
+        trial.report(*args)
+    assert study.get_trial(trial.number).intermediate == {}

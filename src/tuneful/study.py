@@ -27,6 +27,7 @@ from tuneful.schedulers import Decision, ModelView, Scheduler, make_scheduler
 from tuneful.space import Space
 from tuneful.storage import Storage, StudyInfo
 from tuneful.storage.replay import StudyReplica
+from tuneful.storage.urls import redact_url
 from tuneful.trial import Trial, _check_json, check_values
 
 if TYPE_CHECKING:
@@ -73,7 +74,8 @@ class Study:
 
     @property
     def storage_url(self) -> str:
-        return self._storage.url
+        """The storage's URL as it may be shown: a password is replaced by ``***``."""
+        return redact_url(self._storage.url)
 
     @property
     def space(self) -> Space | None:

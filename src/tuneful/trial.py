@@ -132,7 +132,7 @@ class Trial:
             def objective(trial):
                 for epoch in trial.budgets(27):      # 1, 3, 9, 27 under ASHA's defaults
                     loss = train_to(trial.params, epoch)
-                    trial.report(epoch, loss)
+                    trial.report(step=epoch, value=loss)
                 return loss
 
         Raises:
@@ -154,21 +154,33 @@ class Trial:
             reported = self.study.get_trial(self.number).last_step
             if reported is None or reported < budget:
                 raise TrialError(
-                    f"trial {self.number}: report at step {budget} (trial.report({budget}, "
-                    "value)) before taking the next budget"
+                    f"trial {self.number}: report at step {budget} (trial.report(step={budget}, "
+                    "value=...)) before taking the next budget"
                 )
             if last:
                 return
 
-    def report(self, step: int, value: float) -> None:
+    def report(self, *args: Any, step: Any = None, value: Any = None) -> None:
         """Record ``value`` of the learning curve at ``step`` (epoch, iteration, ...), and let
-        the study's scheduler judge the trial.
+        the study's scheduler judge the trial: ``trial.report(step=epoch, value=loss)``.
+
+        Both arguments are keyword-only: Optuna's ``report(value, step)`` and the reverse order
+        read alike when both are numbers, so a positional call is refused rather than guessed.
 
         Raises:
-            TrialError: ``step`` is not a non-negative int or ``value`` is not a finite number.
+            TrialError: arguments given by position, ``step`` is not a non-negative int or
+                ``value`` is not a finite number.
             Pruned: the scheduler stopped the trial (in ``study.optimize``; ask/tell users
                 call :meth:`should_stop`). The reason is in ``system_attrs["pruned"]``.
         """
+        if args:
+            raise TrialError(
+                f"trial.report{tuple(args)!r}: pass the step and the value by keyword, "
+                "trial.report(step=epoch, value=metric) (Optuna's order is report(value, step); "
+                "tuneful takes keywords so that neither order is misread)"
+            )
+        if step is None or value is None:
+            raise TrialError("trial.report needs step= and value=, e.g. report(step=3, value=0.1)")
         if isinstance(step, bool) or not isinstance(step, int | float) or step != int(step):
             raise TrialError(f"report step={step!r}: expected a non-negative integer")
         if int(step) < 0:

@@ -25,7 +25,7 @@ def objective(trial: tuneful.Trial) -> float:
     params = trial.params
     if params["x"] > 1.5:
         raise ValueError("x is too large")
-    trial.report(0, 1.0)
+    trial.report(step=0, value=1.0)
     trial.set_user_attr("note", "ok")
     return params["x"] ** 2 + params.get("scale", 0.0)
 
@@ -155,7 +155,7 @@ def test_show_explains_a_model_decision(cli: Callable[..., Any], tmp_path: Path)
     def objective(trial: tuneful.Trial) -> float:
         x = trial.params["x"]
         for budget in trial.budgets():
-            trial.report(budget, x + 1.0 / budget)
+            trial.report(step=budget, value=x + 1.0 / budget)
         return x + 1.0 / 9
 
     study.optimize(objective, n_trials=40, show_progress_bar=False)

@@ -43,7 +43,7 @@ def test_trials_run_as_tasks_and_report(client: Any, sql_url: str) -> None:
         trial.set_user_attr("pid", os.getpid())
         trial.set_user_attr("resources", dict(worker.state.total_resources))
         for step in range(3):
-            trial.report(step, trial.params["x"] + 1.0 / (step + 1))
+            trial.report(step=step, value=trial.params["x"] + 1.0 / (step + 1))
         return trial.params["x"] ** 2
 
     told: list[int] = []

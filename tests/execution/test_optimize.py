@@ -76,7 +76,7 @@ def test_pruned_is_recorded_with_its_curve() -> None:
     study = _study()
 
     def objective(trial: tuneful.Trial) -> float:
-        trial.report(0, 3.0)
+        trial.report(step=0, value=3.0)
         raise tuneful.Pruned()
 
     study.optimize(objective, n_trials=2, show_progress_bar=False)

@@ -23,7 +23,7 @@ def test_eight_processes_lose_nothing(sql_url: str) -> None:
     study = tuneful.create_study("par", space=SPACE, storage=url, seed=0, optimizer="random")
 
     def objective(trial: tuneful.Trial) -> float:
-        trial.report(0, 1.0)
+        trial.report(step=0, value=1.0)
         trial.set_user_attr("pid", os.getpid())
         time.sleep(0.005)
         return trial.params["x"] ** 2

@@ -168,7 +168,7 @@ def test_multi_fidelity_studies_get_the_start_up_then_the_gp_then_tpe():
     def objective(trial):
         value = trial.params["x"] + trial.params["y"]
         for budget in trial.budgets():
-            trial.report(budget, value + 1.0 / budget)
+            trial.report(step=budget, value=value + 1.0 / budget)
         return value
 
     def picks(settings):

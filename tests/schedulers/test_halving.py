@@ -100,7 +100,7 @@ def test_asha_rank_rule_table():
     passes = []
     for value in [5, 3, 8, 1, 9, 2, 7, 4, 6]:
         trial = study.ask()
-        trial.report(1, value)
+        trial.report(step=1, value=value)
         passes.append(not trial.should_stop())
         record = trial.record().system_attrs["rung_1"]
         assert record["value"] == value
@@ -119,7 +119,7 @@ def test_asha_maximize_is_the_mirror_image():
     passes = []
     for value in [-5, -3, -8, -1, -9, -2, -7, -4, -6]:
         trial = study.ask()
-        trial.report(1, value)
+        trial.report(step=1, value=value)
         passes.append(not trial.should_stop())
         study.tell(trial, state="PRUNED")
     assert passes == [True, True, False, True, False, True, False, False, False]
@@ -129,12 +129,12 @@ def test_asha_judges_each_rung_once_and_all_rungs_crossed_by_a_sparse_report():
     study = _rung_study(ASHA(min_budget=1, max_budget=27))
     first = study.ask()
     assert first.budget == 1
-    first.report(10, 0.5)  # crosses rungs 1, 3 and 9 at once
+    first.report(step=10, value=0.5)  # crosses rungs 1, 3 and 9 at once
     attrs = first.record().system_attrs
     assert {"rung_1", "rung_3", "rung_9"} <= set(attrs)
     assert attrs["rung_3"]["value"] == 0.5  # nothing reported before: the first report
     assert first.budget == 27
-    first.report(11, 0.4)  # no new rung: nothing recorded again
+    first.report(step=11, value=0.4)  # no new rung: nothing recorded again
     assert first.record().system_attrs["rung_9"] == attrs["rung_9"]
 
 
@@ -159,7 +159,7 @@ def test_budgets_walk_the_rungs_then_the_full_budget():
     seen = []
     for budget in trial.budgets():
         seen.append(budget)
-        trial.report(budget, 1.0)
+        trial.report(step=budget, value=1.0)
     assert seen == [1, 3, 9, 20]
 
 

@@ -36,7 +36,7 @@ def _curve(x: float, step: int) -> float:
 def objective(trial: tuneful.Trial) -> float:
     x = trial.params["x"]
     for budget in trial.budgets(MAX):
-        trial.report(budget, _curve(x, budget))
+        trial.report(step=budget, value=_curve(x, budget))
     return _curve(x, MAX)
 
 
@@ -102,7 +102,7 @@ def test_ask_and_tell_users_poll_should_stop(scheduler_spec):
     for _ in range(15):
         trial = study.ask()
         for budget in trial.budgets(MAX):
-            trial.report(budget, _curve(trial.params["x"], budget))  # never raises here
+            trial.report(step=budget, value=_curve(trial.params["x"], budget))  # never raises here
             if trial.should_stop():
                 break
         if trial.should_stop():
@@ -156,7 +156,7 @@ def _slow_objective(trial: tuneful.Trial) -> float:
     x = trial.params["x"]
     for budget in trial.budgets(MAX):
         time.sleep(0.002)
-        trial.report(budget, _curve(x, budget))
+        trial.report(step=budget, value=_curve(x, budget))
     return _curve(x, MAX)
 
 

@@ -165,7 +165,7 @@ def test_a_study_survives_a_server_restart(postgres_url: str) -> None:
 
     def objective(trial: tuneful.Trial) -> float:
         time.sleep(0.01)
-        trial.report(1, trial.params["x"])
+        trial.report(step=1, value=trial.params["x"])
         return trial.params["x"]
 
     def run() -> None:

@@ -225,7 +225,7 @@ class CurveTrial:
         self.evaluated.append((int(budget), clean))
         value = clean[self.session.task.primary.name]
         if record and np.isfinite(value):
-            self.trial.report(int(budget), value)
+            self.trial.report(step=int(budget), value=value)
         return self.session.sign * value
 
     def finish(self) -> None:
@@ -282,7 +282,7 @@ class _Objective:
                 evaluated.append((budget, {k: float(v) for k, v in metrics.items()}))
                 value = evaluated[-1][1][task.primary.name]
                 if self.scheduled:
-                    trial.report(budget, value)  # may raise tuneful.Pruned
+                    trial.report(step=budget, value=value)  # may raise tuneful.Pruned
         except Exception as exc:  # Pruned included: what was evaluated was paid for
             if not isinstance(exc, tuneful.Pruned):
                 trial.set_user_attr("evaluation_error", f"{type(exc).__name__}: {exc}")

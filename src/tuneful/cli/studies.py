@@ -359,5 +359,5 @@ def delete_command(study_name: str, storage: str | None, yes: bool) -> None:
         if not click.confirm(question, default=False):
             stderr.print("Not deleted.")
             raise click.exceptions.Exit(1)
-    delete_study(study_name, storage=study.storage_url)
+    delete_study(study_name, storage=study.storage)
     stdout.print(f"Deleted study {escape(study_name)} ({n_trials} trials) from {escape(where)}.")

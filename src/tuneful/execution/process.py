@@ -56,7 +56,7 @@ class ProgramRun:
             self.last_values[i] = raw
             value = as_number(raw)
             if i == 0 and step is not None and value is not None and math.isfinite(value):
-                self._trial.report(step, value)  # may raise Pruned
+                self._trial.report(step=step, value=value)  # may raise Pruned
                 if self._trial.should_stop():
                     raise Pruned()
 

@@ -3,7 +3,7 @@
 ``create_study(scheduler=...)`` takes a name (``"auto"``, the default; ``"none"``,
 ``"median"``, ``"asha"``, ``"hyperband"``, ``"curve"``), a ``{"name": ..., "settings": {...}}``
 dict or a :class:`Scheduler`. Objectives report their learning curve with
-``trial.report(step, value)``, which raises :class:`tuneful.Pruned` when the scheduler stops
+``trial.report(step=..., value=...)``, which raises :class:`tuneful.Pruned` when the scheduler stops
 the trial; ``trial.budget`` / ``trial.budgets()`` give the budgets to train to.
 """
 

@@ -36,7 +36,7 @@ class ASHA(RungScheduler):
         >>> import tuneful
         >>> def objective(trial):
         ...     for epoch in trial.budgets(27):
-        ...         trial.report(epoch, trial.params["x"] / epoch)
+        ...         trial.report(step=epoch, value=trial.params["x"] / epoch)
         ...     return trial.params["x"] / 27
         >>> study = tuneful.create_study(space={"x": {"type": "float", "low": 0, "high": 1}},
         ...     storage="memory://", scheduler="asha", seed=0)
