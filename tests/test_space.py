@@ -748,3 +748,28 @@ def test_serialization_round_trips(space: Space) -> None:
     assert pickle.loads(pickle.dumps(space)) == space
     again = Space.from_yaml(space.to_yaml())
     assert all(again[n].when == space[n].when for n in space)
+
+
+def test_float_range_whose_width_overflows_says_so() -> None:
+    with pytest.raises(SpaceError, match=r"high - low = 1e\+308 - \(-1e\+308\) overflows"):
+        Float(-1e308, 1e308)
+    assert Float(-1e307, 1e307).contains(10**306)  # large ints are compared, not overflowed
+    with pytest.raises(SpaceError, match=r"low=-1000.* is beyond float64"):
+        Float(-(10**400), 1)
+
+
+@pytest.mark.parametrize(
+    ("spec", "match"),
+    [
+        ({"type": "float", "low": 1, "high": 0}, "low=1.0 must be less than high=0.0"),
+        ({"type": "float", "low": -1e308, "high": 1e308}, "overflows"),
+        ({"type": "float", "low": 0, "high": 1, "log": True}, "log=True needs low > 0"),
+        ({"type": "float", "low": 0, "high": 1, "step": 0.3}, "does not divide"),
+        ({"type": "int", "low": 0, "high": 10, "step": 3}, "does not divide"),
+        ({"type": "int", "low": 0, "high": 8, "log": True}, "log=True needs low >= 1"),
+        ({"type": "categorical", "choices": ["a", "a"]}, "appears twice"),
+    ],
+)
+def test_bad_bounds_in_a_spec_name_the_parameter(spec: dict, match: str) -> None:
+    with pytest.raises(SpaceError, match=rf"parameter 'lr': .*{match}"):
+        Space.from_dict({"lr": spec})

@@ -3,16 +3,137 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
 
-from tuneful._parameters import Codec
+from tuneful.errors import SpaceError
 
-__all__ = ["Columns", "read_only", "unit_clip"]
+__all__ = ["Columns", "Codec", "read_only", "unit_clip", "MAX_INT", "MAX_LEVELS"]
 
 NUDGES = 16  # ulp steps tried to make a continuous value decode back exactly
+MAX_LEVELS = 2**50  # beyond this, (i + 0.5) / k no longer decodes back to i in float64
+MAX_INT = 2**53  # ints above this are not exact as float64
+
+
+def _decimals(x: float) -> int:
+    exponent = Decimal(repr(x)).as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 99
+
+
+# -- codecs ----------------------------------------------------------------------------------
+
+
+class Codec:
+    """How one parameter maps to its encoded column; the math lives in :mod:`tuneful.space`.
+
+    Attributes:
+        kind: ``"linear"`` / ``"log"`` (continuous float), ``"log_int"``, or ``"levels"``
+            (ints, step floats and categoricals: level i <-> u = (i + 0.5) / n_levels).
+        origin, width: the affine map to [0, 1], on the log scale for ``log``/``log_int``.
+        stride: ``levels`` only: level i stands for the number origin + i * stride.
+        indices: ``levels`` of a categorical only: list of choices -> list of level indices.
+        values: ``levels`` only: list of level indices -> list of values.
+    """
+
+    __slots__ = (
+        "kind",
+        "low",
+        "high",
+        "origin",
+        "width",
+        "stride",
+        "n_levels",
+        "indices",
+        "values",
+    )
+
+    def __init__(
+        self,
+        kind: str,
+        low: float,
+        high: float,
+        *,
+        n_levels: int = 0,
+        stride: float = 1.0,
+        indices: Callable[[list[Any]], list[int]] | None = None,
+        values: Callable[[list[int]], list[Any]] | None = None,
+    ) -> None:
+        self.kind, self.low, self.high, self.n_levels = kind, low, high, n_levels
+        self.stride, self.indices, self.values = stride, indices, values
+        if kind == "log":
+            self.origin = math.log(low)
+            self.width = math.log(high) - self.origin
+        elif kind == "log_int":
+            self.origin = math.log(low - 0.5)
+            self.width = math.log(high + 0.5) - self.origin
+        else:
+            self.origin, self.width = low, high - low
+
+
+class _Grid:
+    """The levels low + i * step of a step float.
+
+    When low, high and step are short decimals (0.1, 1e-3, ...), level i is the integer
+    (L + i * S) divided by 10**d, the float nearest the decimal: 0.3, not 0.30000000000000004.
+    """
+
+    def __init__(self, low: float, high: float, step: float) -> None:
+        self.low, self.high, self.step = low, high, step
+        self.scale = 0  # 10**d when the exact decimal grid applies, else 0
+        self.first = self.stride = 0
+        digits = max(_decimals(low), _decimals(high), _decimals(step))
+        if digits <= 22:
+            first, last, stride = (int(Decimal(repr(v)).scaleb(digits)) for v in (low, high, step))
+            if max(abs(first), abs(last)) < MAX_INT and (last - first) % stride == 0:
+                self.scale, self.first, self.stride = 10**digits, first, stride
+                self.n_levels = (last - first) // stride + 1
+        if not self.scale:
+            ratio = (high - low) / step
+            whole = round(ratio)
+            if whole < 1 or abs(ratio - whole) > 1e-9 * max(1.0, ratio):
+                raise SpaceError(
+                    f"Float: step={step!r} does not divide high - low = {high - low!r} into "
+                    f"whole steps (expected (high - low) / step to be an integer, got {ratio!r})"
+                )
+            self.n_levels = whole + 1
+        magnitude = math.ulp(max(abs(low), abs(high)))
+        if self.n_levels > MAX_LEVELS or step < 1024 * magnitude:
+            raise SpaceError(
+                f"Float: step={step!r} is too fine ({self.n_levels} levels; at most 2**50, "
+                "each far wider than the float64 spacing of the bounds)"
+            )
+        self.tolerance = max(1e-9 * step, 8 * magnitude)
+        # Small grids keep their levels in a list: decoding is then a lookup.
+        self.table = [self.level(i) for i in range(self.n_levels)] if self.n_levels <= 2**14 else []
+
+    def level(self, i: int) -> float:
+        if self.scale:
+            x = (self.first + i * self.stride) / self.scale
+        else:
+            x = self.high if i == self.n_levels - 1 else self.low + i * self.step
+        return min(max(x, self.low), self.high)
+
+    def index(self, x: float) -> int:
+        return min(max(round((x - self.low) / self.step), 0), self.n_levels - 1)
+
+    def levels(self, indices: list[int]) -> list[Any]:
+        return list(map(self.table.__getitem__ if self.table else self.level, indices))
+
+    def snap(self, x: float) -> float:
+        """The grid value x stands for; SpaceError when x is off the grid."""
+        i = round((x - self.low) / self.step)
+        if 0 <= i < len(self.table) and self.table[i] == x:
+            return self.table[i]  # already a grid value: the common case, kept fast
+        snapped = self.level(self.index(x))
+        if abs(x - snapped) > self.tolerance:
+            raise SpaceError(
+                f"got {x!r}, expected a value on the grid {self.low!r} + i * {self.step!r} "
+                f"(nearest: {snapped!r})"
+            )
+        return snapped
 
 
 def read_only(values: list[Any], dtype: type) -> np.ndarray:
