@@ -248,3 +248,55 @@ def test_report_positional_optuna_order_is_refused(args: tuple[float, float]) ->
     with pytest.raises(TrialError, match=r"by keyword.*step=epoch, value=metric"):
         trial.report(*args)
     assert study.get_trial(trial.number).intermediate == {}
+
+
+@pytest.mark.parametrize("number", [14.9, 0.0, True, "0"])
+def test_tell_refuses_a_trial_number_that_is_not_an_int(number: object) -> None:
+    study = tuneful.create_study(space=SPACE, storage="memory://")
+    trial = study.ask()
+    with pytest.raises(TrialError, match="expected a trial number"):
+        study.tell(number, 1.0)  # type: ignore[arg-type]
+    assert study.tell(np.int64(trial.number), 1.0).state is TrialState.COMPLETE
+
+
+@pytest.mark.parametrize("state", ["PRUNED", "pruned", "FAIL"])
+def test_tell_refuses_a_value_with_a_pruned_or_failed_state(state: str) -> None:
+    study = tuneful.create_study(space=SPACE, storage="memory://")
+    trial = study.ask()
+    with pytest.raises(TrialError, match=r"takes no value.*report\(step=..., value=...\) first"):
+        study.tell(trial, 5.0, state=state)
+    assert study.get_trial(trial.number).state is TrialState.RUNNING  # may be told again
+    assert study.tell(trial, state=state).state is TrialState(state.upper())
+
+
+def test_tell_refuses_mixed_arguments() -> None:
+    study = tuneful.create_study(space=SPACE, storage="memory://")
+    trial = study.ask()
+    with pytest.raises(TrialError, match="not both"):
+        study.tell(trial, 1.0, values=[1.0])
+    with pytest.raises(TrialError, match="error= is kept only for state='FAIL'"):
+        study.tell(trial, 1.0, error="why")
+    with pytest.raises(TrialError, match="expected COMPLETE, PRUNED or FAIL"):
+        study.tell(trial, state="done")
+    assert study.get_trial(trial.number).state is TrialState.RUNNING
+
+
+def test_tell_refuses_a_trial_of_another_study() -> None:
+    one = tuneful.create_study("one", space=SPACE, storage="memory://")
+    other = tuneful.create_study("other", space=SPACE, storage=one.storage)
+    other.ask()
+    trial = one.ask()
+    with pytest.raises(TrialError, match="belongs to study 'one'"):
+        other.tell(trial, 1.0)
+    assert other.get_trial(0).state is TrialState.RUNNING
+
+
+def test_multi_objective_best_value_points_to_the_pareto_front() -> None:
+    study = tuneful.create_study(
+        space=SPACE, storage="memory://", directions=["minimize", "maximize"]
+    )
+    study.tell(study.ask(), values=[1.0, 2.0])
+    for name in ("best_value", "best_trial", "best_params"):
+        with pytest.raises(StudyError, match=r"study.best_trials is the Pareto front"):
+            getattr(study, name)
+    assert len(study.best_trials) == 1

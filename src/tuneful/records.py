@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import enum
 import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Any
 
-__all__ = ["TrialState", "TrialRecord", "StudySummary", "History", "is_finite_number"]
+__all__ = [
+    "TrialState",
+    "TrialRecord",
+    "StudySummary",
+    "History",
+    "is_finite_number",
+    "short_repr",
+    "as_finite_float",
+    "pareto_front",
+]
 
 
 class TrialState(str, enum.Enum):
@@ -96,6 +107,27 @@ class TrialRecord:
     def last_step(self) -> int | None:
         return max(self.intermediate) if self.intermediate else None
 
+    def to_row(self, n_objectives: int) -> dict[str, Any]:
+        """A flat row for ``Study.to_dataframe``: value(s), params_*, user_attrs_*, ..."""
+        row: dict[str, Any] = {"number": self.number, "state": self.state.value}
+        if n_objectives == 1:
+            row["value"] = self.values[0] if self.values else None
+        else:
+            for i in range(n_objectives):
+                row[f"values_{i}"] = self.values[i] if self.values else None
+        for prefix, mapping in (
+            ("params", self.params),
+            ("user_attrs", self.user_attrs),
+            ("system_attrs", self.system_attrs),
+        ):
+            row.update({f"{prefix}_{key}": value for key, value in mapping.items()})
+        row["datetime_start"] = self.datetime_start
+        row["datetime_complete"] = self.datetime_complete
+        row["duration"] = self.duration
+        row["worker"] = self.worker
+        row["error"] = self.error
+        return row
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict (used by exports)."""
         return {
@@ -127,14 +159,72 @@ class StudySummary:
     best_values: tuple[float, ...] | None = None
 
 
+def pareto_front(records: list[TrialRecord], directions: tuple[str, ...]) -> list[TrialRecord]:
+    """The records (with values) that no other record beats on every objective, in order."""
+    import numpy as np
+
+    if not records:
+        return []
+    signs = np.array([1.0 if d == "minimize" else -1.0 for d in directions])
+    y = np.array([t.values for t in records], dtype=float) * signs
+    dominated = np.zeros(len(records), dtype=bool)
+    for i in range(len(records)):
+        better_or_equal = np.all(y <= y[i], axis=1)
+        strictly_better = np.any(y < y[i], axis=1)
+        dominated[i] = bool(np.any(better_or_equal & strictly_better))
+    return [t for t, d in zip(records, dominated, strict=True) if not d]
+
+
 def is_finite_number(value: Any) -> bool:
-    """True for real numbers (not bool) that are finite."""
-    if isinstance(value, bool):
-        return False
+    """True for real numbers (not bool) that are finite (see :func:`as_finite_float`)."""
+    return as_finite_float(value)[1] is None
+
+
+def as_finite_float(value: Any) -> tuple[float, None] | tuple[None, str]:
+    """``(float(value), None)`` for a real number that is a finite float, else ``(None, why)``.
+
+    Accepted: int, float, numpy integers and floats (float128 included), 0-d numeric arrays,
+    ``fractions.Fraction``, ``decimal.Decimal`` and other objects that convert with ``float()``
+    (a 0-d tensor). Refused: bools, strings, complex numbers, arrays of several numbers, NaN,
+    infinities and numbers beyond the float range (``10**400``). ``why`` does not repeat the
+    value: callers name it (``short_repr``).
+    """
+    import numpy as np
+
+    kind = type(value).__name__
+    if isinstance(value, bool | np.bool_ | str | bytes):
+        return None, f"a {kind} is not a number"
+    if isinstance(value, complex | np.complexfloating):
+        return None, "a complex number, not a real one"
+    if isinstance(value, np.ndarray) and (value.ndim != 0 or value.dtype.kind not in "iuf"):
+        return None, f"an array of shape {value.shape} ({value.dtype}), not one real number"
+    if not isinstance(value, numbers.Real | Decimal | np.ndarray) and not hasattr(
+        value, "__float__"
+    ):
+        return None, f"a {kind} is not a number"
     try:
-        return math.isfinite(float(value))
-    except (TypeError, ValueError):
-        return False
+        number = float(value)
+    except OverflowError:
+        return None, "beyond the float64 range (|x| < 1.8e308)"
+    except (TypeError, ValueError, ArithmeticError) as exc:
+        return None, f"a {kind} that does not convert to a float ({exc})"
+    if math.isnan(number) or (not math.isfinite(number) and isinstance(value, float | np.floating)):
+        return None, "not a finite number"
+    if not math.isfinite(number):
+        return None, "beyond the float64 range (|x| < 1.8e308)"
+    return number, None
+
+
+def short_repr(value: Any) -> str:
+    """``repr`` for a message, shortened (``10**400`` would print 401 digits)."""
+    if isinstance(value, int) and value.bit_length() > 200:
+        sign = "-" if value < 0 else ""
+        return f"{sign}10**{math.log10(abs(value)):.0f} (an int)"
+    try:
+        text = repr(value)
+    except ValueError:  # Python refuses to print ints of more than 4300 digits
+        text = f"a {type(value).__name__}"
+    return text if len(text) <= 60 else f"{text[:40]}...{text[-12:]}"
 
 
 class History:

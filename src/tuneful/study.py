@@ -20,15 +20,16 @@ from tuneful._lifecycle import (
     list_studies,
     load_study,
 )
+from tuneful._ported import missing_attribute
 from tuneful.errors import SpaceError, StudyError, TrialError
 from tuneful.optimizers import Optimizer
-from tuneful.records import History, StudySummary, TrialRecord, TrialState
+from tuneful.records import History, StudySummary, TrialRecord, TrialState, pareto_front
 from tuneful.schedulers import Decision, ModelView, Scheduler, make_scheduler
 from tuneful.space import Space
 from tuneful.storage import Storage, StudyInfo
 from tuneful.storage.replay import StudyReplica
 from tuneful.storage.urls import redact_url
-from tuneful.trial import Trial, _check_json, check_values
+from tuneful.trial import Trial, _check_json, check_tell, check_values, trial_number
 
 if TYPE_CHECKING:
     import pandas
@@ -88,9 +89,11 @@ class Study:
 
     @property
     def direction(self) -> str:
+        """The direction of a single-objective study (several objectives: ``directions``)."""
         if len(self.directions) != 1:
             raise StudyError(
-                f"study {self.name!r} has {len(self.directions)} objectives; use .directions"
+                f"study {self.name!r} has {len(self.directions)} objectives "
+                f"{list(self.directions)}: read study.directions"
             )
         return self.directions[0]
 
@@ -125,6 +128,9 @@ class Study:
             f"Study(name={self.name!r}, directions={self.directions}, storage={self.storage_url!r})"
         )
 
+    def __getattr__(self, name: str) -> Any:
+        raise missing_attribute("Study", name)
+
     # -- reading -------------------------------------------------------------------------
     def _refresh(self) -> None:
         self._replica.apply(self._storage.read_events(self._info.id, self._replica.last_event_id))
@@ -144,6 +150,7 @@ class Study:
         return [t for t in trials if t.state in wanted]
 
     def get_trial(self, number: int) -> TrialRecord:
+        number = trial_number(number, "get_trial number")
         self._refresh()
         if not 0 <= number < len(self._replica):
             raise TrialError(f"study {self.name!r} has no trial number {number}")
@@ -164,8 +171,19 @@ class Study:
 
     @property
     def best_trial(self) -> TrialRecord:
-        """The best COMPLETE trial (earliest on ties). Single-objective studies only."""
-        direction = self.direction
+        """The best COMPLETE trial (earliest on ties). Single-objective studies only: with
+        several objectives there is no single best, and ``best_trials`` is the Pareto front.
+
+        Raises:
+            StudyError: no trial has completed, or the study has several objectives.
+        """
+        if len(self.directions) != 1:
+            raise StudyError(
+                f"study {self.name!r} has {len(self.directions)} objectives "
+                f"{list(self.directions)}: there is no single best trial; study.best_trials "
+                "is the Pareto front (the trials no other trial beats on every objective)"
+            )
+        direction = self.directions[0]
         completed = self._completed()
         if not completed:
             raise StudyError(f"study {self.name!r} has no completed trial yet")
@@ -185,17 +203,7 @@ class Study:
     @property
     def best_trials(self) -> list[TrialRecord]:
         """The Pareto front of COMPLETE trials (for one objective: the best trial(s))."""
-        completed = self._completed()
-        if not completed:
-            return []
-        signs = np.array([1.0 if d == "minimize" else -1.0 for d in self.directions])
-        y = np.array([t.values for t in completed], dtype=float) * signs
-        dominated = np.zeros(len(completed), dtype=bool)
-        for i in range(len(completed)):
-            better_or_equal = np.all(y <= y[i], axis=1)
-            strictly_better = np.any(y < y[i], axis=1)
-            dominated[i] = bool(np.any(better_or_equal & strictly_better))
-        return [t for t, d in zip(completed, dominated, strict=True) if not d]
+        return pareto_front(self._completed(), self.directions)
 
     def to_dataframe(self) -> pandas.DataFrame:
         """One row per trial: number, state, value(s), params_*, user_attrs_*, system_attrs_*
@@ -209,26 +217,7 @@ class Study:
             raise ImportError(
                 "Study.to_dataframe needs pandas: pip install pandas (or tuneful[pandas])"
             ) from None
-        rows = []
-        for t in self.trials:
-            row: dict[str, Any] = {"number": t.number, "state": t.state.value}
-            if len(self.directions) == 1:
-                row["value"] = t.values[0] if t.values else None
-            else:
-                for i in range(len(self.directions)):
-                    row[f"values_{i}"] = t.values[i] if t.values else None
-            for key, value in t.params.items():
-                row[f"params_{key}"] = value
-            for key, value in t.user_attrs.items():
-                row[f"user_attrs_{key}"] = value
-            for key, value in t.system_attrs.items():
-                row[f"system_attrs_{key}"] = value
-            row["datetime_start"] = t.datetime_start
-            row["datetime_complete"] = t.datetime_complete
-            row["duration"] = t.duration
-            row["worker"] = t.worker
-            row["error"] = t.error
-            rows.append(row)
+        rows = [t.to_row(len(self.directions)) for t in self.trials]
         return pd.DataFrame(rows)
 
     # -- writing -------------------------------------------------------------------------
@@ -288,11 +277,15 @@ class Study:
         return self._model_view(history, self.scheduler) if self.scheduler.active else history
 
     def _dynamic_space(self) -> Space | None:
-        """For define-by-run studies: the parameters seen so far, as one flat space."""
+        """For define-by-run studies: the parameters seen so far, as one flat space.
+
+        A parameter whose definition changed between trials (a narrowed range) takes its
+        latest one; earlier values outside it count as missing for the optimizer.
+        """
         specs: dict[str, Any] = {}
         for trial in self._replica.trials_view():
             for name, spec in trial.distributions.items():
-                specs.setdefault(name, spec)
+                specs[name] = spec
         if not specs:
             return None
         try:
@@ -495,17 +488,23 @@ class Study:
     ) -> TrialRecord:
         """Finish a trial with its value(s), or with ``state="PRUNED"`` / ``"FAIL"``.
 
-        A value that is None, NaN, infinite or not a number fails the trial with the reason
-        (and a warning) instead of recording it.
+        A value that is None, NaN, infinite, beyond the float range or not a real number
+        fails the trial with the reason (and a warning) instead of recording it.
+
+        A PRUNED or FAIL trial takes no value: a value given with one is refused, and the
+        trial stays RUNNING so that it can be told again. A stopped trial's evidence is its
+        learning curve, reported step by step (``trial.report(step=, value=)``); a value
+        without a step would have to be invented a place on that curve, and a FAIL trial
+        has no result (its reason goes in ``error=``).
 
         Raises:
-            TrialError: the trial does not exist or is already finished.
+            TrialError: the trial does not exist, is already finished, belongs to another
+                study, or its number is not an int; an unknown state; a value with
+                ``state="PRUNED"`` or ``"FAIL"``; ``error=`` without ``state="FAIL"``;
+                both ``value`` and ``values``.
         """
-        number = trial.number if isinstance(trial, Trial) else int(trial)
-        chosen = None if state is None else TrialState(state)
-        if chosen in (TrialState.WAITING, TrialState.RUNNING):
-            raise TrialError(f"tell state={chosen.value!r}: expected COMPLETE, PRUNED or FAIL")
-        result = values if values is not None else value
+        number = self._told_number(trial)
+        result, chosen = check_tell(number, value, values, state, error)
         if chosen in (None, TrialState.COMPLETE):
             checked, reason = check_values(result, len(self.directions))
             if reason is None:
@@ -520,6 +519,16 @@ class Study:
         else:
             self._storage.finish_trial(self._info.id, number, state=chosen, error=error)
         return self.get_trial(number)
+
+    def _told_number(self, trial: Trial | int) -> int:
+        if isinstance(trial, Trial):
+            if trial.study.name != self.name:
+                raise TrialError(
+                    f"trial {trial.number} belongs to study {trial.study.name!r}, not "
+                    f"{self.name!r}: tell it to its own study"
+                )
+            return trial.number
+        return trial_number(trial, "tell trial")
 
     # -- running -------------------------------------------------------------------------
     def optimize(

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from tuneful.errors import SpaceError, TrialError
-from tuneful.records import TrialRecord, is_finite_number
+import numpy as np
+
+from tuneful._ported import missing_attribute
+from tuneful.errors import SpaceError, TrialError, did_you_mean
+from tuneful.records import TrialRecord, TrialState, as_finite_float, short_repr
 
 if TYPE_CHECKING:
-    import numpy as np
-
-    from tuneful.space import Space
+    from tuneful.space import Parameter, Space
     from tuneful.study import Study
 
-__all__ = ["Trial", "Pruned"]
+__all__ = ["Trial", "Pruned", "check_values", "check_tell", "trial_number"]
 
 
 class Pruned(Exception):  # noqa: N818 - reads as "raise tuneful.Pruned"
@@ -48,6 +49,8 @@ class Trial:
         self._fixed = fixed or {}
         self._proposal = proposal
         self._user_attrs: dict[str, Any] = {}
+        self._definitions: dict[str, Parameter] = {}  # define-by-run: name -> first definition
+        self._drew_at_random = False
         self._stop_reason: str | None = None
         #: Whether ``report`` raises Pruned when the scheduler stops the trial (the managed
         #: loop); ask/tell users poll ``should_stop`` instead.
@@ -55,6 +58,9 @@ class Trial:
 
     def __repr__(self) -> str:
         return f"Trial(number={self.number}, params={self._params!r})"
+
+    def __getattr__(self, name: str) -> Any:
+        raise missing_attribute("Trial", name)
 
     @property
     def params(self) -> dict[str, Any]:
@@ -69,10 +75,14 @@ class Trial:
     def suggest_float(
         self, name: str, low: float, high: float, *, log: bool = False, step: float | None = None
     ) -> float:
-        """A float in [low, high], log-uniform when ``log``; recorded under ``name``."""
+        """A float in [low, high], log-uniform when ``log``; recorded under ``name``.
+
+        In a study with a declared space, returns the trial's value of ``name``, which the
+        space must define the same way (see :meth:`_suggest`).
+        """
         from tuneful.space import Float
 
-        return float(self._suggest(name, Float(low, high, log=log, step=step)))
+        return float(self._suggest(name, lambda: Float(low, high, log=log, step=step)))
 
     def suggest_int(
         self, name: str, low: int, high: int, *, log: bool = False, step: int = 1
@@ -80,21 +90,41 @@ class Trial:
         """An int in [low, high] (inclusive); recorded under ``name``."""
         from tuneful.space import Int
 
-        return int(self._suggest(name, Int(low, high, log=log, step=step)))
+        return int(self._suggest(name, lambda: Int(low, high, log=log, step=step)))
 
     def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
         """One of ``choices``; recorded under ``name``."""
         from tuneful.space import Categorical
 
-        return self._suggest(name, Categorical(list(choices)))
+        return self._suggest(name, lambda: Categorical(list(choices)))
 
-    def _suggest(self, name: str, parameter: Any) -> Any:
+    def _suggest(self, name: str, build: Callable[[], Parameter]) -> Any:
+        """The value of parameter ``name`` under the definition ``build`` makes.
+
+        Raises:
+            SpaceError: the definition is invalid; ``name`` was suggested earlier in this
+                trial with another definition; or the study has a declared space that does
+                not define ``name`` this way, or in which ``name`` is inactive in this trial.
+        """
         from tuneful.space import Space
 
         if not isinstance(name, str) or not name:
             raise SpaceError(f"parameter name {name!r}: expected a non-empty string")
-        if name in self._params:
-            return self._params[name]  # set at ask time, or suggested earlier in this trial
+        try:
+            parameter = build()
+        except SpaceError as exc:
+            raise SpaceError(f"parameter {name!r}: {exc}") from None
+        if self.study.space is not None:
+            return self._declared(self.study.space, name, parameter)
+        first = self._definitions.get(name)
+        if first is not None:
+            if first != parameter:
+                raise SpaceError(
+                    f"parameter {name!r} is suggested twice in trial {self.number} with "
+                    f"different definitions: first {first!r}, now {parameter!r} (a name "
+                    "stands for one parameter; use another name for the other one)"
+                )
+            return self._params[name]
         single = Space({name: parameter})
         if name in self._fixed:
             value = single.validate({name: self._fixed[name]})[name]
@@ -102,9 +132,41 @@ class Trial:
             value = self._proposal[1][name]
         else:
             value = single.sample(self._rng, 1)[0][name]
+            if self._proposal is None and not self._drew_at_random:
+                # No model proposed this trial (the study's first, or one asked before
+                # any parameter was seen): say so, as other trials name their optimizer.
+                self._drew_at_random = True
+                self.study._record(
+                    self.number, "system_attr", {"key": "optimizer", "value": "random"}
+                )
         self.study._record_params(self.number, {name: value}, {name: single[name].to_dict()})
         self._params[name] = value
+        self._definitions[name] = parameter
         return value
+
+    def _declared(self, space: Space, name: str, parameter: Parameter) -> Any:
+        """The trial's value of ``name`` from the study's declared space."""
+        if name not in space:
+            raise SpaceError(
+                f"parameter {name!r} is not in the study's space (parameters: "
+                f"{list(space.names)}){did_you_mean(name, space.names)}; a study created "
+                "with space= proposes every parameter at ask time: add it to the space, or "
+                "create the study without space= to define the space in the objective"
+            )
+        declared = space[name]
+        if _definition(declared) != _definition(parameter):
+            raise SpaceError(
+                f"parameter {name!r}: suggested as {parameter!r}, but the study's space "
+                f"defines it as {declared!r}; suggest it as the space defines it, or read "
+                f"trial.params[{name!r}]"
+            )
+        if name not in self._params:
+            raise SpaceError(
+                f"parameter {name!r} is inactive in trial {self.number} (its condition "
+                f"when={declared.when!r} does not hold for {self._params!r}); check the "
+                f"condition, or read trial.params.get({name!r})"
+            )
+        return self._params[name]
 
     def _proposed(self, name: str) -> dict[str, Any] | None:
         """Definition of the optimizer's proposal for ``name``, if it made one."""
@@ -181,13 +243,15 @@ class Trial:
             )
         if step is None or value is None:
             raise TrialError("trial.report needs step= and value=, e.g. report(step=3, value=0.1)")
-        if isinstance(step, bool) or not isinstance(step, int | float) or step != int(step):
-            raise TrialError(f"report step={step!r}: expected a non-negative integer")
-        if int(step) < 0:
-            raise TrialError(f"report step={step!r}: expected a non-negative integer")
-        if not is_finite_number(value):
-            raise TrialError(f"report value={value!r} at step {step}: expected a finite number")
-        self.study._record(self.number, "reported", {"step": int(step), "value": float(value)})
+        if not _is_step(step):
+            raise TrialError(f"report step={short_repr(step)}: expected a non-negative integer")
+        number, reason = as_finite_float(value)
+        if number is None:
+            raise TrialError(
+                f"report value={short_repr(value)} at step {step}: {reason}; expected a finite "
+                "number"
+            )
+        self.study._record(self.number, "reported", {"step": int(step), "value": number})
         if self._stop_reason is not None:
             return
         decision = self.study._judge(self.number)
@@ -212,6 +276,76 @@ class Trial:
         return self.study.get_trial(self.number)
 
 
+def trial_number(number: Any, label: str) -> int:
+    """A trial number given by the user as an int (numpy ints too); 14.9 is not one."""
+    if isinstance(number, bool | np.bool_) or not isinstance(number, int | np.integer):
+        raise TrialError(
+            f"{label}={short_repr(number)}: expected a trial number (an int) or a Trial"
+        )
+    return int(number)
+
+
+def _told_state(state: TrialState | str | None) -> TrialState | None:
+    """The state ``tell`` was given: COMPLETE, PRUNED or FAIL (any case), or None."""
+    if state is None:
+        return None
+    try:
+        chosen = TrialState(state.upper() if isinstance(state, str) else state)
+    except ValueError:
+        chosen = None
+    if chosen not in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL):
+        raise TrialError(f"tell state={state!r}: expected COMPLETE, PRUNED or FAIL")
+    return chosen
+
+
+def check_tell(
+    number: int,
+    value: Any,
+    values: Any,
+    state: TrialState | str | None,
+    error: str | None,
+) -> tuple[Any, TrialState | None]:
+    """What ``Study.tell`` was given, checked: (the value(s), the state or None).
+
+    Raises:
+        TrialError: see :meth:`Study.tell`.
+    """
+    chosen = _told_state(state)
+    if value is not None and values is not None:
+        raise TrialError(f"tell trial {number}: pass value= or values=, not both")
+    result = values if values is not None else value
+    if chosen in (TrialState.PRUNED, TrialState.FAIL) and result is not None:
+        raise TrialError(
+            f"tell trial {number}: a {chosen.value} trial takes no value (got "
+            f"{short_repr(result)}). A PRUNED trial keeps its reported curve: "
+            "trial.report(step=..., value=...) first, then tell(trial, state='PRUNED'); "
+            "a FAIL trial keeps its reason: tell(trial, state='FAIL', error='why')"
+        )
+    if error is not None and chosen is not TrialState.FAIL:
+        raise TrialError(
+            f"tell trial {number}: error= is kept only for state='FAIL' (got state="
+            f"{'COMPLETE' if chosen is None else chosen.value})"
+        )
+    return result, chosen
+
+
+def _definition(parameter: Parameter) -> dict[str, Any]:
+    """What a suggestion can state about a parameter: its spec without when= and default=."""
+    spec = parameter.to_dict()
+    spec.pop("when", None)
+    spec.pop("default", None)
+    return spec
+
+
+def _is_step(step: Any) -> bool:
+    """A non-negative integer: an int, a numpy int, or a float with an integral value (3.0)."""
+    if isinstance(step, bool | np.bool_):
+        return False
+    if isinstance(step, float | np.floating):
+        return bool(math.isfinite(step) and float(step).is_integer() and step >= 0)
+    return bool(isinstance(step, int | np.integer) and step >= 0)
+
+
 def _check_json(key: Any, value: Any) -> None:
     if not isinstance(key, str):
         raise TrialError(f"attribute key {key!r}: expected a string")
@@ -225,35 +359,33 @@ def _check_json(key: Any, value: Any) -> None:
 
 
 def check_values(result: Any, n_objectives: int) -> tuple[tuple[float, ...] | None, str | None]:
-    """Validate what an objective returned: (values, None) or (None, reason to fail)."""
+    """Validate what an objective returned: (values, None) or (None, reason to fail).
+
+    One value per direction: a real number that is a finite float (see
+    :func:`tuneful.records.as_finite_float`); several as a list, tuple or 1-d array.
+    """
     if result is None:
         return None, "objective returned None; expected a number"
-    items = list(result) if isinstance(result, list | tuple) else [result]
+    if isinstance(result, list | tuple) or (_is_array(result) and result.ndim == 1):
+        items = list(result)
+    else:
+        items = [result]
     if len(items) != n_objectives:
         return None, (
-            f"objective returned {len(items)} value(s) {result!r}; the study has "
+            f"objective returned {len(items)} value(s) {short_repr(result)}; the study has "
             f"{n_objectives} direction(s)"
         )
     values = []
     for item in items:
-        if (
-            isinstance(item, bool)
-            or not isinstance(item, int | float)
-            and not _is_numpy_number(item)
-        ):
-            return None, f"objective returned {item!r} ({type(item).__name__}); expected a number"
-        number = float(item)
-        if not math.isfinite(number):
-            return None, f"objective returned {number}; expected a finite number"
+        number, reason = as_finite_float(item)
+        if number is None:
+            return (
+                None,
+                f"objective returned {short_repr(item)}: {reason}; expected a finite number",
+            )
         values.append(number)
     return tuple(values), None
 
 
-def _is_numpy_number(value: Any) -> bool:
-    try:
-        import numpy as np
-    except ImportError:  # pragma: no cover - numpy is a dependency
-        return False
-    return isinstance(value, np.integer | np.floating) or (
-        isinstance(value, np.ndarray) and value.shape == () and value.dtype.kind in "iuf"
-    )
+def _is_array(value: Any) -> bool:
+    return isinstance(value, np.ndarray)
