@@ -3,20 +3,24 @@ friends; :mod:`tuneful.study` re-exports them beside :class:`~tuneful.study.Stud
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tuneful._ported import refuse_keywords
 from tuneful.errors import SpaceError, StudyError
 from tuneful.optimizers import Optimizer, make_optimizer
 from tuneful.records import StudySummary
 from tuneful.schedulers import Scheduler, make_scheduler
 from tuneful.space import Space
-from tuneful.storage import Storage, open_storage
+from tuneful.storage import Storage, StudyInfo, open_storage
 
 if TYPE_CHECKING:
     from tuneful.study import Study
@@ -37,6 +41,11 @@ DEFAULT_HEARTBEAT_INTERVAL = 10.0
 def _check_directions(direction: str | None, directions: Sequence[str] | None) -> tuple[str, ...]:
     if direction is not None and directions is not None:
         raise StudyError("pass either direction= or directions=, not both")
+    if isinstance(directions, str):
+        raise StudyError(
+            f"directions={directions!r} is one string: pass direction={directions!r}, or a "
+            f"list such as directions=[{directions!r}, ...]"
+        )
     chosen = [direction or "minimize"] if directions is None else list(directions)
     if not chosen:
         raise StudyError("directions=[]: expected at least one 'minimize' or 'maximize'")
@@ -52,6 +61,70 @@ def _as_space(space: Space | Mapping[str, Any] | None) -> Space | None:
     if isinstance(space, Mapping):
         return Space.from_dict(dict(space))
     raise SpaceError(f"space={space!r}: expected a tuneful.Space or a mapping in the spec format")
+
+
+#: Seeds are ints in [0, MAX_SEED): numpy's generators take any non-negative int, and this
+#: bound keeps a seed a 64-bit integer in every storage and export.
+MAX_SEED = 2**63
+
+
+def _check_seed(seed: Any) -> int | None:
+    if seed is None:
+        return None
+    if isinstance(seed, bool | np.bool_) or not isinstance(seed, int | np.integer):
+        raise StudyError(f"seed={seed!r}: expected an int in [0, 2**63) or None")
+    if not 0 <= seed < MAX_SEED:
+        raise StudyError(
+            f"seed={seed!r}: expected an int in [0, 2**63) (random generators take "
+            "non-negative seeds) or None"
+        )
+    return int(seed)
+
+
+def _check_liveness(
+    retries: Any, heartbeat_interval: Any, grace_period: Any
+) -> tuple[int, float | None, float | None]:
+    """``retries``, ``heartbeat_interval`` and ``grace_period`` checked together."""
+    if isinstance(retries, bool) or not isinstance(retries, int | np.integer) or retries < 0:
+        raise StudyError(f"retries={retries!r}: expected a non-negative int")
+    for label, seconds in (
+        ("heartbeat_interval", heartbeat_interval),
+        ("grace_period", grace_period),
+    ):
+        if seconds is None:
+            continue
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, int | float)
+            or not 0 < seconds <= threading.TIMEOUT_MAX
+        ):
+            raise StudyError(
+                f"{label}={seconds!r}: expected a positive, finite number of seconds or None"
+            )
+    if grace_period is not None and heartbeat_interval is None:
+        raise StudyError(
+            f"grace_period={grace_period!r} with heartbeat_interval=None: without heartbeats "
+            "no trial is ever failed as stale; drop grace_period or set heartbeat_interval"
+        )
+    if grace_period is not None and grace_period <= heartbeat_interval:
+        raise StudyError(
+            f"grace_period={grace_period!r} must be longer than heartbeat_interval="
+            f"{heartbeat_interval!r}: a live worker's trials would be failed as stale between "
+            "two heartbeats (the default is 4 intervals)"
+        )
+    return int(retries), heartbeat_interval, grace_period
+
+
+def _build_scheduler(scheduler: Any, n_objectives: int) -> Scheduler:
+    """The scheduler given (default: "auto" for one objective, "none" for several)."""
+    default = "auto" if n_objectives == 1 else "none"
+    built = make_scheduler(scheduler if scheduler is not None else default)
+    if built.active and n_objectives != 1:
+        raise StudyError(
+            f"scheduler={built.name!r}: schedulers judge one reported value; this "
+            f"study has {n_objectives} objectives (use scheduler='none')"
+        )
+    return built
 
 
 def _default_name() -> str:
@@ -72,6 +145,7 @@ def create_study(
     retries: int = 0,
     heartbeat_interval: float | None = DEFAULT_HEARTBEAT_INTERVAL,
     grace_period: float | None = None,
+    **unexpected: Any,
 ) -> Study:
     """Create a study in storage (``./tuneful.db`` unless told otherwise).
 
@@ -86,17 +160,24 @@ def create_study(
             default for one objective: acts only when the objective reports a curve),
             "none", "median", "asha", "hyperband", "curve", a dict ``{"name": ...,
             "settings": {...}}`` or a :class:`~tuneful.schedulers.Scheduler`.
-        seed: makes the study reproducible; drawn at random (and stored) when omitted.
-        load_if_exists: return the existing study of that name instead of failing.
+        seed: an int in [0, 2**63) that makes the study reproducible; drawn at random (and
+            stored) when omitted.
+        load_if_exists: return the existing study of that name instead of failing, when
+            it matches what is given (see ``_check_same_study``); None (or, for
+            ``retries``, ``heartbeat_interval`` and ``grace_period``, the default) means
+            "as stored".
         retries: how many times a trial whose worker died is re-enqueued.
         heartbeat_interval: seconds between a worker's heartbeats (None: no heartbeats,
             so trials of dead workers are never failed automatically).
         grace_period: seconds without a heartbeat before a trial is failed (default 4x the
-            interval).
+            interval; must be longer than the interval).
 
     Raises:
         DuplicateStudyError: the name is taken and ``load_if_exists`` is false.
-        StudyError / SpaceError / OptimizerError: invalid arguments.
+        StudyError: invalid arguments (Optuna's ``study_name=``, ``sampler=``, ``pruner=``
+            are named with tuneful's ``name=``, ``optimizer=``, ``scheduler=``), or
+            ``load_if_exists`` found a study that differs from what is given.
+        SpaceError / OptimizerError / SchedulerError: invalid space, optimizer, scheduler.
 
     Example:
         >>> import tuneful
@@ -108,28 +189,14 @@ def create_study(
     from tuneful.errors import DuplicateStudyError
     from tuneful.study import Study
 
+    refuse_keywords("create_study", unexpected, _CREATE_KEYWORDS)
     chosen_directions = _check_directions(direction, directions)
     chosen_space = _as_space(space)
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):
-        raise StudyError(f"seed={seed!r}: expected an int")
-    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-        raise StudyError(f"retries={retries!r}: expected a non-negative int")
-    for label, seconds in (
-        ("heartbeat_interval", heartbeat_interval),
-        ("grace_period", grace_period),
-    ):
-        if seconds is not None and not (isinstance(seconds, int | float) and seconds > 0):
-            raise StudyError(f"{label}={seconds!r}: expected a positive number of seconds or None")
-    chosen_seed = int(seed) if seed is not None else secrets.randbelow(2**31)
+    given_seed = _check_seed(seed)
+    liveness = _check_liveness(retries, heartbeat_interval, grace_period)
+    chosen_seed = given_seed if given_seed is not None else secrets.randbelow(2**31)
     built = make_optimizer(optimizer, seed=chosen_seed)
-    if scheduler is None:
-        scheduler = "auto" if len(chosen_directions) == 1 else "none"
-    built_scheduler = make_scheduler(scheduler)
-    if built_scheduler.active and len(chosen_directions) != 1:
-        raise StudyError(
-            f"scheduler={built_scheduler.name!r}: schedulers judge one reported value; this "
-            f"study has {len(chosen_directions)} objectives (use scheduler='none')"
-        )
+    built_scheduler = _build_scheduler(scheduler, len(chosen_directions))
     backend = open_storage(storage)
     study_name = name if name is not None else _default_name()
     if not isinstance(study_name, str) or not study_name.strip():
@@ -138,9 +205,9 @@ def create_study(
         "optimizer": built.describe(),
         "scheduler": built_scheduler.describe(),
         "seed": chosen_seed,
-        "retries": retries,
-        "heartbeat_interval": heartbeat_interval,
-        "grace_period": grace_period,
+        "retries": liveness[0],
+        "heartbeat_interval": liveness[1],
+        "grace_period": liveness[2],
     }
     try:
         info = backend.create_study(
@@ -152,7 +219,10 @@ def create_study(
     except DuplicateStudyError:
         if not load_if_exists:
             raise
-        return load_study(study_name, storage=backend, optimizer=optimizer)
+        given_directions = None if direction is None and directions is None else chosen_directions
+        given = _Given(chosen_space, given_directions, given_seed, optimizer, scheduler, liveness)
+        _check_same_study(backend.get_study(study_name), given)
+        return load_study(study_name, storage=backend, optimizer=optimizer, scheduler=scheduler)
     return Study(info, backend, built, built_scheduler)
 
 
@@ -162,6 +232,7 @@ def load_study(
     storage: str | os.PathLike[str] | Storage | None = None,
     optimizer: str | dict[str, Any] | Optimizer | None = None,
     scheduler: str | dict[str, Any] | Scheduler | None = None,
+    **unexpected: Any,
 ) -> Study:
     """Open an existing study. Its optimizer and scheduler are rebuilt from what was stored
     unless given.
@@ -171,6 +242,7 @@ def load_study(
     """
     from tuneful.study import Study
 
+    refuse_keywords("load_study", unexpected, ["name", "storage", "optimizer", "scheduler"])
     backend = open_storage(storage)
     info = backend.get_study(name)
     seed = int(info.settings["seed"])
@@ -197,3 +269,119 @@ def list_studies(*, storage: str | os.PathLike[str] | Storage | None = None) -> 
         study = Study(info, backend, make_optimizer("random", seed=0))
         summaries.append(study.summary())
     return summaries
+
+
+_CREATE_KEYWORDS = [
+    "name",
+    "space",
+    "direction",
+    "directions",
+    "storage",
+    "optimizer",
+    "scheduler",
+    "seed",
+    "load_if_exists",
+    "retries",
+    "heartbeat_interval",
+    "grace_period",
+]
+
+
+@dataclass(frozen=True)
+class _Given:
+    """What ``create_study(load_if_exists=True)`` was given; None: take the stored one."""
+
+    space: Space | None
+    directions: tuple[str, ...] | None
+    seed: int | None
+    optimizer: Any
+    scheduler: Any
+    liveness: tuple[int, float | None, float | None]
+
+
+def _check_same_study(info: StudyInfo, given: _Given) -> None:
+    """Refuse to load an existing study that differs from what ``create_study`` was given.
+
+    Compared when given: the space (parameter by parameter), the direction(s), the seed, the
+    optimizer and scheduler (as ``describe()`` writes them, with the stored seed: an explicit
+    ``optimizer="tpe"`` on a study that ran "gp" is a mismatch; to switch this process's
+    optimizer on purpose, use ``load_study(name, optimizer=...)``), and ``retries``,
+    ``heartbeat_interval``, ``grace_period`` when they differ from their defaults.
+
+    Raises:
+        StudyError: what differs, stored value against given value.
+    """
+    stored = info.settings
+    seed = int(stored["seed"])
+    differences: list[str] = []
+    if given.space is not None:
+        differences += _space_differences(info.space, given.space)
+    if given.directions is not None and tuple(given.directions) != tuple(info.directions):
+        differences.append(
+            f"directions: stored {list(info.directions)}, given {list(given.directions)}"
+        )
+    if given.seed is not None and given.seed != seed:
+        differences.append(f"seed: stored {seed}, given {given.seed}")
+    for key, spec, build in (
+        ("optimizer", given.optimizer, lambda s: make_optimizer(s, seed=seed)),
+        ("scheduler", given.scheduler, make_scheduler),
+    ):
+        if spec is None:
+            continue
+        old = stored.get(key) or "none"  # studies made before schedulers existed have none
+        mine = _plain(build(spec).describe())
+        theirs = _plain(build(old).describe() if isinstance(old, str) else old)
+        if mine != theirs:
+            differences.append(_component_difference(key, theirs, mine))
+    defaults = (0, DEFAULT_HEARTBEAT_INTERVAL, None)
+    for key, value, default in zip(
+        ("retries", "heartbeat_interval", "grace_period"), given.liveness, defaults, strict=True
+    ):
+        old = stored.get(key, default)
+        if value != default and value != old:
+            differences.append(f"{key}: stored {old!r}, given {value!r}")
+    if differences:
+        raise StudyError(
+            f"study {info.name!r} already exists with other settings, and load_if_exists=True "
+            f"loads it only as it is: {'; '.join(differences)}. Leave out (None) what should "
+            "be taken from the stored study, pick another name, or delete_study() it first"
+        )
+
+
+def _component_difference(key: str, stored: Any, given: Any) -> str:
+    """``optimizer: stored 'gp', given 'tpe'``, or the settings that differ under one name."""
+    if not (isinstance(stored, dict) and isinstance(given, dict)):
+        return f"{key}: stored {stored}, given {given}"
+    if stored.get("name") != given.get("name"):
+        return f"{key}: stored {stored.get('name')!r}, given {given.get('name')!r}"
+    old, new = stored.get("settings") or {}, given.get("settings") or {}
+    changed = [
+        f"{k} stored {old.get(k)!r}, given {new.get(k)!r}"
+        for k in [*old, *(k for k in new if k not in old)]
+        if old.get(k) != new.get(k)
+    ]
+    return f"{key} {given.get('name')!r} settings: {', '.join(changed)}"
+
+
+def _space_differences(stored: Mapping[str, Any] | None, given: Space) -> list[str]:
+    if stored is None:
+        return ["space: the stored study has none (define-by-run), given one"]
+    old = Space.from_dict(dict(stored))
+    if old == given:
+        return []
+    changes = []
+    for name in [*old.names, *(n for n in given.names if n not in old)]:
+        if name not in given:
+            changes.append(f"{name!r} only stored ({old[name]!r})")
+        elif name not in old:
+            changes.append(f"{name!r} only given ({given[name]!r})")
+        elif old[name] != given[name]:
+            changes.append(f"{name!r} stored {old[name]!r}, given {given[name]!r}")
+    if not changes:
+        changes.append(f"the order of the parameters: stored {list(old)}, given {list(given)}")
+    return ["space: " + ", ".join(changes)]
+
+
+def _plain(value: Any) -> Any:
+    """A description as it reads back from storage (tuples as lists, ...)."""
+    return json.loads(json.dumps(value, default=repr))
