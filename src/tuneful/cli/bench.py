@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import click
@@ -9,8 +10,18 @@ import yaml
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tuneful.cli.output import stderr, stdout
-from tuneful.errors import SpecError
+from tuneful.cli.output import (
+    display_storage,
+    resolve_storage,
+    shown,
+    sqlite_file,
+    stderr,
+    stdout,
+    write_output,
+)
+from tuneful.errors import SpecError, StudyNotFoundError
+from tuneful.storage import Storage
+from tuneful.storage.urls import MASK, has_password
 
 __all__ = ["bench_group"]
 
@@ -30,6 +41,20 @@ _name = click.option(
 
 def _split(value: str | None) -> list[str]:
     return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
+def _read_storage(storage: str, name: str) -> Storage:
+    """The benchmark's storage opened to read (an SQLite file that is not there is an error,
+    not a new empty database)."""
+    from tuneful.cli.studies import open_for_reading
+
+    url = resolve_storage(storage)
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        raise StudyNotFoundError(
+            f"no benchmark named {name!r}: {path} does not exist (pass --storage URL)"
+        )
+    return open_for_reading(url)
 
 
 @click.group("bench")
@@ -94,7 +119,8 @@ def run_command(
     cells = bench.cells()
     stderr.print(
         f"Benchmark {name!r}: {len(task_ids)} tasks x {len(bench.optimizers)} optimizers x "
-        f"{len(bench.seeds)} seeds = {len(cells)} runs, budget {budget}, in {storage}"
+        f"{len(bench.seeds)} seeds = {len(cells)} runs, budget {budget}, "
+        f"in {shown(display_storage(storage))}"
     )
     progress = Progress(
         TextColumn("[bold]{task.description}"),
@@ -118,7 +144,12 @@ def run_command(
     )
     for cell, reason in outcome.failed.items():
         stderr.print(f"[red]failed[/]: {cell.optimizer} {cell.task} seed {cell.seed}: {reason}")
-    stdout.print(f"Report: tuneful bench report --name {name} --storage {storage} --out DIR")
+    note = f"   (write the password in place of {MASK})" if has_password(storage) else ""
+    command = (
+        f"tuneful bench report --name {shlex.quote(name)} "
+        f"--storage {shlex.quote(display_storage(storage))} --out DIR{note}"
+    )
+    stdout.print(f"Report: {shown(command)}")
     if outcome.failed:
         raise SystemExit(1)
 
@@ -157,7 +188,7 @@ def report_command(
     from tuneful.bench import load_runs
     from tuneful.bench.report import write_report
 
-    runs = load_runs(storage, name)
+    runs = load_runs(_read_storage(storage, name), name)
     if optimizers:
         wanted = _split(optimizers)
         missing = sorted(set(wanted) - {r.optimizer for r in runs})
@@ -205,6 +236,7 @@ def _costs(text: str | None) -> list[float] | None:
 @click.option("--seed", default=0, show_default=True)
 @click.option("--out-dev", type=click.Path(dir_okay=False), help="Write the dev suite (YAML).")
 @click.option("--out-test", type=click.Path(dir_okay=False), help="Write the test suite (YAML).")
+@click.option("--force", is_flag=True, help="Replace --out-dev / --out-test files that exist.")
 @_storage
 @_name
 def subset_command(
@@ -214,6 +246,7 @@ def subset_command(
     seed: int,
     out_dev: str | None,
     out_test: str | None,
+    force: bool,
     storage: str,
     name: str,
 ) -> None:
@@ -222,7 +255,7 @@ def subset_command(
     from tuneful.bench import load_runs
     from tuneful.bench.subset import dev_test_split, select_subset, star_discrepancy, task_points
 
-    tasks, points = task_points(load_runs(storage, name), _split(optimizers))
+    tasks, points = task_points(load_runs(_read_storage(storage, name), name), _split(optimizers))
     if m_dev + m_test > len(tasks):
         raise SpecError(
             f"subset --dev {m_dev} --test {m_test}: the benchmark has only {len(tasks)} tasks"
@@ -244,7 +277,8 @@ def subset_command(
                 "description": f"{label} subset of benchmark {name} (seed {seed})",
                 "tasks": ids,
             }
-            Path(out).write_text(yaml.safe_dump(document, sort_keys=False))
+            text = yaml.safe_dump(document, sort_keys=False)
+            write_output(Path(out), text, storage_url=resolve_storage(storage), force=force)
 
 
 @bench_group.command("suites")
