@@ -330,3 +330,22 @@ def test_read_commands_work_in_a_read_only_folder(
         assert cli("export", "single", "--storage", url).returncode == 0
     finally:
         folder.chmod(0o755)
+
+
+def test_export_to_a_terminal_escapes_control_characters(
+    cli: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'evil.db'}"
+    study = tuneful.create_study("evil", storage=url, seed=0)
+    study.optimize(
+        lambda t: float(len(t.suggest_categorical("c", ["\x1b]0;owned\x07", "b"]))),
+        n_trials=4,
+        show_progress_bar=False,
+    )
+    piped = cli("export", "evil", "--storage", url)
+    assert "\x1b]0;owned\x07" in piped.stdout  # into a pipe or a file: the data as stored
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    shown = cli("export", "evil", "--storage", url)
+    assert "\x1b" not in shown.stdout and "\\x1b]0;owned\\x07" in shown.stdout

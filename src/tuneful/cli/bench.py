@@ -115,11 +115,12 @@ def run_command(
     )
     for label, reason in bench.availability().items():
         if reason is not None:
-            stderr.print(f"[yellow]unavailable[/]: {label}: {reason}")
+            stderr.print(f"[yellow]unavailable[/]: {shown(label)}: {shown(reason)}")
     cells = bench.cells()
     stderr.print(
-        f"Benchmark {name!r}: {len(task_ids)} tasks x {len(bench.optimizers)} optimizers x "
-        f"{len(bench.seeds)} seeds = {len(cells)} runs, budget {budget}, "
+        f"Benchmark {shown(repr(name))}: {len(task_ids)} tasks x "
+        f"{len(bench.optimizers)} optimizers x {len(bench.seeds)} seeds = {len(cells)} runs, "
+        f"budget {shown(budget)}, "
         f"in {shown(display_storage(storage))}"
     )
     progress = Progress(
@@ -135,7 +136,7 @@ def run_command(
         bar = progress.add_task("runs", total=len(cells), last="")
 
         def advance(cell: object, status: str) -> None:
-            progress.update(bar, advance=1, last=f"{status}: {cell}")
+            progress.update(bar, advance=1, last=shown(f"{status}: {cell}"))
 
         outcome = bench.run(jobs=jobs, on_cell=advance)
     stdout.print(
@@ -143,7 +144,8 @@ def run_command(
         f"{len(outcome.failed)}, unavailable optimizers {len(outcome.unavailable)}"
     )
     for cell, reason in outcome.failed.items():
-        stderr.print(f"[red]failed[/]: {cell.optimizer} {cell.task} seed {cell.seed}: {reason}")
+        what = f"{cell.optimizer} {cell.task} seed {cell.seed}: {reason}"
+        stderr.print(f"[red]failed[/]: {shown(what)}")
     note = f"   (write the password in place of {MASK})" if has_password(storage) else ""
     command = (
         f"tuneful bench report --name {shlex.quote(name)} "
@@ -207,7 +209,7 @@ def report_command(
         speedup_baseline=speedup_baseline,
         log_cost=log_cost,
     )
-    stdout.print(f"Wrote {path} ({len(runs)} runs)")
+    stdout.print(f"Wrote {shown(path)} ({len(runs)} runs)")
 
 
 def _costs(text: str | None) -> list[float] | None:
@@ -271,7 +273,7 @@ def subset_command(
         discrepancy = star_discrepancy(points[chosen])
         stdout.print(f"{label} ({len(ids)} tasks, star discrepancy {discrepancy:.4f}):")
         for task_id in ids:
-            stdout.print(f"  {task_id}")
+            stdout.print(f"  {shown(task_id)}")
         if out:
             document = {
                 "description": f"{label} subset of benchmark {name} (seed {seed})",
@@ -289,11 +291,11 @@ def suites_command(suite: str | None) -> None:
 
     if suite:
         for task_id in load_suite(suite):
-            stdout.print(task_id)
+            stdout.print(shown(task_id))
         return
     table = Table("suite", "tasks", "description")
     for name, description in list_suites().items():
-        table.add_row(name, str(len(load_suite(name))), description)
+        table.add_row(shown(name), str(len(load_suite(name))), shown(description))
     stdout.print(table)
 
 
@@ -309,5 +311,6 @@ def optimizers_command() -> None:
             table.add_row(name, "tuneful", "ok")
     for name in peer_adapters():
         reason = get_adapter(name).unavailable_reason()
-        table.add_row(name, "peer", "ok" if reason is None else f"unavailable: {reason}")
+        status = "ok" if reason is None else f"unavailable: {reason}"
+        table.add_row(shown(name), "peer", shown(status))
     stdout.print(table)
