@@ -69,3 +69,24 @@ def test_a_password_in_tuneful_storage_is_never_shown(
     result = cli("ls")
     assert result.returncode == 2 and "S3cret" not in result.stderr
     assert "alice:***@db" in result.stderr
+
+
+def test_an_unexpected_error_is_one_line_unless_tuneful_debug(
+    cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tuneful.cli import main, studies
+
+    tuneful.create_study("s", space=tuneful.Space(x=tuneful.Float(0, 1)), storage="a.db")
+
+    def broken(**_kwargs: Any) -> None:
+        raise RuntimeError("something no message was written for")
+
+    monkeypatch.setattr(studies, "list_studies", broken)
+    result = cli("ls", "--storage", "a.db")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "RuntimeError: something no message" in lines[0]
+    assert "TUNEFUL_DEBUG=1" in lines[0]
+    monkeypatch.setenv("TUNEFUL_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="something no message"):
+        main(["ls", "--storage", "a.db"])
