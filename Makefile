@@ -1,8 +1,11 @@
 # Quick start: `make demo` and `make test`; both install into .venv when needed.
+# `make demo` installs only what the demo needs (the `demo` extra: scikit-learn); `make test`
+# installs the whole `dev` extra (optimizer peers, benchmarks, Dask, PostgreSQL driver, ...).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEMO_STAMP := $(VENV)/.installed-demo
 
 .PHONY: install demo test lint bench clean
 
@@ -12,9 +15,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+$(DEMO_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[demo]'
+	touch $(DEMO_STAMP)
+
 install: $(STAMP)
 
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	$(BIN)/tuneful demo
 
 lint: $(STAMP)

@@ -78,7 +78,8 @@ def _require_sklearn() -> None:
         import sklearn  # noqa: F401
     except ImportError:
         raise MissingDependencyError(
-            "the demo needs scikit-learn: pip install scikit-learn (or pip install 'tuneful[demo]')"
+            "the demo needs scikit-learn, which the demo extra installs: "
+            "pip install 'tuneful[demo]' (in a checkout: pip install -e '.[demo]', or make demo)"
         ) from None
 
 

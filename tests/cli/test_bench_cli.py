@@ -44,6 +44,37 @@ def test_run_resume_report_subset(cli: Callable, run_cli: Callable, tmp_path: Pa
     dev = yaml.safe_load((tmp_path / "dev.yaml").read_text())["tasks"]
     assert len(dev) == 1 and dev[0] in TASKS.split(",")
 
+    again = ["bench", "subset", "--storage", url, "--optimizers", "random,sobol", "--dev", "1"]
+    kept = cli(*again, "--out-dev", str(tmp_path / "dev.yaml"))
+    assert kept.returncode == 2 and "--force" in kept.stderr
+    assert cli(*again, "--out-dev", str(tmp_path / "dev.yaml"), "--force").returncode == 0
+    before = (tmp_path / "b.db").read_bytes()
+    storage = cli(*again, "--out-dev", str(tmp_path / "b.db"), "--force")
+    assert storage.returncode == 2 and "the storage's own file" in storage.stderr
+    assert (tmp_path / "b.db").read_bytes() == before
+
+
+def test_bench_report_of_a_missing_storage_creates_nothing(cli: Callable, tmp_path: Path) -> None:
+    result = cli("bench", "report", "--storage", "nothere.db", "--out", str(tmp_path / "r"))
+    assert result.returncode == 2 and "does not exist" in result.stderr
+    assert not (tmp_path / "nothere.db").exists()
+
+
+def test_a_failure_reason_with_brackets_is_printed_as_is(
+    cli: Callable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tuneful.bench import Benchmark
+
+    monkeypatch.setattr(
+        Benchmark, "availability", lambda self: {"random": "needs [bold]x\x1b[2J[/bold]"}
+    )
+    monkeypatch.setattr(Benchmark, "cells", lambda self: [])
+    result = cli(
+        "bench", "run", "--tasks", "bbob/f1/d2/i1", "--optimizers", "random",
+        "--storage", "memory://", "--no-progress",
+    )  # fmt: skip
+    assert "unavailable: random: needs [bold]x\\x1b[2J[/bold]" in result.stderr
+
 
 def test_listings(cli: Callable) -> None:
     suites = cli("bench", "suites")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -43,3 +45,30 @@ def test_demo_without_scikit_learn_is_a_one_line_error(
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith("error: the demo needs scikit-learn")
     assert "pip install" in result.stderr and "Traceback" not in result.stderr
+    assert "'tuneful[demo]'" in result.stderr.strip().splitlines()[-1]  # which extra, one line
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="no make")
+def test_make_demo_installs_only_the_demo_extra() -> None:
+    demo = subprocess.run(
+        ["make", "-n", "-B", "demo"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    assert "-e '.[demo]'" in demo and ".[dev]" not in demo
+    assert "tuneful demo" in demo
+    test = subprocess.run(
+        ["make", "-n", "-B", "test"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    assert "-e '.[dev]'" in test
+
+
+def test_the_dev_extra_includes_the_demo_extra() -> None:
+    tomllib = pytest.importorskip("tomllib")
+
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    assert extras["demo"] == ["scikit-learn>=1.3"]
+    assert any(item.startswith("tuneful[") and "demo" in item for item in extras["dev"])

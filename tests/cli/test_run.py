@@ -423,3 +423,95 @@ def test_dask_options_are_checked(
         cli("run", spec, "--dask", "tcp://127.0.0.1:1", "--dask-resources", "GPU"),
         "expected NAME=AMOUNT",
     )
+
+
+def test_run_summary_shows_floats_to_six_significant_digits(
+    cli: Callable[..., Any], write_spec: Callable[..., Path], tmp_path: Path
+) -> None:
+    result = cli("run", str(write_spec(n_trials=3)))
+    assert result.returncode == 0, result.stderr
+    best = tuneful.load_study("quad", storage=f"sqlite:///{tmp_path / 'tuneful.db'}").best_trial
+    x = best.params["x"]
+    assert len(repr(x)) > 8  # a float at full precision has more digits than the table shows
+    assert f"{x:.6g}" in result.stdout and repr(x) not in result.stdout
+
+
+def test_a_spec_with_a_key_given_twice_is_refused(
+    cli: Callable[..., Any],
+    write_spec: Callable[..., Path],
+    tmp_path: Path,
+    one_line_error: Callable[..., str],
+) -> None:
+    good = write_spec().read_text()
+    spec = write_spec(good + "n_trials: 40\n")
+    error = one_line_error(cli("run", str(spec)), "duplicate key 'n_trials'", "line")
+    assert "first given at line" in error
+    nested = good.replace("  kind:\n", "  x: {type: int, low: 0, high: 3}\n  kind:\n", 1)
+    assert nested != good
+    one_line_error(cli("run", str(write_spec(nested))), "duplicate key 'x'")
+    assert not (tmp_path / "tuneful.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("words", "found"),
+    [
+        (["sh", "-c", "python train.py --x {x}"], [("sh", "x")]),
+        (["/bin/bash", "-ec", "echo {kind} {{x}}"], [("bash", "kind")]),
+        (["env", "A=1", "zsh", "-l", "-c", "run {x} {x}"], [("zsh", "x")]),
+        (["python", "-c", "print({x})"], [("python", "x")]),
+        (["python", "train.py", "--x", "{x}"], []),
+        (["sh", "script.sh", "{x}"], []),  # a script's argument is data
+        (["sh", "-c", 'exec python train.py "$1"', "sh", "{x}"], []),  # the safe form
+    ],
+)
+def test_code_placeholders_finds_parameters_inside_shell_code(
+    words: list[str], found: list[tuple[str, str]]
+) -> None:
+    from tuneful.cli.spec import code_placeholders
+
+    assert code_placeholders(words, ["x", "kind"]) == found
+
+
+def test_a_parameter_inside_sh_c_is_warned_about(
+    cli: Callable[..., Any], write_spec: Callable[..., Path]
+) -> None:
+    spec = write_spec(
+        command='sh -c "python train.py --x {x} --kind {kind} [--penalty {penalty}]"',
+        n_trials=1,
+    )
+    result = cli("run", str(spec), "--no-progress")
+    assert "warning: command: {x} is inside the code that `sh` runs" in result.stderr
+    assert "$TUNEFUL_PARAM_X" in result.stderr
+    quiet = write_spec(n_trials=1)
+    assert "inside the code" not in cli("run", str(quiet), "--no-progress").stderr
+
+
+def test_a_worker_takes_its_storage_from_its_own_command_line(
+    cli: Callable[..., Any],
+    write_spec: Callable[..., Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sqlite3
+
+    def copy(name: str) -> None:  # the database as another machine would see it
+        with (
+            sqlite3.connect(tmp_path / "first.db") as source,
+            sqlite3.connect(tmp_path / name) as target,
+        ):
+            source.backup(target)
+
+    spec = write_spec(n_trials=2, storage="sqlite:///first.db")
+    assert cli("run", str(spec)).returncode == 0
+    copy("copy.db")
+    result = cli("worker", "quad", "--storage", "copy.db", "--max-trials", "3", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    copy("env.db")
+    monkeypatch.setenv("TUNEFUL_STORAGE", f"sqlite:///{tmp_path / 'env.db'}")
+    result = cli("worker", "quad", "--max-trials", "4", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    counts = {
+        name: len(tuneful.load_study("quad", storage=f"sqlite:///{tmp_path / name}").trials)
+        for name in ("first.db", "copy.db", "env.db")
+    }
+    assert counts == {"first.db": 2, "copy.db": 3, "env.db": 4}

@@ -4,7 +4,8 @@ Commands: ``run SPEC`` (tune a program described by a YAML spec), ``worker STUDY
 study from any machine), ``ls``, ``show``, ``export``, ``delete``, ``demo``, ``db upgrade``,
 ``scaling`` (learning rate and batch size across scales) and ``bench`` (benchmarks). Errors a user
 can cause print as one line ``error: ...`` on stderr and exit with status 2; Ctrl-C exits
-with 130.
+with 130. An unexpected exception prints as one line too and exits with 1
+(``TUNEFUL_DEBUG=1`` shows its traceback). No message shows a storage password.
 
 Example:
     $ tuneful demo
@@ -32,6 +33,7 @@ from tuneful.errors import TunefulError
 __all__ = ["cli", "main"]
 
 _USAGE_ERROR = 2
+_INTERNAL_ERROR = 1
 _INTERRUPTED = 130
 
 
@@ -90,4 +92,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     except BrokenPipeError:  # e.g. `tuneful export NAME | head`: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         status = 1
+    except Exception as exc:  # a bug, or a library's error nobody turned into a message
+        if os.environ.get("TUNEFUL_DEBUG"):
+            raise
+        status = _fail(
+            f"unexpected {type(exc).__name__}: {exc} (this is a bug in tuneful or in a library "
+            "it uses; run again with TUNEFUL_DEBUG=1 to see the traceback, and report it)",
+            _INTERNAL_ERROR,
+        )
     sys.exit(status if isinstance(status, int) else 0)

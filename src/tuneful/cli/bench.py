@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import click
@@ -9,8 +10,18 @@ import yaml
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tuneful.cli.output import stderr, stdout
-from tuneful.errors import SpecError
+from tuneful.cli.output import (
+    display_storage,
+    resolve_storage,
+    shown,
+    sqlite_file,
+    stderr,
+    stdout,
+    write_output,
+)
+from tuneful.errors import SpecError, StudyNotFoundError
+from tuneful.storage import Storage
+from tuneful.storage.urls import MASK, has_password
 
 __all__ = ["bench_group"]
 
@@ -30,6 +41,20 @@ _name = click.option(
 
 def _split(value: str | None) -> list[str]:
     return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
+def _read_storage(storage: str, name: str) -> Storage:
+    """The benchmark's storage opened to read (an SQLite file that is not there is an error,
+    not a new empty database)."""
+    from tuneful.cli.studies import open_for_reading
+
+    url = resolve_storage(storage)
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        raise StudyNotFoundError(
+            f"no benchmark named {name!r}: {path} does not exist (pass --storage URL)"
+        )
+    return open_for_reading(url)
 
 
 @click.group("bench")
@@ -90,11 +115,13 @@ def run_command(
     )
     for label, reason in bench.availability().items():
         if reason is not None:
-            stderr.print(f"[yellow]unavailable[/]: {label}: {reason}")
+            stderr.print(f"[yellow]unavailable[/]: {shown(label)}: {shown(reason)}")
     cells = bench.cells()
     stderr.print(
-        f"Benchmark {name!r}: {len(task_ids)} tasks x {len(bench.optimizers)} optimizers x "
-        f"{len(bench.seeds)} seeds = {len(cells)} runs, budget {budget}, in {storage}"
+        f"Benchmark {shown(repr(name))}: {len(task_ids)} tasks x "
+        f"{len(bench.optimizers)} optimizers x {len(bench.seeds)} seeds = {len(cells)} runs, "
+        f"budget {shown(budget)}, "
+        f"in {shown(display_storage(storage))}"
     )
     progress = Progress(
         TextColumn("[bold]{task.description}"),
@@ -109,7 +136,7 @@ def run_command(
         bar = progress.add_task("runs", total=len(cells), last="")
 
         def advance(cell: object, status: str) -> None:
-            progress.update(bar, advance=1, last=f"{status}: {cell}")
+            progress.update(bar, advance=1, last=shown(f"{status}: {cell}"))
 
         outcome = bench.run(jobs=jobs, on_cell=advance)
     stdout.print(
@@ -117,8 +144,14 @@ def run_command(
         f"{len(outcome.failed)}, unavailable optimizers {len(outcome.unavailable)}"
     )
     for cell, reason in outcome.failed.items():
-        stderr.print(f"[red]failed[/]: {cell.optimizer} {cell.task} seed {cell.seed}: {reason}")
-    stdout.print(f"Report: tuneful bench report --name {name} --storage {storage} --out DIR")
+        what = f"{cell.optimizer} {cell.task} seed {cell.seed}: {reason}"
+        stderr.print(f"[red]failed[/]: {shown(what)}")
+    note = f"   (write the password in place of {MASK})" if has_password(storage) else ""
+    command = (
+        f"tuneful bench report --name {shlex.quote(name)} "
+        f"--storage {shlex.quote(display_storage(storage))} --out DIR{note}"
+    )
+    stdout.print(f"Report: {shown(command)}")
     if outcome.failed:
         raise SystemExit(1)
 
@@ -157,7 +190,7 @@ def report_command(
     from tuneful.bench import load_runs
     from tuneful.bench.report import write_report
 
-    runs = load_runs(storage, name)
+    runs = load_runs(_read_storage(storage, name), name)
     if optimizers:
         wanted = _split(optimizers)
         missing = sorted(set(wanted) - {r.optimizer for r in runs})
@@ -176,7 +209,7 @@ def report_command(
         speedup_baseline=speedup_baseline,
         log_cost=log_cost,
     )
-    stdout.print(f"Wrote {path} ({len(runs)} runs)")
+    stdout.print(f"Wrote {shown(path)} ({len(runs)} runs)")
 
 
 def _costs(text: str | None) -> list[float] | None:
@@ -205,6 +238,7 @@ def _costs(text: str | None) -> list[float] | None:
 @click.option("--seed", default=0, show_default=True)
 @click.option("--out-dev", type=click.Path(dir_okay=False), help="Write the dev suite (YAML).")
 @click.option("--out-test", type=click.Path(dir_okay=False), help="Write the test suite (YAML).")
+@click.option("--force", is_flag=True, help="Replace --out-dev / --out-test files that exist.")
 @_storage
 @_name
 def subset_command(
@@ -214,6 +248,7 @@ def subset_command(
     seed: int,
     out_dev: str | None,
     out_test: str | None,
+    force: bool,
     storage: str,
     name: str,
 ) -> None:
@@ -222,7 +257,7 @@ def subset_command(
     from tuneful.bench import load_runs
     from tuneful.bench.subset import dev_test_split, select_subset, star_discrepancy, task_points
 
-    tasks, points = task_points(load_runs(storage, name), _split(optimizers))
+    tasks, points = task_points(load_runs(_read_storage(storage, name), name), _split(optimizers))
     if m_dev + m_test > len(tasks):
         raise SpecError(
             f"subset --dev {m_dev} --test {m_test}: the benchmark has only {len(tasks)} tasks"
@@ -238,13 +273,14 @@ def subset_command(
         discrepancy = star_discrepancy(points[chosen])
         stdout.print(f"{label} ({len(ids)} tasks, star discrepancy {discrepancy:.4f}):")
         for task_id in ids:
-            stdout.print(f"  {task_id}")
+            stdout.print(f"  {shown(task_id)}")
         if out:
             document = {
                 "description": f"{label} subset of benchmark {name} (seed {seed})",
                 "tasks": ids,
             }
-            Path(out).write_text(yaml.safe_dump(document, sort_keys=False))
+            text = yaml.safe_dump(document, sort_keys=False)
+            write_output(Path(out), text, storage_url=resolve_storage(storage), force=force)
 
 
 @bench_group.command("suites")
@@ -255,11 +291,11 @@ def suites_command(suite: str | None) -> None:
 
     if suite:
         for task_id in load_suite(suite):
-            stdout.print(task_id)
+            stdout.print(shown(task_id))
         return
     table = Table("suite", "tasks", "description")
     for name, description in list_suites().items():
-        table.add_row(name, str(len(load_suite(name))), description)
+        table.add_row(shown(name), str(len(load_suite(name))), shown(description))
     stdout.print(table)
 
 
@@ -275,5 +311,6 @@ def optimizers_command() -> None:
             table.add_row(name, "tuneful", "ok")
     for name in peer_adapters():
         reason = get_adapter(name).unavailable_reason()
-        table.add_row(name, "peer", "ok" if reason is None else f"unavailable: {reason}")
+        status = "ok" if reason is None else f"unavailable: {reason}"
+        table.add_row(shown(name), "peer", shown(status))
     stdout.print(table)

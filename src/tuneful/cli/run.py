@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import shlex
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import click
-from rich.markup import escape
 from rich.table import Table
 
 from tuneful.cli.output import (
@@ -17,20 +18,22 @@ from tuneful.cli.output import (
     look_commands,
     plural,
     resolve_storage,
+    shown,
     state_counts,
     stderr,
     stdout,
 )
 from tuneful.cli.spec import RunSpec, load_spec
 from tuneful.errors import SpecError, StudyNotFoundError
-from tuneful.execution.command import CommandObjective, format_value
+from tuneful.execution.command import CommandObjective
 from tuneful.execution.dask import DaskExecutor
 from tuneful.optimizers import make_optimizer
 from tuneful.records import TrialRecord, TrialState
 from tuneful.schedulers import make_scheduler
+from tuneful.storage.urls import strip_password
 from tuneful.study import Study, create_study, load_study
 
-__all__ = ["run_command", "demo_command", "RUN_ATTR"]
+__all__ = ["run_command", "demo_command", "RUN_ATTR", "stored_run"]
 
 _INTERRUPTED = 130
 
@@ -86,7 +89,7 @@ def _open_study(spec: RunSpec, url: str, seed: int | None) -> tuple[Study, bool]
         )
         return created, True
     where = f"study {spec.name!r} already exists in {display_storage(url)}"
-    fix = f"use another name, or delete it first (tuneful delete {spec.name})"
+    fix = f"use another name, or delete it first (tuneful delete {shlex.quote(spec.name)})"
     if study.space is None or study.space != spec.space:
         stored = {} if study.space is None else study.space.to_dict()
         changed = _differences(stored, spec.space.to_dict())
@@ -116,16 +119,23 @@ def _open_study(spec: RunSpec, url: str, seed: int | None) -> tuple[Study, bool]
     return study, False
 
 
+def stored_run(
+    data: Mapping[str, Any], base: Path, total: int | None, budget: float | None
+) -> dict[str, Any]:
+    """What ``tuneful run`` keeps in the study's ``tuneful.run`` attribute: the spec as read
+    (its storage URL without a password: anyone who can read the study can read this), the
+    folder its relative paths start at, and the goal."""
+    spec = dict(data)
+    if isinstance(spec.get("storage"), str):
+        spec["storage"] = strip_password(spec["storage"])
+    return {"spec": spec, "base": str(base), "n_trials": total, "timeout": budget}
+
+
 def _remember_run(study: Study, spec: RunSpec, total: int | None, budget: float | None) -> None:
     """Store the spec and the goal in the study, so ``tuneful worker`` can join it."""
     if spec.data is None:
         return
-    run = {
-        "spec": dict(spec.data),
-        "base": str(spec.path.resolve().parent),
-        "n_trials": total,
-        "timeout": budget,
-    }
+    run = stored_run(spec.data, spec.path.resolve().parent, total, budget)
     if study.user_attrs.get(RUN_ATTR) != run:
         try:
             study.set_user_attr(RUN_ATTR, run)
@@ -158,7 +168,7 @@ def _print_summary(study: Study, spec: RunSpec) -> bool:
     trials = study.trials
     stdout.print()
     stdout.print(
-        f"[bold]Study {escape(study.name)}[/]: {plural(len(trials), 'trial')} "
+        f"[bold]Study {shown(study.name)}[/]: {plural(len(trials), 'trial')} "
         f"({state_counts(trials)})"
     )
     completed = [t for t in trials if t.state is TrialState.COMPLETE]
@@ -167,30 +177,30 @@ def _print_summary(study: Study, spec: RunSpec) -> bool:
         if len(study.directions) == 1:
             best = study.best_trial
             stdout.print(
-                f"Best {escape(metrics[0])}: [bold]{format_number(best.value)}[/] "
+                f"Best {shown(metrics[0])}: [bold]{format_number(best.value)}[/] "
                 f"(trial {best.number}, {study.direction})"
             )
             table = Table(show_header=False, box=None, padding=(0, 2, 0, 2))
             for key, value in best.params.items():
-                table.add_row(escape(key), escape(format_value(value)))  # full precision
+                table.add_row(shown(key), shown(format_param(value)))
             stdout.print(table)
         else:
             front = study.best_trials
             heading = ", ".join(
                 f"{m} ({d})" for m, d in zip(metrics, study.directions, strict=True)
             )
-            stdout.print(f"Pareto front of {escape(heading)}: {len(front)} trial(s)")
+            stdout.print(f"Pareto front of {shown(heading)}: {len(front)} trial(s)")
             for trial in front[:5]:
                 values = ", ".join(format_number(v) for v in trial.values or ())
                 params = " ".join(f"{k}={format_param(v)}" for k, v in trial.params.items())
-                stdout.print(f"  trial {trial.number}: {values}  {escape(params)}")
+                stdout.print(f"  trial {trial.number}: {values}  {shown(params)}")
     failed = [t for t in trials if t.state is TrialState.FAIL]
     if failed:
         last = failed[-1]
-        stdout.print(f"Last failure (trial {last.number}): {escape(error_summary(last.error))}")
-    stdout.print(f"Stored in {escape(display_storage(study.storage_url))}. Look at it with:")
-    for command in look_commands(study.name, study.storage_url):
-        stdout.print(f"  {escape(command)}")
+        stdout.print(f"Last failure (trial {last.number}): {shown(error_summary(last.error))}")
+    stdout.print(f"Stored in {shown(display_storage(study.storage_url))}. Look at it with:")
+    for command in look_commands(study.name, study.storage.url):
+        stdout.print(f"  {shown(command)}")
     return bool(completed)
 
 
@@ -242,7 +252,7 @@ def run_command(
     """
     try:
         spec = load_spec(spec_file)
-        url = storage if storage is not None else resolve_storage(spec.storage)
+        url = resolve_storage(storage if storage is not None else spec.storage)
         total = n_trials if n_trials is not None else spec.n_trials
         jobs = n_jobs if n_jobs is not None else spec.n_jobs
         budget = timeout if timeout is not None else spec.timeout
@@ -261,15 +271,15 @@ def run_command(
     where = display_storage(study.storage_url)
     goal = ", ".join(f"{d} {m}" for d, m in zip(study.directions, spec.metric_names, strict=True))
     if created:
-        stderr.print(f"Study [bold]{escape(study.name)}[/] in {escape(where)} ({escape(goal)})")
+        stderr.print(f"Study [bold]{shown(study.name)}[/] in {shown(where)} ({shown(goal)})")
     else:
         stderr.print(
-            f"Continuing study [bold]{escape(study.name)}[/] in {escape(where)} "
-            f"({plural(started, 'trial')} so far; {escape(goal)})"
+            f"Continuing study [bold]{shown(study.name)}[/] in {shown(where)} "
+            f"({plural(started, 'trial')} so far; {shown(goal)})"
         )
     for name in spec.objective.conditional_outside_groups:
         stderr.print(
-            f"[yellow]warning:[/] {escape(name)!r} is conditional but used outside a [...] "
+            f"[yellow]warning:[/] {shown(repr(name))} is conditional but used outside a [...] "
             "group in the command: trials where it is inactive will fail"
         )
     if remaining == 0:
@@ -280,7 +290,7 @@ def run_command(
     else:
         plan = "until the timeout" if remaining is None else plural(remaining, "trial")
         if executor is not None:
-            stderr.print(f"Running {plan} on the Dask cluster at {escape(str(dask_address))}")
+            stderr.print(f"Running {plan} on the Dask cluster at {shown(str(dask_address))}")
             jobs = 1
         else:
             stderr.print(f"Running {plan}, {plural(jobs, 'job')} at a time")
@@ -299,7 +309,7 @@ def run_command(
             raise SpecError(f"{spec_file}: {exc}") from None
         except KeyboardInterrupt:
             stderr.print(
-                f"Interrupted. The study is saved in {escape(where)}; run the same command "
+                f"Interrupted. The study is saved in {shown(where)}; run the same command "
                 "again to continue it."
             )
             ctx.exit(_INTERRUPTED)
@@ -330,7 +340,7 @@ def demo_command(ctx: click.Context, storage: str | None, n_trials: int, no_prog
     url = resolve_storage(storage)
     stderr.print(
         f"Tuning an SVC on the digits data set: {n_trials} trials, 3-fold cross-validation, "
-        f"study {STUDY_NAME!r} in {escape(display_storage(url))}"
+        f"study {STUDY_NAME!r} in {shown(display_storage(url))}"
     )
     try:
         result = run_demo(storage=url, n_trials=n_trials, show_progress_bar=not no_progress)
@@ -341,18 +351,18 @@ def demo_command(ctx: click.Context, storage: str | None, n_trials: int, no_prog
     params = "  ".join(f"{k}={format_param(v)}" for k, v in result.best_params.items())
     stdout.print()
     stdout.print(
-        f"[bold]Study {escape(study.name)}[/]: {plural(len(study.trials), 'trial')} "
+        f"[bold]Study {shown(study.name)}[/]: {plural(len(study.trials), 'trial')} "
         f"({state_counts(study.trials)})"
     )
     stdout.print(
         f"Best cross-validation accuracy: [bold]{result.best_cv_accuracy:.4f}[/] "
         f"(trial {result.best_number}, on {result.n_train} training images)"
     )
-    stdout.print(f"Best params: {escape(params)}")
+    stdout.print(f"Best params: {shown(params)}")
     stdout.print(
         f"Test accuracy of that configuration: [bold]{result.test_accuracy:.4f}[/] "
         f"(on {result.n_test} held-out images, used once)"
     )
-    stdout.print(f"Stored in {escape(display_storage(study.storage_url))}. Look at it with:")
-    for command in look_commands(study.name, study.storage_url):
-        stdout.print(f"  {escape(command)}")
+    stdout.print(f"Stored in {shown(display_storage(study.storage_url))}. Look at it with:")
+    for command in look_commands(study.name, study.storage.url):
+        stdout.print(f"  {shown(command)}")

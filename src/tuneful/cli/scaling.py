@@ -10,7 +10,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from tuneful.cli.output import stdout
+from tuneful.cli.output import shown, stdout
 from tuneful.scaling import (
     DEFAULT_COLUMNS,
     GridGap,
@@ -251,7 +251,7 @@ def fit_command(
             f"  plateau        lr {lo:.4g} – {hi:.4g}, batch {blo:,.0f} – {bhi:,.0f} tokens"
         )
     if plots is not None:
-        stdout.print(f"Figures in {plots}")
+        stdout.print(f"Figures in {shown(plots)}")
 
 
 def _deepseek_point(n: float, d: float) -> tuple[float, float]:

@@ -19,21 +19,25 @@ Relative paths (the program, files named in the command, ``workdir``, an SQLite
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+import shlex
+import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from tuneful._yaml import read_yaml
 from tuneful.cli.output import resolve_storage
 from tuneful.errors import OptimizerError, SchedulerError, SpaceError, SpecError, did_you_mean
-from tuneful.execution.command import CommandObjective, MetricSpec
+from tuneful.execution.command import CommandObjective, MetricSpec, param_env_name
 from tuneful.optimizers import make_optimizer
 from tuneful.schedulers import make_scheduler
-from tuneful.space import Space, read_yaml
+from tuneful.space import Space
 
-__all__ = ["SPEC_KEYS", "RunSpec", "load_spec", "parse_spec"]
+__all__ = ["SPEC_KEYS", "RunSpec", "load_spec", "parse_spec", "code_placeholders"]
 
 #: Every key a spec may hold, with what it means.
 SPEC_KEYS: dict[str, str] = {
@@ -158,6 +162,91 @@ def _env(value: Any) -> dict[str, Any]:
     return dict(value)
 
 
+# Programs whose -c (or -e) argument is code: a value templated into it is run as code.
+_INTERPRETERS = {
+    **dict.fromkeys(("sh", "bash", "zsh", "dash", "ksh", "ash", "fish"), "c"),
+    **dict.fromkeys(("python", "python3", "pwsh"), "c"),
+    **dict.fromkeys(("perl", "ruby", "node"), "e"),
+}
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]+)\}")
+
+
+def code_placeholders(words: Sequence[str], names: Sequence[str]) -> list[tuple[str, str]]:
+    """(program, parameter) for each parameter templated into code a program runs: the
+    script of ``sh -c SCRIPT``, ``bash -c``, ``python -c``, ``perl -e`` and the like."""
+    found: list[tuple[str, str]] = []
+    for index, word in enumerate(words):
+        program = Path(word).name
+        flag = _INTERPRETERS.get(program)
+        if flag is None:
+            continue
+        for option_index in range(index + 1, len(words) - 1):
+            option = words[option_index]
+            if not option.startswith("-") or option.startswith("--"):
+                break
+            if flag in option[1:]:
+                script = words[option_index + 1]
+                used = [m.group(1).strip() for m in _PLACEHOLDER.finditer(script) if m.group(1)]
+                found += [(program, name) for name in dict.fromkeys(used) if name in names]
+                break
+    return found
+
+
+def _warn_code_placeholders(command: str | list[str], names: Sequence[str]) -> None:
+    try:
+        words = shlex.split(command) if isinstance(command, str) else command
+    except ValueError:
+        return  # CommandObjective says what is wrong with it
+    for program, name in code_placeholders(words, names):
+        warnings.warn(
+            f"command: {{{name}}} is inside the code that `{program}` runs, so its value is run "
+            f"as code, not passed as data; give it as a word of its own (--{name} {{{name}}}) "
+            f"or read ${param_env_name(name)} in the script",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
+def _strategies(data: Mapping[str, Any]) -> tuple[Any, Any]:
+    """The spec's optimizer and scheduler as given (None when not), checked."""
+    optimizer = data.get("optimizer")
+    if optimizer is not None:
+        try:
+            make_optimizer(optimizer, seed=0)
+        except OptimizerError as exc:
+            raise SpecError(f"optimizer: {exc}") from None
+    scheduler = data.get("scheduler")
+    if scheduler is not None:
+        try:
+            make_scheduler(scheduler)
+        except SchedulerError as exc:
+            raise SpecError(f"scheduler: {exc}") from None
+    return optimizer, scheduler
+
+
+def _workdir(data: Mapping[str, Any], base: Path) -> Path:
+    if data.get("workdir") is None:
+        return base
+    if not isinstance(data["workdir"], str):
+        raise SpecError(f"workdir: {data['workdir']!r} is not a path")
+    workdir = (base / Path(data["workdir"]).expanduser()).resolve()
+    if not workdir.is_dir():
+        raise SpecError(f"workdir: {str(workdir)!r} is not an existing folder")
+    return workdir
+
+
+def _command(data: Mapping[str, Any], space: Space) -> str | list[str]:
+    command = data["command"]
+    if not isinstance(command, str) and not (
+        isinstance(command, list) and all(isinstance(word, str | int | float) for word in command)
+    ):
+        raise SpecError(f"command: expected a string or a list of words, got {command!r}")
+    if isinstance(command, list):
+        command = [str(word) for word in command]
+    _warn_code_placeholders(command, list(space.names))
+    return command
+
+
 def parse_spec(data: Any, *, base: Path, path: Path | None = None) -> RunSpec:
     """Check a spec already read from YAML; ``base`` is the folder relative paths start at.
 
@@ -196,39 +285,15 @@ def parse_spec(data: Any, *, base: Path, path: Path | None = None) -> RunSpec:
     retries = data.get("retries", 0)
     if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
         raise SpecError(f"retries: {retries!r} is not a non-negative integer")
-    optimizer = data.get("optimizer")
-    if optimizer is not None:
-        try:
-            make_optimizer(optimizer, seed=0)
-        except OptimizerError as exc:
-            raise SpecError(f"optimizer: {exc}") from None
-    scheduler = data.get("scheduler")
-    if scheduler is not None:
-        try:
-            make_scheduler(scheduler)
-        except SchedulerError as exc:
-            raise SpecError(f"scheduler: {exc}") from None
+    optimizer, scheduler = _strategies(data)
     storage = data.get("storage")
     if storage is not None:
         if not isinstance(storage, str) or not storage:
             raise SpecError(f"storage: {storage!r} is not a storage URL")
         storage = resolve_storage(storage, base)
-    workdir = base
-    if data.get("workdir") is not None:
-        if not isinstance(data["workdir"], str):
-            raise SpecError(f"workdir: {data['workdir']!r} is not a path")
-        workdir = (base / Path(data["workdir"]).expanduser()).resolve()
-        if not workdir.is_dir():
-            raise SpecError(f"workdir: {str(workdir)!r} is not an existing folder")
-    command = data["command"]
-    if not isinstance(command, str) and not (
-        isinstance(command, list) and all(isinstance(word, str | int | float) for word in command)
-    ):
-        raise SpecError(f"command: expected a string or a list of words, got {command!r}")
-    if isinstance(command, list):
-        command = [str(word) for word in command]
+    workdir = _workdir(data, base)
     objective = CommandObjective(
-        command,
+        _command(data, space),
         metric=metrics,
         space=space,
         timeout=trial_timeout,

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import csv
+import inspect
 import io
 import json
+import shlex
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import click
-from rich.markup import escape
 from rich.table import Table
 
 from tuneful.cli.output import (
@@ -21,14 +22,18 @@ from tuneful.cli.output import (
     format_param,
     format_seconds,
     format_time,
+    printable,
     resolve_storage,
+    shown,
     sqlite_file,
     state_counts,
     stderr,
     stdout,
+    write_output,
 )
 from tuneful.errors import StudyError, StudyNotFoundError, did_you_mean
 from tuneful.records import TrialRecord, TrialState
+from tuneful.storage import Storage, open_storage
 from tuneful.study import Study, delete_study, list_studies, load_study
 
 __all__ = ["ls_command", "show_command", "export_command", "delete_command", "open_study"]
@@ -40,8 +45,21 @@ _storage_option = click.option(
 )
 
 
-def open_study(name: str, storage: str | None) -> Study:
-    """Load a study, with a helpful message when it is not there."""
+def open_for_reading(url: str) -> Storage:
+    """The storage opened only to read: an SQLite file in read-only mode, so that looking
+    at a storage never creates tables, never changes the file's journal mode and works in a
+    folder one may not write to."""
+    # `read_only` is new in open_storage; the check keeps this module usable with a storage
+    # package that predates it (it then opens as before).
+    options: dict[str, Any] = {}
+    if "read_only" in inspect.signature(open_storage).parameters:
+        options["read_only"] = True
+    return open_storage(url, **options)
+
+
+def open_study(name: str, storage: str | None, *, read_only: bool = False) -> Study:
+    """Load a study, with a helpful message when it is not there; ``read_only`` for the
+    commands that only look."""
     url = resolve_storage(storage)
     path = sqlite_file(url)
     if path is not None and not path.exists():
@@ -49,10 +67,11 @@ def open_study(name: str, storage: str | None) -> Study:
             f"no study named {name!r}: {path} does not exist (pass --storage URL, or set "
             "TUNEFUL_STORAGE)"
         )
+    backend: str | Storage = open_for_reading(url) if read_only else url
     try:
-        return load_study(name, storage=url)
+        return load_study(name, storage=backend)
     except StudyNotFoundError:
-        names = [s.name for s in list_studies(storage=url)]
+        names = [s.name for s in list_studies(storage=backend)]
         hint = did_you_mean(name, names)
         known = f" (studies there: {', '.join(names)})" if names and len(names) <= 10 else ""
         raise StudyNotFoundError(
@@ -64,22 +83,37 @@ def _direction_text(directions: tuple[str, ...]) -> str:
     return ", ".join(directions)
 
 
+_LS_COLUMNS = (
+    "name",
+    "directions",
+    "trials",
+    "complete",
+    "pruned",
+    "fail",
+    "running",
+    "waiting",
+    "best",
+    "created",
+)
+_LS_COUNTED = ("COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING")
+
+
 @click.command("ls")
 @_storage_option
 def ls_command(storage: str | None) -> None:
-    """List the studies in a storage."""
+    """List the studies in a storage, with their trials by state (running ones included)."""
     url = resolve_storage(storage)
     path = sqlite_file(url)
     if path is not None and not path.exists():
-        stdout.print(f"No studies: {escape(str(path))} does not exist.")
+        stdout.print(f"No studies: {shown(path)} does not exist.")
         return
-    summaries = list_studies(storage=url)
+    summaries = list_studies(storage=open_for_reading(url))
     if not summaries:
-        stdout.print(f"No studies in {escape(display_storage(url))}.")
+        stdout.print(f"No studies in {shown(display_storage(url))}.")
         return
-    table = Table(title=f"Studies in {escape(display_storage(url))}", title_justify="left")
-    for column in ("name", "directions", "trials", "complete", "fail", "pruned", "best", "created"):
-        justify = "right" if column in ("trials", "complete", "fail", "pruned", "best") else "left"
+    table = Table(title=f"Studies in {shown(display_storage(url))}", title_justify="left")
+    for column in _LS_COLUMNS:
+        justify = "left" if column in ("name", "directions", "created") else "right"
         table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for summary in summaries:
         counts = summary.counts
@@ -87,12 +121,10 @@ def ls_command(storage: str | None) -> None:
             ", ".join(format_number(v) for v in summary.best_values) if summary.best_values else "-"
         )
         table.add_row(
-            escape(summary.name),
-            _direction_text(summary.directions),
+            shown(summary.name),
+            shown(_direction_text(summary.directions)),
             str(summary.n_trials),
-            str(counts.get("COMPLETE", 0)),
-            str(counts.get("FAIL", 0)),
-            str(counts.get("PRUNED", 0)),
+            *(str(counts.get(state, 0)) for state in _LS_COUNTED),
             best,
             format_time(summary.created_at),
         )
@@ -112,32 +144,30 @@ def _best(study: Study, top: int) -> tuple[list[TrialRecord], str]:
 
 def _show_trial(study: Study, number: int) -> None:
     trial = study.get_trial(number)
-    stdout.print(
-        f"[bold]Trial {trial.number}[/] of study {escape(study.name)}: {trial.state.value}"
-    )
+    stdout.print(f"[bold]Trial {trial.number}[/] of study {shown(study.name)}: {trial.state.value}")
     if trial.values is not None:
         stdout.print(f"values: {', '.join(format_number(v) for v in trial.values)}")
     for key, value in trial.params.items():
-        stdout.print(f"  {escape(key)} = {escape(format_param(value))}")
+        stdout.print(f"  {shown(key)} = {shown(format_param(value))}")
     if trial.intermediate:
         curve = ", ".join(f"{s}: {format_number(v)}" for s, v in sorted(trial.intermediate.items()))
         stdout.print(f"learning curve: {curve}")
     for key, value in trial.user_attrs.items():
-        stdout.print(f"{escape(key)}: {escape(str(value))}")
+        stdout.print(f"{shown(key)}: {shown(format_param(value))}")
     if "optimizer" in trial.system_attrs:
-        stdout.print(f"proposed by: {escape(str(trial.system_attrs['optimizer']))}")
+        stdout.print(f"proposed by: {shown(trial.system_attrs['optimizer'])}")
     _show_judgements(trial)
     stdout.print(f"started {format_time(trial.started_at)}, took {format_seconds(trial.duration)}")
     if trial.error:
         stdout.print("error:")
-        stdout.print(escape(trial.error.rstrip()))
+        stdout.print(shown(trial.error.rstrip(), newlines=True))
 
 
 def _show_judgements(trial: TrialRecord) -> None:
     """What the scheduler decided at each rung, and why it stopped the trial."""
     attrs = trial.system_attrs
     if "bracket" in attrs:
-        stdout.print(f"bracket: {attrs['bracket']}")
+        stdout.print(f"bracket: {shown(attrs['bracket'])}")
     rungs = sorted(
         (int(key[5:]), value)
         for key, value in attrs.items()
@@ -159,10 +189,11 @@ def _show_judgements(trial: TrialRecord) -> None:
             detail = (
                 f"rank {record.get('rank')} of {record.get('of')}, best {record.get('keep')} go on"
             )
-        stdout.print(f"rung {rung}: {verdict} ({detail})")
+        stdout.print(f"rung {rung}: {verdict} ({shown(detail)})")
     pruned = attrs.get("pruned")
     if isinstance(pruned, dict):
-        stdout.print(f"stopped at step {pruned.get('step')}: {escape(str(pruned.get('reason')))}")
+        step, reason = pruned.get("step"), pruned.get("reason")
+        stdout.print(f"stopped at step {shown(step)}: {shown(reason)}")
 
 
 @click.command("show")
@@ -185,7 +216,7 @@ def _show_judgements(trial: TrialRecord) -> None:
 def show_command(study_name: str, storage: str | None, top: int, trial_number: int | None) -> None:
     """Show a study: its settings and its best trials (the Pareto front for several
     objectives)."""
-    study = open_study(study_name, storage)
+    study = open_study(study_name, storage, read_only=True)
     if trial_number is not None:
         _show_trial(study, trial_number)
         return
@@ -203,15 +234,14 @@ def show_command(study_name: str, storage: str | None, top: int, trial_number: i
         ("storage", display_storage(study.storage_url)),
         ("trials", f"{len(study.trials)} ({state_counts(study.trials)})"),
     ):
-        header.add_row(f"[bold]{key}[/]", escape(value))
+        header.add_row(f"[bold]{key}[/]", shown(value))
     stdout.print(header)
     stdout.print()
     trials, title = _best(study, top)
     if not trials:
         stdout.print("No completed trial yet.")
     else:
-        names = list(study.space.names) if study.space is not None else []
-        names += [n for t in trials for n in t.params if n not in names]
+        names = _param_names(study, trials)
         table = Table(title=title, title_justify="left")
         table.add_column("trial", justify="right", overflow="fold")
         values = (
@@ -222,14 +252,14 @@ def show_command(study_name: str, storage: str | None, top: int, trial_number: i
         for label in values:
             table.add_column(label, justify="right", overflow="fold")
         for name in names:
-            table.add_column(escape(name), overflow="fold")
+            table.add_column(shown(name), overflow="fold")
         table.add_column("time", justify="right", overflow="fold")
         for trial in trials:
             table.add_row(
                 str(trial.number),
                 *(format_number(v) for v in trial.values or ()),
                 *(
-                    escape(format_param(trial.params[n])) if n in trial.params else "-"
+                    shown(format_param(trial.params[n])) if n in trial.params else "-"
                     for n in names
                 ),
                 format_seconds(trial.duration),
@@ -239,8 +269,8 @@ def show_command(study_name: str, storage: str | None, top: int, trial_number: i
     if failed:
         last = failed[-1]
         stdout.print(
-            f"Last failure (trial {last.number}): {escape(error_summary(last.error))}\n"
-            f"Full error text: tuneful show {escape(study.name)} --trial {last.number}"
+            f"Last failure (trial {last.number}): {shown(error_summary(last.error))}\n"
+            f"Full error text: tuneful show {shown(shlex.quote(study.name))} --trial {last.number}"
         )
 
 
@@ -260,9 +290,15 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def _param_names(study: Study, trials: list[TrialRecord]) -> list[str]:
+    """The study's parameters in space order, then those only trials name (define-by-run),
+    each once."""
+    names = list(study.space.names) if study.space is not None else []
+    return list(dict.fromkeys([*names, *(n for t in trials for n in t.params)]))
+
+
 def _csv_text(study: Study, trials: list[TrialRecord]) -> str:
-    params = list(study.space.names) if study.space is not None else []
-    params += [n for t in trials for n in t.params if n not in params]
+    params = _param_names(study, trials)
     attrs = list(dict.fromkeys(k for t in trials for k in t.user_attrs))
     system = list(dict.fromkeys(k for t in trials for k in t.system_attrs))
     n_values = len(study.directions)
@@ -315,14 +351,19 @@ def _csv_text(study: Study, trials: list[TrialRecord]) -> str:
     "--output",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="File to write (default: stdout).",
+    help="File to write (default: stdout). An existing file is kept unless --force.",
 )
+@click.option("--force", is_flag=True, help="Replace the --output file when it exists.")
 @_storage_option
 def export_command(
-    study_name: str, fmt: str | None, output: Path | None, storage: str | None
+    study_name: str, fmt: str | None, output: Path | None, force: bool, storage: str | None
 ) -> None:
-    """Write every trial of a study as CSV or JSON."""
-    study = open_study(study_name, storage)
+    """Write every trial of a study as CSV or JSON.
+
+    The file is written whole or not at all (through a temporary file in its folder); the
+    storage's own files are never written over.
+    """
+    study = open_study(study_name, storage, read_only=True)
     if fmt is None:
         fmt = "json" if output is not None and output.suffix.lower() == ".json" else "csv"
     trials = study.trials
@@ -331,13 +372,11 @@ def export_command(
     else:
         text = _csv_text(study, trials)
     if output is None:
-        sys.stdout.write(text)
+        # Data as stored into a pipe; on a terminal, nothing it could act on.
+        sys.stdout.write(printable(text, newlines=True) if sys.stdout.isatty() else text)
         return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise StudyError(f"cannot write {output}: {exc.strerror or exc}") from None
-    stderr.print(f"Wrote {len(trials)} trials of {escape(study.name)} to {escape(str(output))}")
+    write_output(output, text, storage_url=study.storage.url, force=force)
+    stderr.print(f"Wrote {len(trials)} trials of {shown(study.name)} to {shown(output)}")
 
 
 @click.command("delete")
@@ -355,9 +394,9 @@ def delete_command(study_name: str, storage: str | None, yes: bool) -> None:
                 f"not deleting study {study_name!r} without confirmation: pass --yes (stdin is "
                 "not a terminal, so there is nobody to ask)"
             )
-        question = f"Delete study {study_name!r} and its {n_trials} trials from {where}?"
+        question = printable(f"Delete study {study_name!r} and its {n_trials} trials from {where}?")
         if not click.confirm(question, default=False):
             stderr.print("Not deleted.")
             raise click.exceptions.Exit(1)
     delete_study(study_name, storage=study.storage)
-    stdout.print(f"Deleted study {escape(study_name)} ({n_trials} trials) from {escape(where)}.")
+    stdout.print(f"Deleted study {shown(study_name)} ({n_trials} trials) from {shown(where)}.")

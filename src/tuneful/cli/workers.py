@@ -18,9 +18,15 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.markup import escape
 
-from tuneful.cli.output import display_storage, plural, resolve_storage, state_counts, stderr
+from tuneful.cli.output import (
+    display_storage,
+    plural,
+    resolve_storage,
+    shown,
+    state_counts,
+    stderr,
+)
 from tuneful.cli.run import RUN_ATTR
 from tuneful.cli.spec import parse_spec
 from tuneful.cli.studies import open_study
@@ -63,8 +69,11 @@ def _stored_run(study: Study, base_dir: Path | None) -> tuple[Callable[..., Any]
         )
     stored_base = Path(run.get("base") or ".")
     base = base_dir if base_dir is not None else stored_base if stored_base.is_dir() else Path.cwd()
+    # The worker's storage is its own (--storage or $TUNEFUL_STORAGE): the stored spec's
+    # storage has no password, and may name a file on another machine.
+    data = {key: value for key, value in run["spec"].items() if key != "storage"}
     try:
-        spec = parse_spec(run["spec"], base=base.resolve())
+        spec = parse_spec(data, base=base.resolve())
     except SpecError as exc:
         raise SpecError(f"the spec stored with study {study.name!r}: {exc}") from None
     return spec.objective, run
@@ -129,7 +138,7 @@ def worker_command(
     where = display_storage(study.storage_url)
     goal_text = "until the timeout" if goal is None else f"until it holds {plural(goal, 'trial')}"
     stderr.print(
-        f"Worker joins study [bold]{escape(study.name)}[/] in {escape(where)} "
+        f"Worker joins study [bold]{shown(study.name)}[/] in {shown(where)} "
         f"({plural(before, 'trial')} so far), {goal_text}, {plural(n_jobs, 'job')} at a time"
     )
     ran = 0
@@ -152,7 +161,7 @@ def worker_command(
         ctx.exit(_INTERRUPTED)
     trials = study.trials
     stderr.print(
-        f"Worker done: ran {plural(ran, 'trial')}; study {escape(study.name)} holds "
+        f"Worker done: ran {plural(ran, 'trial')}; study {shown(study.name)} holds "
         f"{plural(len(trials), 'trial')} ({state_counts(trials)})"
     )
     if not any(t.state is TrialState.COMPLETE for t in trials):
@@ -173,8 +182,8 @@ def db_upgrade_command(storage: str | None) -> None:
     """
     url = resolve_storage(storage)
     found, now = upgrade_storage(url)
-    shown = display_storage(url)
+    where = display_storage(url)
     if found == now:
-        click.echo(f"{shown}: schema version {now}, already current")
+        click.echo(f"{where}: schema version {now}, already current")
     else:
-        click.echo(f"{shown}: schema version {found} -> {now}")
+        click.echo(f"{where}: schema version {found} -> {now}")
