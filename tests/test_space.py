@@ -773,3 +773,15 @@ def test_float_range_whose_width_overflows_says_so() -> None:
 def test_bad_bounds_in_a_spec_name_the_parameter(spec: dict, match: str) -> None:
     with pytest.raises(SpaceError, match=rf"parameter 'lr': .*{match}"):
         Space.from_dict({"lr": spec})
+
+
+def test_a_yaml_space_with_a_key_given_twice_is_refused() -> None:
+    text = "lr: {type: float, low: 0.001, high: 0.1}\nlr: {type: float, low: 0.5, high: 0.9}\n"
+    with pytest.raises(SpaceError, match="duplicate key 'lr'"):
+        Space.from_yaml(text)
+
+
+def test_a_json_space_with_a_key_given_twice_is_refused() -> None:
+    text = '{"x": {"type": "float", "low": 0, "high": 1}, "x": {"type": "int", "low": 0, "high": 3}}'
+    with pytest.raises(SpaceError, match="duplicate key 'x'"):
+        Space.from_json(text)

@@ -32,6 +32,7 @@ import numpy as np
 import yaml
 
 from tuneful._encoding import Columns, read_only, unit_clip
+from tuneful._yaml import read_yaml
 from tuneful._parameters import (
     Categorical,
     Condition,
@@ -69,29 +70,16 @@ _NOT_FIXED = object()  # marks a plan entry whose parameter is not Fixed
 _Step = tuple[str, Callable[[Any], Any], Conditions, Any, int]
 
 
-class _SpecLoader(yaml.SafeLoader):
-    """SafeLoader that also reads ``1e-5`` (no dot) as a float, as YAML 1.2 does."""
-
-
 class _SpecDumper(yaml.SafeDumper):
-    """SafeDumper that quotes strings such as ``"1e-5"``, which _SpecLoader reads as floats."""
+    """SafeDumper that quotes strings such as ``"1e-5"``, which :func:`read_yaml` reads as
+    floats."""
 
 
-for _yaml_class in (_SpecLoader, _SpecDumper):
-    _yaml_class.add_implicit_resolver(
-        "tag:yaml.org,2002:float",
-        re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-        list("-+0123456789"),
-    )
-
-
-def read_yaml(text: str) -> Any:
-    """Parse YAML safely, reading ``1e-5`` (no dot) as a float, as YAML 1.2 does.
-
-    Raises:
-        yaml.YAMLError: the text is not valid YAML.
-    """
-    return yaml.load(text, Loader=_SpecLoader)  # noqa: S506 - a SafeLoader subclass
+_SpecDumper.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
 
 
 class Space(Mapping[str, Parameter]):
@@ -427,7 +415,7 @@ class Space(Mapping[str, Parameter]):
     def from_json(cls, text: str) -> Space:
         """Build a space from JSON text in the spec shape."""
         try:
-            spec = json.loads(text)
+            spec = json.loads(text, object_pairs_hook=_unique_keys)
         except (TypeError, ValueError) as exc:
             raise SpaceError(f"invalid JSON space spec: {exc}") from None
         return cls.from_dict(spec)
@@ -538,3 +526,13 @@ class Space(Mapping[str, Parameter]):
         return SpaceError(
             f"unknown parameter {extra[0]!r} in the config (parameters: {list(self._names)}){hint}"
         )
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object as a dict, refusing a key given twice (JSON keeps the last silently)."""
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"duplicate key {key!r}")
+        result[key] = value
+    return result
