@@ -32,7 +32,6 @@ import numpy as np
 import yaml
 
 from tuneful._encoding import Columns, read_only, unit_clip
-from tuneful._yaml import read_yaml
 from tuneful._parameters import (
     Categorical,
     Condition,
@@ -49,6 +48,7 @@ from tuneful._tree import (
     holds,
     topological_order,
 )
+from tuneful._yaml import read_yaml
 from tuneful.errors import SpaceError, did_you_mean
 
 __all__ = [
