@@ -60,134 +60,32 @@ from tuneful.storage.base import (
     stale_reason,
 )
 from tuneful.storage.replay import retry_of
+from tuneful.storage.sql_schema import (
+    PG_APPEND,
+    PG_CREATE,
+    PG_FINISH,
+    PG_READ_EVENTS,
+    SQL_BUMP_NUMBER,
+    SQL_FIND_TOKEN,
+    SQL_FINISH,
+    SQL_INSERT_EVENT,
+    SQL_INSERT_TRIAL,
+    SQL_LOCK_STUDY,
+    SQL_LOCK_STUDY_FOR_UPDATE,
+    SQL_READ_EVENTS,
+    SQL_TRIAL_EVENTS,
+    SQL_TRIAL_STATE,
+    events_table,
+    meta_table,
+    metadata,
+    migrate,
+    studies_table,
+    trials_table,
+)
 
 __all__ = ["SQLStorage", "upgrade_schema"]
 
 T = TypeVar("T")
-
-metadata = sa.MetaData()
-
-meta_table = sa.Table(
-    "tuneful_meta",
-    metadata,
-    sa.Column("key", sa.String(64), primary_key=True),
-    sa.Column("value", sa.Text, nullable=False),
-)
-studies_table = sa.Table(
-    "tuneful_studies",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("name", sa.String(512), nullable=False, unique=True),
-    sa.Column("directions", sa.Text, nullable=False),
-    sa.Column("space", sa.Text, nullable=True),
-    sa.Column("settings", sa.Text, nullable=False),
-    sa.Column("created_at", sa.Float, nullable=False),
-    sa.Column("next_number", sa.Integer, nullable=False, default=0),
-    sa.Column("token", sa.String(32), nullable=True),  # schema 2: the write that created it
-)
-trials_table = sa.Table(
-    "tuneful_trials",
-    metadata,
-    sa.Column("study_id", sa.Integer, sa.ForeignKey("tuneful_studies.id"), primary_key=True),
-    sa.Column("number", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("state", sa.String(16), nullable=False),
-    sa.Column("heartbeat_at", sa.Float, nullable=True),  # NULL: not monitored
-    sa.Index("ix_tuneful_trials_state", "study_id", "state"),
-)
-events_table = sa.Table(
-    "tuneful_events",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("study_id", sa.Integer, sa.ForeignKey("tuneful_studies.id"), nullable=False),
-    sa.Column("number", sa.Integer, nullable=True),
-    sa.Column("kind", sa.String(32), nullable=False),
-    sa.Column("payload", sa.Text, nullable=False),
-    sa.Column("time", sa.Float, nullable=False),
-    sa.Column("token", sa.String(32), nullable=True),  # schema 2: the write that logged it
-    sa.Index("ix_tuneful_events_study", "study_id", "id"),
-    sa.Index("ix_tuneful_events_trial", "study_id", "number"),
-    sa.Index("ix_tuneful_events_token", "token"),
-)
-
-# Hot-path statements, written once: text() statements skip SQLAlchemy's per-call
-# statement construction and cache-key work, which would cost more than SQLite itself.
-_SQL_LOCK_STUDY = sa.text("SELECT next_number FROM tuneful_studies WHERE id = :study_id")
-_SQL_LOCK_STUDY_FOR_UPDATE = sa.text(
-    "SELECT next_number FROM tuneful_studies WHERE id = :study_id FOR UPDATE"
-)
-_SQL_BUMP_NUMBER = sa.text(
-    "UPDATE tuneful_studies SET next_number = next_number + 1 WHERE id = :study_id"
-)
-_SQL_INSERT_TRIAL = sa.text(
-    "INSERT INTO tuneful_trials (study_id, number, state, heartbeat_at) "
-    "VALUES (:study_id, :number, :state, :heartbeat_at)"
-)
-_SQL_INSERT_EVENT = sa.text(
-    "INSERT INTO tuneful_events (study_id, number, kind, payload, time, token) "
-    "VALUES (:study_id, :number, :kind, :payload, :time, :token)"
-)
-_SQL_FIND_TOKEN = sa.text(
-    "SELECT number FROM tuneful_events WHERE token = :token ORDER BY id LIMIT 1"
-)
-_SQL_TRIAL_STATE = sa.text(
-    "SELECT state FROM tuneful_trials WHERE study_id = :study_id AND number = :number"
-)
-_SQL_FINISH = sa.text(
-    "UPDATE tuneful_trials SET state = :state "
-    "WHERE study_id = :study_id AND number = :number AND state = 'RUNNING'"
-)
-_SQL_READ_EVENTS = sa.text(
-    "SELECT id, number, kind, payload, time FROM tuneful_events "
-    "WHERE study_id = :study_id AND id > :after ORDER BY id"
-)
-_SQL_TRIAL_EVENTS = sa.text(
-    "SELECT id, number, kind, payload, time FROM tuneful_events "
-    "WHERE study_id = :study_id AND number = :number ORDER BY id"
-)
-
-# PostgreSQL's hot statements run on psycopg's connection directly (their parameters in its
-# %(name)s style): SQLAlchemy's execution layer would cost about as much CPU as the rest of
-# the trial. The writes are each one statement (one round trip, atomic without BEGIN/COMMIT).
-# Each first locks its study's row, which orders the study's event ids by commit; a trial's
-# state is re-checked on the latest row version (an UPDATE, or FOR UPDATE), so a write racing
-# a finish sees the finish.
-_PG_CREATE = (
-    "WITH s AS ("
-    " UPDATE tuneful_studies SET next_number = next_number + 1"
-    " WHERE id = %(study_id)s AND (CAST(%(limit)s AS INTEGER) IS NULL"
-    " OR next_number < CAST(%(limit)s AS INTEGER))"
-    " RETURNING next_number - 1 AS number"
-    "), t AS ("
-    " INSERT INTO tuneful_trials (study_id, number, state, heartbeat_at)"
-    " SELECT %(study_id)s, number, %(state)s, %(heartbeat_at)s FROM s"
-    ") INSERT INTO tuneful_events (study_id, number, kind, payload, time, token)"
-    " SELECT %(study_id)s, number, 'created',"
-    " CASE WHEN number = CAST(%(expected)s AS INTEGER) THEN %(drafted)s ELSE %(payload)s END,"
-    " %(time)s, %(token)s FROM s RETURNING number"
-)
-_PG_FINISH = (
-    "WITH s AS (SELECT id FROM tuneful_studies WHERE id = %(study_id)s FOR UPDATE),"
-    " u AS ("
-    " UPDATE tuneful_trials SET state = %(state)s"
-    " WHERE study_id = (SELECT id FROM s) AND number = %(number)s AND state = 'RUNNING'"
-    " RETURNING number"
-    ") INSERT INTO tuneful_events (study_id, number, kind, payload, time, token)"
-    " SELECT %(study_id)s, number, 'finished', %(payload)s, %(time)s, %(token)s FROM u RETURNING id"
-)
-_PG_APPEND = (
-    "WITH s AS (SELECT id FROM tuneful_studies WHERE id = %(study_id)s FOR UPDATE),"
-    " r AS ("
-    " SELECT number FROM tuneful_trials"
-    " WHERE study_id = (SELECT id FROM s) AND number = %(number)s AND state = 'RUNNING'"
-    " FOR UPDATE"
-    ") INSERT INTO tuneful_events (study_id, number, kind, payload, time, token)"
-    " SELECT %(study_id)s, number, %(kind)s, %(payload)s, %(time)s, %(token)s FROM r RETURNING id"
-)
-
-_PG_READ_EVENTS = (
-    "SELECT id, number, kind, payload, time FROM tuneful_events "
-    "WHERE study_id = %(study_id)s AND id > %(after)s ORDER BY id"
-)
 
 _TRANSIENT_MARKERS = ("database is locked", "database table is locked", "busy", "deadlock")
 
@@ -241,21 +139,6 @@ def _pick_driver(url: sa.engine.URL) -> sa.engine.URL:
             ) from None
         return url.set(drivername="postgresql+psycopg")
     return url
-
-
-def _migrate(conn: Connection, version: int) -> None:
-    """Bring a schema of ``version`` to :data:`SCHEMA_VERSION`, in the caller's transaction."""
-    if version < 1:
-        raise SchemaVersionError(f"schema version {version} is not one tuneful ever wrote")
-    if version < 2:  # 1 -> 2: events carry the token of the write that logged them
-        conn.execute(sa.text("ALTER TABLE tuneful_studies ADD COLUMN token VARCHAR(32)"))
-        conn.execute(sa.text("ALTER TABLE tuneful_events ADD COLUMN token VARCHAR(32)"))
-        conn.execute(sa.text("CREATE INDEX ix_tuneful_events_token ON tuneful_events (token)"))
-    conn.execute(
-        meta_table.update()
-        .where(meta_table.c.key == "schema_version")
-        .values(value=str(SCHEMA_VERSION))
-    )
 
 
 def upgrade_schema(url: str) -> tuple[int, int]:
@@ -416,7 +299,7 @@ class SQLStorage(Storage):
                     if not write:
                         return work(conn)
                     if unsure:
-                        row = conn.execute(_SQL_FIND_TOKEN, {"token": token}).first()
+                        row = conn.execute(SQL_FIND_TOKEN, {"token": token}).first()
                         if row is not None:  # it had landed: do not write it again
                             return landed(row[0]) if landed is not None else None  # type: ignore[return-value]
                     if single and not self._is_sqlite:
@@ -469,7 +352,7 @@ class SQLStorage(Storage):
             ).first()
             version = int(row[0]) if row is not None else 0
             if version < SCHEMA_VERSION and upgrade:
-                _migrate(conn, version)
+                migrate(conn, version)
             return version
 
         try:
@@ -588,7 +471,7 @@ class SQLStorage(Storage):
         self, conn: Connection, study_id: int, number: int | None, kind: str, payload: Any
     ) -> None:
         conn.execute(
-            _SQL_INSERT_EVENT,
+            SQL_INSERT_EVENT,
             {
                 "study_id": study_id,
                 "number": number,
@@ -606,7 +489,7 @@ class SQLStorage(Storage):
         databases the row lock orders a study's events by commit, so that a reader that saw
         event id N never later finds a smaller id appear.
         """
-        statement = _SQL_LOCK_STUDY if self._is_sqlite else _SQL_LOCK_STUDY_FOR_UPDATE
+        statement = SQL_LOCK_STUDY if self._is_sqlite else SQL_LOCK_STUDY_FOR_UPDATE
         row = conn.execute(statement, {"study_id": study_id}).first()
         if row is None:
             raise StudyNotFoundError(f"no study with id {study_id} in {self._shown} (deleted?)")
@@ -616,9 +499,9 @@ class SQLStorage(Storage):
         self, conn: Connection, study_id: int, payload: Mapping[str, Any], monitored: bool
     ) -> int:
         number = self._lock_study(conn, study_id)
-        conn.execute(_SQL_BUMP_NUMBER, {"study_id": study_id})
+        conn.execute(SQL_BUMP_NUMBER, {"study_id": study_id})
         conn.execute(
-            _SQL_INSERT_TRIAL,
+            SQL_INSERT_TRIAL,
             {
                 "study_id": study_id,
                 "number": number,
@@ -678,7 +561,7 @@ class SQLStorage(Storage):
         def create(conn: Connection) -> int:
             rows = self._pg(
                 conn,
-                _PG_CREATE,
+                PG_CREATE,
                 {
                     "study_id": study_id,
                     "limit": limit,
@@ -726,7 +609,7 @@ class SQLStorage(Storage):
         return self._write(claim, landed=lambda number: number)
 
     def _state_error(self, conn: Connection, study_id: int, number: int, action: str) -> TrialError:
-        row = conn.execute(_SQL_TRIAL_STATE, {"study_id": study_id, "number": number}).first()
+        row = conn.execute(SQL_TRIAL_STATE, {"study_id": study_id, "number": number}).first()
         if row is None:
             return TrialError(f"study id {study_id} has no trial number {number}")
         if row[0] == TrialState.RUNNING.value:
@@ -736,11 +619,11 @@ class SQLStorage(Storage):
     def append(self, study_id: int, number: int, kind: str, payload: Mapping[str, Any]) -> None:
         if not self._is_sqlite:
             return self._one_statement(
-                _PG_APPEND, study_id, number, f"record {kind!r}", kind=kind, payload=payload
+                PG_APPEND, study_id, number, f"record {kind!r}", kind=kind, payload=payload
             )
 
         def add(conn: Connection) -> None:
-            row = conn.execute(_SQL_TRIAL_STATE, {"study_id": study_id, "number": number}).first()
+            row = conn.execute(SQL_TRIAL_STATE, {"study_id": study_id, "number": number}).first()
             if row is None or row[0] != TrialState.RUNNING.value:
                 raise self._state_error(conn, study_id, number, f"record {kind!r}")
             self._log(conn, study_id, number, kind, dict(payload))
@@ -764,12 +647,12 @@ class SQLStorage(Storage):
 
         if not self._is_sqlite:
             return self._one_statement(
-                _PG_FINISH, study_id, number, "finish it again", state=state.value, payload=payload
+                PG_FINISH, study_id, number, "finish it again", state=state.value, payload=payload
             )
 
         def finish(conn: Connection) -> None:
             changed = conn.execute(
-                _SQL_FINISH, {"state": state.value, "study_id": study_id, "number": number}
+                SQL_FINISH, {"state": state.value, "study_id": study_id, "number": number}
             ).rowcount
             if changed != 1:
                 raise self._state_error(conn, study_id, number, "finish it again")
@@ -811,9 +694,9 @@ class SQLStorage(Storage):
     def read_events(self, study_id: int, after: int = 0) -> list[Event]:
         parameters = {"study_id": study_id, "after": after}
         if self._is_sqlite:
-            rows = self._read(lambda conn: conn.execute(_SQL_READ_EVENTS, parameters).all())
+            rows = self._read(lambda conn: conn.execute(SQL_READ_EVENTS, parameters).all())
         else:
-            rows = self._read(lambda conn: self._pg(conn, _PG_READ_EVENTS, parameters))
+            rows = self._read(lambda conn: self._pg(conn, PG_READ_EVENTS, parameters))
         return self._events(rows)
 
     @staticmethod
@@ -888,7 +771,7 @@ class SQLStorage(Storage):
     def fail_trial(self, study_id: int, number: int, *, error: str, retries: int) -> bool:
         def fail(conn: Connection) -> bool:
             self._lock_study(conn, study_id)
-            row = conn.execute(_SQL_TRIAL_STATE, {"study_id": study_id, "number": number}).first()
+            row = conn.execute(SQL_TRIAL_STATE, {"study_id": study_id, "number": number}).first()
             if row is None:
                 raise TrialError(f"study id {study_id} has no trial number {number}")
             if row[0] != TrialState.RUNNING.value:
@@ -909,7 +792,7 @@ class SQLStorage(Storage):
         self._log(
             conn, study_id, number, "finished", {"state": "FAIL", "values": None, "error": error}
         )
-        rows = conn.execute(_SQL_TRIAL_EVENTS, {"study_id": study_id, "number": number}).all()
+        rows = conn.execute(SQL_TRIAL_EVENTS, {"study_id": study_id, "number": number}).all()
         retry = retry_of(number, self._events(rows), retries)
         if retry is not None:
             self._create(conn, study_id, retry, False)
