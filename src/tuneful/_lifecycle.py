@@ -17,6 +17,7 @@ from tuneful.records import StudySummary
 from tuneful.schedulers import Scheduler, make_scheduler
 from tuneful.space import Space
 from tuneful.storage import Storage, open_storage
+from tuneful.storage.base import check_study_name
 
 if TYPE_CHECKING:
     from tuneful.study import Study
@@ -130,10 +131,9 @@ def create_study(
             f"scheduler={built_scheduler.name!r}: schedulers judge one reported value; this "
             f"study has {len(chosen_directions)} objectives (use scheduler='none')"
         )
+    # Checked before the storage is opened, so that a bad name creates no file.
+    study_name = check_study_name(name if name is not None else _default_name())
     backend = open_storage(storage)
-    study_name = name if name is not None else _default_name()
-    if not isinstance(study_name, str) or not study_name.strip():
-        raise StudyError(f"study name {name!r}: expected a non-empty string")
     settings = {
         "optimizer": built.describe(),
         "scheduler": built_scheduler.describe(),
