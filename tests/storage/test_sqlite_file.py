@@ -239,3 +239,14 @@ def test_a_file_that_is_not_a_database_is_a_storage_error(tmp_path: Path, read_o
     with pytest.raises(StorageError, match=f"storage file {path} is not an SQLite database"):
         open_storage(f"sqlite:///{path}", read_only=read_only)
     assert _digest(path) == before
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes any file")
+def test_a_read_only_file_opened_to_write_says_how_to_read_it(tmp_path: Path) -> None:
+    path = _tuneful_file(tmp_path / "runs.db")
+    path.chmod(0o444)
+    with pytest.raises(StorageError, match="read-only.*open_storage\\(url, read_only=True\\)"):
+        tuneful.create_study("new", space=SPACE, storage=f"sqlite:///{path}")
+    assert [s.name for s in open_storage(f"sqlite:///{path}", read_only=True).list_studies()] == [
+        "s"
+    ]

@@ -155,7 +155,8 @@ class SQLiteFile:
                 time.sleep(0.05)
 
     def damage(self, message: str) -> str | None:
-        """One line saying the file is damaged, when SQLite's ``message`` says so; else None."""
+        """One line saying the file is damaged or read-only, when SQLite's ``message`` says
+        so; else None."""
         lowered = message.lower()
         if "file is not a database" in lowered:
             return (
@@ -166,6 +167,11 @@ class SQLiteFile:
             return (
                 f"storage file {self.path} is damaged ({message}): restore it from a backup, "
                 f"or try `sqlite3 {self.path} .recover`"
+            )
+        if "readonly database" in lowered:
+            return (
+                f"cannot write storage file {self.path}: the file or its folder is read-only "
+                "(to only read it, open it with open_storage(url, read_only=True))"
             )
         return None
 
