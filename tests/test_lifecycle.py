@@ -4,13 +4,14 @@ load_if_exists loads only a study that matches what is given."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
 import tuneful
-from tuneful.errors import OptimizerError, SchedulerError, StudyError
+from tuneful.errors import OptimizerError, SchedulerError, StudyError, StudyNotFoundError
 from tuneful.storage import Storage
 
 SPACE = tuneful.Space(x=tuneful.Float(0.0, 1.0), n=tuneful.Int(1, 4))
@@ -155,3 +156,11 @@ def test_optuna_keywords_name_tunefuls_own(keyword: str, hint: str) -> None:
 def test_unknown_keyword_suggests_the_closest_one() -> None:
     with pytest.raises(StudyError, match="did you mean 'directions'"):
         tuneful.create_study(storage="memory://", direcions=["minimize"])
+
+
+def test_load_study_of_a_missing_file_creates_nothing(tmp_path: Path) -> None:
+    for call in (tuneful.load_study, tuneful.delete_study):
+        with pytest.raises(StudyNotFoundError):
+            call("x", storage=str(tmp_path / "typo.db"))
+    assert tuneful.list_studies(storage=str(tmp_path / "typo.db")) == []
+    assert list(tmp_path.iterdir()) == []

@@ -21,6 +21,7 @@ from tuneful.records import StudySummary
 from tuneful.schedulers import Scheduler, make_scheduler
 from tuneful.space import Space
 from tuneful.storage import Storage, StudyInfo, open_storage
+from tuneful.storage.base import check_study_name
 
 if TYPE_CHECKING:
     from tuneful.study import Study
@@ -197,10 +198,9 @@ def create_study(
     chosen_seed = given_seed if given_seed is not None else secrets.randbelow(2**31)
     built = make_optimizer(optimizer, seed=chosen_seed)
     built_scheduler = _build_scheduler(scheduler, len(chosen_directions))
+    # Checked before the storage is opened, so that a bad name creates no file.
+    study_name = check_study_name(name if name is not None else _default_name())
     backend = open_storage(storage)
-    study_name = name if name is not None else _default_name()
-    if not isinstance(study_name, str) or not study_name.strip():
-        raise StudyError(f"study name {name!r}: expected a non-empty string")
     settings = {
         "optimizer": built.describe(),
         "scheduler": built_scheduler.describe(),
@@ -226,6 +226,18 @@ def create_study(
     return Study(info, backend, built, built_scheduler)
 
 
+def _check_exists(name: str, storage: str | os.PathLike[str] | Storage | None) -> None:
+    """Raise StudyNotFoundError when the study is not there, looking without writing: a
+    mistyped path must not leave an empty database behind."""
+    if isinstance(storage, Storage):
+        return
+    reader = open_storage(storage, read_only=True)
+    try:
+        reader.get_study(name)
+    finally:
+        reader.close()
+
+
 def load_study(
     name: str,
     *,
@@ -243,6 +255,7 @@ def load_study(
     from tuneful.study import Study
 
     refuse_keywords("load_study", unexpected, ["name", "storage", "optimizer", "scheduler"])
+    _check_exists(name, storage)
     backend = open_storage(storage)
     info = backend.get_study(name)
     seed = int(info.settings["seed"])
@@ -255,15 +268,21 @@ def load_study(
 
 
 def delete_study(name: str, *, storage: str | os.PathLike[str] | Storage | None = None) -> None:
-    """Delete a study and all its trials."""
+    """Delete a study and all its trials.
+
+    Raises:
+        StudyNotFoundError: no study of that name in the storage (nothing is created).
+    """
+    _check_exists(name, storage)
     open_storage(storage).delete_study(name)
 
 
 def list_studies(*, storage: str | os.PathLike[str] | Storage | None = None) -> list[StudySummary]:
-    """A summary of every study in the storage, oldest first."""
+    """A summary of every study in the storage, oldest first (read without writing: a
+    missing file or another application's database lists nothing and is left untouched)."""
     from tuneful.study import Study
 
-    backend = open_storage(storage)
+    backend = storage if isinstance(storage, Storage) else open_storage(storage, read_only=True)
     summaries = []
     for info in backend.list_studies():
         study = Study(info, backend, make_optimizer("random", seed=0))

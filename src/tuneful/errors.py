@@ -26,6 +26,7 @@ __all__ = [
     "CommandTimeoutError",
     "MetricNotFoundError",
     "MissingDependencyError",
+    "CorruptDataWarning",
     "did_you_mean",
 ]
 
@@ -103,3 +104,8 @@ def did_you_mean(word: str, options: Iterable[str]) -> str:
     """``"; did you mean 'x'?"`` for a close option, else ``""`` (for error messages)."""
     close = difflib.get_close_matches(word, list(options), n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
+
+
+class CorruptDataWarning(UserWarning):
+    """Records in a storage that cannot be read were skipped (the message names them);
+    the rest of the study was read."""

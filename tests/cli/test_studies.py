@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -255,7 +256,7 @@ def test_ls_counts_running_and_waiting_trials(cli: Callable[..., Any], tmp_path:
 def test_stored_text_cannot_send_terminal_escapes(cli: Callable[..., Any], tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'evil.db'}"
     name = "evil\x1b[2J"
-    study = tuneful.create_study(name, storage=url, seed=0)
+    study = tuneful.create_study("evil-to-be", storage=url, seed=0)
 
     def objective(trial: tuneful.Trial) -> float:
         trial.suggest_categorical("title\x1b]0;owned\x07", ["\x1b[31mred", "plain"])
@@ -265,6 +266,10 @@ def test_stored_text_cannot_send_terminal_escapes(cli: Callable[..., Any], tmp_p
         return float(trial.number)
 
     study.optimize(objective, n_trials=3, show_progress_bar=False, catch=(ValueError,))
+    # New names may not hold control characters; one written by an older release or another
+    # tool must still be shown safely.
+    with sqlite3.connect(tmp_path / "evil.db") as conn:
+        conn.execute("UPDATE tuneful_studies SET name = ? WHERE name = 'evil-to-be'", (name,))
     outputs = [
         cli("ls", "--storage", url),
         cli("show", name, "--storage", url),
@@ -291,9 +296,6 @@ def test_ls_of_a_missing_file_creates_nothing(cli: Callable[..., Any], tmp_path:
     assert list(tmp_path.iterdir()) == []
 
 
-# open_storage(url, read_only=True) is being added to tuneful.storage; until it is there the
-# read commands open the storage as before, and this test cannot pass.
-@pytest.mark.xfail(strict=False, reason="needs tuneful.storage.open_storage(read_only=True)")
 def test_read_commands_leave_another_applications_database_alone(
     cli: Callable[..., Any], tmp_path: Path
 ) -> None:
@@ -313,14 +315,14 @@ def test_read_commands_leave_another_applications_database_alone(
     assert path.read_bytes() == before
 
 
-@pytest.mark.xfail(strict=False, reason="needs tuneful.storage.open_storage(read_only=True)")
 def test_read_commands_work_in_a_read_only_folder(
     cli: Callable[..., Any], storage: str, tmp_path: Path
 ) -> None:
     folder = tmp_path / "locked"
     folder.mkdir()
     database = folder / "studies.db"
-    database.write_bytes((tmp_path / "studies.db").read_bytes())
+    with sqlite3.connect(tmp_path / "studies.db") as source, sqlite3.connect(database) as copy:
+        source.backup(copy)  # the whole database, including what is still in its WAL file
     url = f"sqlite:///{database}"
     folder.chmod(0o555)
     try:

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tuneful.errors import SchemaVersionError, StorageError
+import tuneful
+from tuneful.errors import SchemaVersionError, StorageError, StudyError
 from tuneful.storage import MemoryStorage, open_storage
 from tuneful.storage.base import SCHEMA_VERSION
 
@@ -46,3 +47,9 @@ def test_schema_version_is_recorded_and_checked(tmp_path: Path) -> None:
     engine.dispose()
     with pytest.raises(SchemaVersionError, match="999"):
         open_storage(url)
+
+
+def test_a_bad_study_name_creates_no_storage_file(tmp_path: Path) -> None:
+    with pytest.raises(StudyError, match="control character"):
+        tuneful.create_study("a\x00b", storage=f"sqlite:///{tmp_path}/new.db")
+    assert not (tmp_path / "new.db").exists()

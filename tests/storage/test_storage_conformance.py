@@ -6,9 +6,17 @@ import threading
 
 import pytest
 
-from tuneful.errors import DuplicateStudyError, StudyNotFoundError, TrialError, TrialLimitReached
+from tuneful.errors import (
+    DuplicateStudyError,
+    StorageError,
+    StudyError,
+    StudyNotFoundError,
+    TrialError,
+    TrialLimitReached,
+)
 from tuneful.records import TrialState
 from tuneful.storage import Storage, open_storage
+from tuneful.storage.base import MAX_STUDY_NAME_LENGTH
 from tuneful.storage.replay import StudyReplica
 
 
@@ -212,3 +220,43 @@ def test_a_lost_trial_fails_once_and_is_retried(storage: Storage) -> None:
     assert storage.count_trials(sid) == {"FAIL": 2}  # its retries are spent
     with pytest.raises(TrialError, match="no trial number 9"):
         storage.fail_trial(sid, 9, error="?", retries=0)
+
+
+@pytest.mark.parametrize(
+    ("name", "rule"),
+    [
+        ("x" * 10_000, "has 10000 characters: expected at most 255"),
+        ("a\x00b", "control character '\\\\x00' at position 1"),
+        ("two\nlines", "control character '\\\\n'"),
+        ("tab\there", "control character '\\\\t'"),
+        ("", "expected a non-empty string"),
+        ("   ", "expected a non-empty string"),
+    ],
+)
+def test_study_names_follow_one_rule_on_every_backend(
+    storage: Storage, name: str, rule: str
+) -> None:
+    with pytest.raises(StudyError, match=rule) as caught:
+        storage.create_study(name, directions=["minimize"], space=None, settings={})
+    assert len(str(caught.value)) < 200  # the value is shortened in the message
+    assert storage.list_studies() == []
+    with pytest.raises(StudyNotFoundError):
+        storage.get_study(name)
+
+
+def test_a_study_name_of_the_longest_length_is_stored(storage: Storage) -> None:
+    name = "é" * MAX_STUDY_NAME_LENGTH
+    storage.create_study(name, directions=["minimize"], space=None, settings={})
+    assert storage.get_study(name).name == name
+    assert [s.name for s in storage.list_studies()] == [name]
+
+
+def test_a_read_only_storage_refuses_every_write(storage_url: str) -> None:
+    storage = open_storage(storage_url, read_only=True)
+    assert storage.read_only and storage.list_studies() == []
+    with pytest.raises(StorageError, match="opened read-only"):
+        storage.create_study("s", directions=["minimize"], space=None, settings={})
+    with pytest.raises(StorageError, match="opened read-only"):
+        storage.set_study_attr(1, "k", 1)
+    with pytest.raises(StorageError, match="opened read-only"):
+        storage.heartbeat(1, [0])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import inspect
 import io
 import json
 import shlex
@@ -49,12 +48,7 @@ def open_for_reading(url: str) -> Storage:
     """The storage opened only to read: an SQLite file in read-only mode, so that looking
     at a storage never creates tables, never changes the file's journal mode and works in a
     folder one may not write to."""
-    # `read_only` is new in open_storage; the check keeps this module usable with a storage
-    # package that predates it (it then opens as before).
-    options: dict[str, Any] = {}
-    if "read_only" in inspect.signature(open_storage).parameters:
-        options["read_only"] = True
-    return open_storage(url, **options)
+    return open_storage(url, read_only=True)
 
 
 def open_study(name: str, storage: str | None, *, read_only: bool = False) -> Study:

@@ -11,12 +11,15 @@ log from the last event id they saw (:mod:`tuneful.storage.replay`).
 from __future__ import annotations
 
 import abc
+import unicodedata
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tuneful.errors import TrialLimitReached
+from tuneful.errors import CorruptDataWarning, StorageError, StudyError, TrialLimitReached
 from tuneful.records import TrialState
+from tuneful.storage.urls import redact_url
 
 __all__ = [
     "Event",
@@ -24,8 +27,12 @@ __all__ = [
     "Storage",
     "SCHEMA_VERSION",
     "EVENT_KINDS",
+    "MAX_STUDY_NAME_LENGTH",
+    "SkippedEvent",
     "check_limit",
+    "check_study_name",
     "stale_reason",
+    "warn_skipped",
 ]
 
 #: Version of the persisted layout. Bumped on any change a reader must know about
@@ -42,6 +49,66 @@ EVENT_KINDS = (
     "finished",
     "study_attr",
 )
+
+
+#: The longest study name, in characters, on every backend (the relational column holds 512).
+MAX_STUDY_NAME_LENGTH = 255
+
+
+def _shorten(text: str, keep: int = 40) -> str:
+    return text if len(text) <= keep else f"{text[:keep]}... ({len(text)} characters)"
+
+
+def check_study_name(name: object) -> str:
+    """Return ``name`` if every backend can store it as a study name, else raise.
+
+    A name is 1 to :data:`MAX_STUDY_NAME_LENGTH` characters, not only blanks, without control
+    characters (NUL, newline, tab, ...) or unpaired surrogates: PostgreSQL refuses NUL and
+    long values, and a name must print on one line of a table.
+
+    Raises:
+        StudyError: naming the (shortened) value and the rule it breaks.
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise StudyError(f"study name {name!r}: expected a non-empty string")
+    if len(name) > MAX_STUDY_NAME_LENGTH:
+        raise StudyError(
+            f"study name {_shorten(name)!r} has {len(name)} characters: expected at most "
+            f"{MAX_STUDY_NAME_LENGTH}"
+        )
+    for position, char in enumerate(name):
+        if unicodedata.category(char) in ("Cc", "Cs"):
+            raise StudyError(
+                f"study name {_shorten(name)!r} holds the control character {char!r} at "
+                f"position {position}: expected printable characters only (no NUL, newline "
+                "or tab)"
+            )
+    return name
+
+
+@dataclass(frozen=True)
+class SkippedEvent:
+    """A stored event that could not be read and was left out of the study's trials."""
+
+    id: int
+    study_id: int | None
+    number: int | None
+    kind: str
+    reason: str
+
+    def describe(self) -> str:
+        trial = "" if self.number is None else f" of trial {self.number}"
+        study = "" if self.study_id is None else f" of study id {self.study_id}"
+        return f"event {self.id} ({self.kind!r}{trial}{study}): {self.reason}"
+
+
+def warn_skipped(skipped: SkippedEvent, where: str) -> None:
+    """Warn (:class:`~tuneful.errors.CorruptDataWarning`) that an event was skipped."""
+    warnings.warn(
+        f"{where}: skipped unreadable {skipped.describe()}; the rest of the study was read",
+        CorruptDataWarning,
+        stacklevel=3,
+    )
 
 
 def stale_reason(grace: float) -> str:
@@ -89,7 +156,37 @@ class Storage(abc.ABC):
     is not running), so two workers can never both finish one trial.
     """
 
+    #: The full URL, password included: only for reopening the storage. Show it with
+    #: :func:`~tuneful.storage.urls.redact_url` (``repr()`` does).
     url: str
+    #: Opened with ``read_only=True``: every write raises :class:`StorageError`.
+    read_only: bool = False
+
+    def __repr__(self) -> str:
+        mode = ", read_only=True" if self.read_only else ""
+        return f"{type(self).__name__}({redact_url(self.url)!r}{mode})"
+
+    def check_writable(self, action: str) -> None:
+        """Raise :class:`StorageError` when the storage was opened read-only."""
+        if self.read_only:
+            raise StorageError(
+                f"storage {redact_url(self.url)!r} was opened read-only: cannot {action} "
+                "(open it with open_storage(url) to write)"
+            )
+
+    def skipped_events(self, study_id: int | None = None) -> list[SkippedEvent]:
+        """Events this storage object found unreadable (damaged payloads) and left out of
+        what :meth:`read_events` returned, oldest first; only ``study_id``'s when given.
+        Each was also reported once with a :class:`~tuneful.errors.CorruptDataWarning`."""
+        found: dict[int, SkippedEvent] = getattr(self, "_skipped", {})
+        return [e for _, e in sorted(found.items()) if study_id in (None, e.study_id)]
+
+    def _skip(self, skipped: SkippedEvent) -> None:
+        """Record (and warn, the first time) an event left out of :meth:`read_events`."""
+        found: dict[int, SkippedEvent] = self.__dict__.setdefault("_skipped", {})
+        if skipped.id not in found:
+            found[skipped.id] = skipped
+            warn_skipped(skipped, f"storage {redact_url(self.url)!r}")
 
     # -- studies -------------------------------------------------------------------------
     @abc.abstractmethod

@@ -10,7 +10,14 @@ from typing import Any
 
 from tuneful.errors import DuplicateStudyError, StudyNotFoundError, TrialError
 from tuneful.records import TrialState
-from tuneful.storage.base import Event, Storage, StudyInfo, check_limit, stale_reason
+from tuneful.storage.base import (
+    Event,
+    Storage,
+    StudyInfo,
+    check_limit,
+    check_study_name,
+    stale_reason,
+)
 from tuneful.storage.replay import retry_of
 
 __all__ = ["MemoryStorage"]
@@ -31,10 +38,15 @@ class _StudyData:
 
 
 class MemoryStorage(Storage):
-    """Keeps every study in this process's memory; lost when the process exits."""
+    """Keeps every study in this process's memory; lost when the process exits.
 
-    def __init__(self) -> None:
+    ``read_only=True`` gives an empty storage that refuses writes (each ``memory://``
+    storage starts empty; the flag is honoured for the same behaviour as the other backends).
+    """
+
+    def __init__(self, *, read_only: bool = False) -> None:
         self.url = "memory://"
+        self.read_only = read_only
         self._lock = threading.RLock()
         self._studies: dict[str, _StudyData] = {}
         self._by_id: dict[int, _StudyData] = {}
@@ -50,6 +62,8 @@ class MemoryStorage(Storage):
         space: Mapping[str, Any] | None,
         settings: Mapping[str, Any],
     ) -> StudyInfo:
+        check_study_name(name)
+        self.check_writable("create a study")
         with self._lock:
             if name in self._studies:
                 raise DuplicateStudyError(f"a study named {name!r} already exists in memory://")
@@ -75,6 +89,7 @@ class MemoryStorage(Storage):
             return data.info
 
     def delete_study(self, name: str) -> None:
+        self.check_writable("delete a study")
         with self._lock:
             data = self._studies.pop(name, None)
             if data is None:
@@ -129,6 +144,7 @@ class MemoryStorage(Storage):
             payload["system_attrs"] = dict(system_attrs)
         if user_attrs:
             payload["user_attrs"] = dict(user_attrs)
+        self.check_writable("create a trial")
         with self._lock:
             data = self._study(study_id)
             check_limit(len(data.trials), limit)
@@ -144,6 +160,7 @@ class MemoryStorage(Storage):
         return number
 
     def claim_trial(self, study_id: int, *, worker: str, monitored: bool = False) -> int | None:
+        self.check_writable("claim a trial")
         with self._lock:
             data = self._study(study_id)
             for number, slot in enumerate(data.trials):
@@ -155,6 +172,7 @@ class MemoryStorage(Storage):
             return None
 
     def append(self, study_id: int, number: int, kind: str, payload: Mapping[str, Any]) -> None:
+        self.check_writable(f"record {kind!r}")
         with self._lock:
             data = self._study(study_id)
             slot = self._slot(data, number)
@@ -174,6 +192,7 @@ class MemoryStorage(Storage):
         values: Sequence[float] | None = None,
         error: str | None = None,
     ) -> None:
+        self.check_writable("finish a trial")
         with self._lock:
             data = self._study(study_id)
             slot = self._slot(data, number)
@@ -191,6 +210,7 @@ class MemoryStorage(Storage):
             self._log(data, number, "finished", payload)
 
     def set_study_attr(self, study_id: int, key: str, value: Any) -> None:
+        self.check_writable("set a study attribute")
         with self._lock:
             self._log(self._study(study_id), None, "study_attr", {"key": key, "value": value})
 
@@ -209,6 +229,7 @@ class MemoryStorage(Storage):
 
     # -- liveness ------------------------------------------------------------------------
     def heartbeat(self, study_id: int, numbers: Sequence[int]) -> None:
+        self.check_writable("record a heartbeat")
         now = time.time()
         with self._lock:
             data = self._study(study_id)
@@ -218,6 +239,7 @@ class MemoryStorage(Storage):
                     slot.heartbeat_at = now
 
     def fail_stale_trials(self, study_id: int, *, grace: float, retries: int) -> list[int]:
+        self.check_writable("fail stale trials")
         cutoff = time.time() - grace
         failed: list[int] = []
         with self._lock:
@@ -234,6 +256,7 @@ class MemoryStorage(Storage):
         return failed
 
     def fail_trial(self, study_id: int, number: int, *, error: str, retries: int) -> bool:
+        self.check_writable("fail a trial")
         with self._lock:
             data = self._study(study_id)
             if self._slot(data, number).state is not TrialState.RUNNING:

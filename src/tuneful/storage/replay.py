@@ -1,7 +1,10 @@
 """Rebuild trial records from a study's event log, incrementally.
 
 A :class:`StudyReplica` remembers the id of the last event it applied; ``apply`` takes only
-the events that are new, so a worker pays for what changed since its last look.
+the events that are new, so a worker pays for what changed since its last look. An event
+whose payload does not fit its kind (a damaged or hand-edited log) is skipped, reported once
+with a :class:`~tuneful.errors.CorruptDataWarning` and listed in
+:attr:`StudyReplica.skipped_events`: the rest of the study stays readable.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tuneful.records import TrialRecord, TrialState
-from tuneful.storage.base import Event
+from tuneful.storage.base import Event, SkippedEvent, warn_skipped
 
 __all__ = ["StudyReplica", "params_of", "retry_of"]
 
@@ -51,9 +54,12 @@ class _TrialDraft:
 
 
 def _apply_one(drafts: dict[int, _TrialDraft], event: Event) -> _TrialDraft | None:
+    """Apply one event; a payload that does not fit raises (KeyError, TypeError, ValueError,
+    AttributeError) before anything is changed."""
     payload = event.payload
     if event.kind == "created":
-        assert event.number is not None
+        if event.number is None:
+            raise ValueError("a 'created' event without a trial number")
         state = TrialState(payload["state"])
         draft = _TrialDraft(
             number=event.number,
@@ -75,23 +81,27 @@ def _apply_one(drafts: dict[int, _TrialDraft], event: Event) -> _TrialDraft | No
         return None
     draft = found
     if event.kind == "started":
+        worker = payload.get("worker")
         draft.state = TrialState.RUNNING
-        draft.worker = payload.get("worker")
+        draft.worker = worker
         draft.started_at = event.time
     elif event.kind == "params":
-        draft.params.update(payload.get("params") or {})
-        draft.distributions.update(payload.get("distributions") or {})
+        params, distributions = dict(payload.get("params") or {}), payload.get("distributions")
+        distributions = dict(distributions or {})
+        draft.params.update(params)
+        draft.distributions.update(distributions)
     elif event.kind == "reported":
-        draft.intermediate[int(payload["step"])] = float(payload["value"])
-    elif event.kind == "user_attr":
-        draft.user_attrs[payload["key"]] = payload["value"]
-    elif event.kind == "system_attr":
-        draft.system_attrs[payload["key"]] = payload["value"]
+        step, value = int(payload["step"]), float(payload["value"])
+        draft.intermediate[step] = value
+    elif event.kind in ("user_attr", "system_attr"):
+        key, value = payload["key"], payload["value"]
+        attrs = draft.user_attrs if event.kind == "user_attr" else draft.system_attrs
+        attrs[key] = value  # an unhashable key raises here, before anything changed
     elif event.kind == "finished":
-        draft.state = TrialState(payload["state"])
+        state = TrialState(payload["state"])
         values = payload.get("values")
-        draft.values = None if values is None else tuple(float(v) for v in values)
-        draft.error = payload.get("error")
+        finals = None if values is None else tuple(float(v) for v in values)
+        draft.state, draft.values, draft.error = state, finals, payload.get("error")
         draft.finished_at = event.time
     return draft
 
@@ -110,6 +120,8 @@ class StudyReplica:
         self.study_attrs: dict[str, Any] = {}
         self.version = 0  # bumped whenever anything changes
         self.has_reports = False  # whether any trial reported a learning-curve point
+        #: Events left out because their payload did not fit their kind, oldest first.
+        self.skipped_events: list[SkippedEvent] = []
 
     def apply(self, events: Iterable[Event]) -> int:
         """Apply events newer than the last one seen; returns how many were applied."""
@@ -119,12 +131,17 @@ class StudyReplica:
                 continue
             self.last_event_id = event.id
             applied += 1
-            if event.kind == "study_attr":
-                self.study_attrs[event.payload["key"]] = event.payload["value"]
+            try:
+                if event.kind == "study_attr":
+                    key, value = event.payload["key"], event.payload["value"]
+                    self.study_attrs[key] = value
+                    continue
+                draft = _apply_one(self._drafts, event)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                self._skip(event, exc)
                 continue
             if event.kind == "reported":
                 self.has_reports = True
-            draft = _apply_one(self._drafts, event)
             if draft is not None:
                 self._dirty.add(draft.number)
                 if draft.state is TrialState.WAITING:
@@ -134,6 +151,12 @@ class StudyReplica:
         if applied:
             self.version += 1
         return applied
+
+    def _skip(self, event: Event, error: Exception) -> None:
+        reason = f"its payload does not fit its kind ({type(error).__name__}: {error})"
+        skipped = SkippedEvent(event.id, None, event.number, str(event.kind), reason)
+        self.skipped_events.append(skipped)
+        warn_skipped(skipped, "study log")
 
     def __len__(self) -> int:
         return len(self._drafts)

@@ -36,14 +36,16 @@ import sqlite3
 import threading
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from tuneful.errors import (
+    CorruptDataWarning,
     DuplicateStudyError,
     SchemaVersionError,
     StorageError,
@@ -54,140 +56,42 @@ from tuneful.records import TrialState
 from tuneful.storage.base import (
     SCHEMA_VERSION,
     Event,
+    SkippedEvent,
     Storage,
     StudyInfo,
     check_limit,
+    check_study_name,
     stale_reason,
 )
 from tuneful.storage.replay import retry_of
+from tuneful.storage.sql_engine import SQLiteFile, make_engine, parse_url, pick_driver
+from tuneful.storage.sql_schema import (
+    PG_APPEND,
+    PG_CREATE,
+    PG_FINISH,
+    PG_READ_EVENTS,
+    SQL_BUMP_NUMBER,
+    SQL_FIND_TOKEN,
+    SQL_FINISH,
+    SQL_INSERT_EVENT,
+    SQL_INSERT_TRIAL,
+    SQL_LOCK_STUDY,
+    SQL_LOCK_STUDY_FOR_UPDATE,
+    SQL_READ_EVENTS,
+    SQL_TRIAL_EVENTS,
+    SQL_TRIAL_STATE,
+    events_table,
+    meta_table,
+    metadata,
+    migrate,
+    studies_table,
+    trials_table,
+)
+from tuneful.storage.urls import redact_url, scrub
 
 __all__ = ["SQLStorage", "upgrade_schema"]
 
 T = TypeVar("T")
-
-metadata = sa.MetaData()
-
-meta_table = sa.Table(
-    "tuneful_meta",
-    metadata,
-    sa.Column("key", sa.String(64), primary_key=True),
-    sa.Column("value", sa.Text, nullable=False),
-)
-studies_table = sa.Table(
-    "tuneful_studies",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("name", sa.String(512), nullable=False, unique=True),
-    sa.Column("directions", sa.Text, nullable=False),
-    sa.Column("space", sa.Text, nullable=True),
-    sa.Column("settings", sa.Text, nullable=False),
-    sa.Column("created_at", sa.Float, nullable=False),
-    sa.Column("next_number", sa.Integer, nullable=False, default=0),
-    sa.Column("token", sa.String(32), nullable=True),  # schema 2: the write that created it
-)
-trials_table = sa.Table(
-    "tuneful_trials",
-    metadata,
-    sa.Column("study_id", sa.Integer, sa.ForeignKey("tuneful_studies.id"), primary_key=True),
-    sa.Column("number", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("state", sa.String(16), nullable=False),
-    sa.Column("heartbeat_at", sa.Float, nullable=True),  # NULL: not monitored
-    sa.Index("ix_tuneful_trials_state", "study_id", "state"),
-)
-events_table = sa.Table(
-    "tuneful_events",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("study_id", sa.Integer, sa.ForeignKey("tuneful_studies.id"), nullable=False),
-    sa.Column("number", sa.Integer, nullable=True),
-    sa.Column("kind", sa.String(32), nullable=False),
-    sa.Column("payload", sa.Text, nullable=False),
-    sa.Column("time", sa.Float, nullable=False),
-    sa.Column("token", sa.String(32), nullable=True),  # schema 2: the write that logged it
-    sa.Index("ix_tuneful_events_study", "study_id", "id"),
-    sa.Index("ix_tuneful_events_trial", "study_id", "number"),
-    sa.Index("ix_tuneful_events_token", "token"),
-)
-
-# Hot-path statements, written once: text() statements skip SQLAlchemy's per-call
-# statement construction and cache-key work, which would cost more than SQLite itself.
-_SQL_LOCK_STUDY = sa.text("SELECT next_number FROM tuneful_studies WHERE id = :study_id")
-_SQL_LOCK_STUDY_FOR_UPDATE = sa.text(
-    "SELECT next_number FROM tuneful_studies WHERE id = :study_id FOR UPDATE"
-)
-_SQL_BUMP_NUMBER = sa.text(
-    "UPDATE tuneful_studies SET next_number = next_number + 1 WHERE id = :study_id"
-)
-_SQL_INSERT_TRIAL = sa.text(
-    "INSERT INTO tuneful_trials (study_id, number, state, heartbeat_at) "
-    "VALUES (:study_id, :number, :state, :heartbeat_at)"
-)
-_SQL_INSERT_EVENT = sa.text(
-    "INSERT INTO tuneful_events (study_id, number, kind, payload, time, token) "
-    "VALUES (:study_id, :number, :kind, :payload, :time, :token)"
-)
-_SQL_FIND_TOKEN = sa.text(
-    "SELECT number FROM tuneful_events WHERE token = :token ORDER BY id LIMIT 1"
-)
-_SQL_TRIAL_STATE = sa.text(
-    "SELECT state FROM tuneful_trials WHERE study_id = :study_id AND number = :number"
-)
-_SQL_FINISH = sa.text(
-    "UPDATE tuneful_trials SET state = :state "
-    "WHERE study_id = :study_id AND number = :number AND state = 'RUNNING'"
-)
-_SQL_READ_EVENTS = sa.text(
-    "SELECT id, number, kind, payload, time FROM tuneful_events "
-    "WHERE study_id = :study_id AND id > :after ORDER BY id"
-)
-_SQL_TRIAL_EVENTS = sa.text(
-    "SELECT id, number, kind, payload, time FROM tuneful_events "
-    "WHERE study_id = :study_id AND number = :number ORDER BY id"
-)
-
-# PostgreSQL's hot statements run on psycopg's connection directly (their parameters in its
-# %(name)s style): SQLAlchemy's execution layer would cost about as much CPU as the rest of
-# the trial. The writes are each one statement (one round trip, atomic without BEGIN/COMMIT).
-# Each first locks its study's row, which orders the study's event ids by commit; a trial's
-# state is re-checked on the latest row version (an UPDATE, or FOR UPDATE), so a write racing
-# a finish sees the finish.
-_PG_CREATE = (
-    "WITH s AS ("
-    " UPDATE tuneful_studies SET next_number = next_number + 1"
-    " WHERE id = %(study_id)s AND (CAST(%(limit)s AS INTEGER) IS NULL"
-    " OR next_number < CAST(%(limit)s AS INTEGER))"
-    " RETURNING next_number - 1 AS number"
-    "), t AS ("
-    " INSERT INTO tuneful_trials (study_id, number, state, heartbeat_at)"
-    " SELECT %(study_id)s, number, %(state)s, %(heartbeat_at)s FROM s"
-    ") INSERT INTO tuneful_events (study_id, number, kind, payload, time, token)"
-    " SELECT %(study_id)s, number, 'created',"
-    " CASE WHEN number = CAST(%(expected)s AS INTEGER) THEN %(drafted)s ELSE %(payload)s END,"
-    " %(time)s, %(token)s FROM s RETURNING number"
-)
-_PG_FINISH = (
-    "WITH s AS (SELECT id FROM tuneful_studies WHERE id = %(study_id)s FOR UPDATE),"
-    " u AS ("
-    " UPDATE tuneful_trials SET state = %(state)s"
-    " WHERE study_id = (SELECT id FROM s) AND number = %(number)s AND state = 'RUNNING'"
-    " RETURNING number"
-    ") INSERT INTO tuneful_events (study_id, number, kind, payload, time, token)"
-    " SELECT %(study_id)s, number, 'finished', %(payload)s, %(time)s, %(token)s FROM u RETURNING id"
-)
-_PG_APPEND = (
-    "WITH s AS (SELECT id FROM tuneful_studies WHERE id = %(study_id)s FOR UPDATE),"
-    " r AS ("
-    " SELECT number FROM tuneful_trials"
-    " WHERE study_id = (SELECT id FROM s) AND number = %(number)s AND state = 'RUNNING'"
-    " FOR UPDATE"
-    ") INSERT INTO tuneful_events (study_id, number, kind, payload, time, token)"
-    " SELECT %(study_id)s, number, %(kind)s, %(payload)s, %(time)s, %(token)s FROM r RETURNING id"
-)
-
-_PG_READ_EVENTS = (
-    "SELECT id, number, kind, payload, time FROM tuneful_events "
-    "WHERE study_id = %(study_id)s AND id > %(after)s ORDER BY id"
-)
 
 _TRANSIENT_MARKERS = ("database is locked", "database table is locked", "busy", "deadlock")
 
@@ -227,35 +131,7 @@ def _landed_number(number: int | None) -> int:
     return number
 
 
-def _pick_driver(url: sa.engine.URL) -> sa.engine.URL:
-    """``postgresql://`` means psycopg 3 (SQLAlchemy's own default is psycopg2)."""
-    if url.get_backend_name() != "postgresql":
-        return url
-    if url.get_driver_name() in ("psycopg2", "psycopg") and "+" not in url.drivername:
-        try:
-            import psycopg  # noqa: F401
-        except ImportError:
-            raise StorageError(
-                f"storage {url.render_as_string(hide_password=True)!r}: PostgreSQL needs "
-                "psycopg 3: pip install 'tuneful[postgres]'"
-            ) from None
-        return url.set(drivername="postgresql+psycopg")
-    return url
-
-
-def _migrate(conn: Connection, version: int) -> None:
-    """Bring a schema of ``version`` to :data:`SCHEMA_VERSION`, in the caller's transaction."""
-    if version < 1:
-        raise SchemaVersionError(f"schema version {version} is not one tuneful ever wrote")
-    if version < 2:  # 1 -> 2: events carry the token of the write that logged them
-        conn.execute(sa.text("ALTER TABLE tuneful_studies ADD COLUMN token VARCHAR(32)"))
-        conn.execute(sa.text("ALTER TABLE tuneful_events ADD COLUMN token VARCHAR(32)"))
-        conn.execute(sa.text("CREATE INDEX ix_tuneful_events_token ON tuneful_events (token)"))
-    conn.execute(
-        meta_table.update()
-        .where(meta_table.c.key == "schema_version")
-        .values(value=str(SCHEMA_VERSION))
-    )
+_pick_driver = pick_driver  # the name the test suite knows
 
 
 def upgrade_schema(url: str) -> tuple[int, int]:
@@ -270,6 +146,14 @@ def upgrade_schema(url: str) -> tuple[int, int]:
     return storage.found_version, SCHEMA_VERSION
 
 
+def _allowed_by_environment() -> bool:
+    return os.environ.get(ALLOW_FOREIGN_TABLES_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+#: Set to 1 to let tuneful add its tables to a database that holds other tables.
+ALLOW_FOREIGN_TABLES_ENV = "TUNEFUL_ALLOW_FOREIGN_TABLES"
+
+
 class SQLStorage(Storage):
     """Storage in a relational database named by an SQLAlchemy URL.
 
@@ -281,6 +165,21 @@ class SQLStorage(Storage):
             unreachable before it fails with :class:`~tuneful.errors.StorageError`.
         pool_size: connections kept open per process (PostgreSQL).
         upgrade: migrate an older schema to this release's instead of refusing it.
+        read_only: only read: create no file and no table, never change the journal mode
+            or migrate (an SQLite file is opened ``mode=ro``, so a read-only file or folder
+            works). A database without tuneful's tables (or an SQLite file that does not
+            exist) reads as an empty storage; every write raises
+            :class:`~tuneful.errors.StorageError`.
+        allow_foreign_tables: add tuneful's tables to a database that already holds other
+            tables. Without it (or ``TUNEFUL_ALLOW_FOREIGN_TABLES=1``) opening such a
+            database to write is refused: it is most likely another application's (say,
+            Optuna's ``optuna.db``). A database that already has tuneful's tables is opened
+            whatever else it holds.
+
+    Raises:
+        StorageError: a malformed URL, a missing folder or driver, a database that cannot be
+            reached, a damaged file, or another application's database (see above).
+        SchemaVersionError: the layout is older or newer than this release's.
 
     Example:
         >>> storage = SQLStorage("sqlite:///:memory:")
@@ -295,70 +194,48 @@ class SQLStorage(Storage):
         busy_timeout: float = 60.0,
         pool_size: int = 4,
         upgrade: bool = False,
+        read_only: bool = False,
+        allow_foreign_tables: bool = False,
     ) -> None:
         self.url = url
+        self.read_only = read_only
+        self._shown = redact_url(url)
         self._pid = os.getpid()
         self._busy_timeout = busy_timeout
-        self._pool_size = pool_size
         self._writing = threading.local()  # .token: the write this thread is running
-        self._engine = self._make_engine(url)
-        self._shown = sa.engine.make_url(url).render_as_string(hide_password=True)
-        #: The schema version found when opening (before any upgrade).
-        self.found_version = self._ensure_schema(upgrade=upgrade)
-
-    def _make_engine(self, url: str) -> Engine:
-        try:
-            parsed = sa.engine.make_url(url)
-        except sa.exc.ArgumentError as exc:
-            raise StorageError(f"storage URL {url!r} is not a database URL: {exc}") from None
+        self._has_tables = not read_only  # a read-only storage looks on each read until found
+        #: The schema version found when opening (before any upgrade); 0 while a read-only
+        #: storage has found no tuneful tables.
+        self.found_version = 0
+        if read_only and upgrade:
+            raise StorageError(f"storage {self._shown!r}: cannot upgrade it read-only")
+        parsed = parse_url(url)
         self._is_sqlite = parsed.get_backend_name() == "sqlite"
-        if self._is_sqlite:
-            database = parsed.database or ""
-            if database and database != ":memory:":
-                folder = os.path.dirname(os.path.abspath(database))
-                if not os.path.isdir(folder):
-                    raise StorageError(f"storage URL {url!r}: folder {folder!r} does not exist")
-            engine = sa.create_engine(
-                parsed,
-                isolation_level="AUTOCOMMIT",  # we issue BEGIN IMMEDIATE ourselves
-                connect_args={"timeout": self._busy_timeout, "check_same_thread": False},
-                poolclass=sa.pool.StaticPool if database in ("", ":memory:") else None,
-            )
-            busy_ms = int(self._busy_timeout * 1000)
-            in_memory = database in ("", ":memory:")
-
-            @sa.event.listens_for(engine, "connect")
-            def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-                cursor = dbapi_connection.cursor()
-                cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
-                if not in_memory:
-                    # Switching to WAL needs a moment of exclusive access; many processes
-                    # opening a new file at once may have to wait their turn.
-                    for attempt in range(200):
-                        try:
-                            cursor.execute("PRAGMA journal_mode=WAL")
-                            break
-                        except sqlite3.OperationalError:
-                            if attempt == 199:
-                                raise
-                            time.sleep(0.05)
-                cursor.execute("PRAGMA synchronous=NORMAL")
-                cursor.execute("PRAGMA foreign_keys=ON")
-                cursor.close()
-
-            return engine
-        parsed = _pick_driver(parsed)
-        options: dict[str, Any] = {}
-        if parsed.get_backend_name() == "postgresql":
-            options["pool_size"] = self._pool_size
-            options["max_overflow"] = self._pool_size
-            options["pool_recycle"] = 1800
-            options["isolation_level"] = "AUTOCOMMIT"  # _run opens write transactions
-            options["connect_args"] = {"connect_timeout": 10}
+        database = (parsed.database or "") if self._is_sqlite else ""
+        self._file = SQLiteFile(database) if database not in ("", ":memory:") else None
+        if self._file is not None and not read_only:
+            folder = os.path.dirname(self._file.path)
+            if not os.path.isdir(folder):
+                raise StorageError(f"storage URL {self._shown!r}: folder {folder!r} does not exist")
+            if upgrade and not self._file.exists():
+                raise StorageError(f"storage {self._shown!r}: {self._file.path} does not exist")
+        self._engine = make_engine(
+            parsed,
+            url,
+            file=self._file,
+            read_only=read_only,
+            busy_timeout=busy_timeout,
+            pool_size=pool_size,
+        )
         try:
-            return sa.create_engine(parsed, **options)
-        except Exception as exc:  # a missing driver, typically
-            raise StorageError(f"cannot open storage {url!r}: {exc}") from None
+            if read_only:
+                self._tables_found()
+            else:
+                allow = allow_foreign_tables or _allowed_by_environment()
+                self.found_version = self._ensure_schema(upgrade=upgrade, allow_foreign=allow)
+        except BaseException:
+            self._engine.dispose()
+            raise
 
     def _check_fork(self) -> None:
         # Connections must not cross a fork: a child process gets a fresh pool.
@@ -369,9 +246,9 @@ class SQLStorage(Storage):
     def _token(self) -> str | None:
         return getattr(self._writing, "token", None)
 
-    def _read(self, work: Callable[[Connection], T]) -> T:
+    def _read(self, work: Callable[[Connection], T], *, patience: float | None = None) -> T:
         """Run ``work`` on a connection outside any write transaction."""
-        return self._run(work, write=False)
+        return self._run(work, write=False, patience=patience)
 
     def _write(
         self,
@@ -389,6 +266,7 @@ class SQLStorage(Storage):
         without BEGIN and COMMIT (one round trip instead of three). ``patience``: seconds
         to keep retrying (default ``busy_timeout``).
         """
+        self.check_writable("write")
         return self._run(work, write=True, landed=landed, single=single, patience=patience)
 
     def _run(
@@ -404,8 +282,12 @@ class SQLStorage(Storage):
 
         Connections are in autocommit mode: a read is one statement, and a write opens its
         own transaction (``BEGIN IMMEDIATE`` on SQLite, which takes the write lock at once).
+        An SQLite file is checked to be the one opened before and after: a write that went
+        to a file deleted meanwhile is an error, not a silent loss.
         """
         self._check_fork()
+        if self._file is not None:
+            self._file.check()
         delay = 0.005
         deadline = time.monotonic() + (self._busy_timeout if patience is None else patience)
         token = uuid.uuid4().hex if write and not self._is_sqlite else None
@@ -416,7 +298,7 @@ class SQLStorage(Storage):
                     if not write:
                         return work(conn)
                     if unsure:
-                        row = conn.execute(_SQL_FIND_TOKEN, {"token": token}).first()
+                        row = conn.execute(SQL_FIND_TOKEN, {"token": token}).first()
                         if row is not None:  # it had landed: do not write it again
                             return landed(row[0]) if landed is not None else None  # type: ignore[return-value]
                     if single and not self._is_sqlite:
@@ -429,19 +311,25 @@ class SQLStorage(Storage):
                             conn.exec_driver_sql("ROLLBACK")
                         raise
                     conn.exec_driver_sql("COMMIT")
-                    return result
+                if self._file is not None:
+                    self._file.check()
+                return result
             except DBAPIError as exc:
                 failure = _failure(exc)
                 if failure is None or time.monotonic() > deadline:
-                    if failure is None and not isinstance(exc, sa.exc.OperationalError):
-                        raise
-                    action = "write" if write else "read"
-                    raise StorageError(
-                        f"cannot {action} storage {self._shown!r}: {exc.orig}"
-                    ) from None
+                    raise self._error(exc, "write" if write else "read") from None
                 unsure = unsure or failure == "lost"
                 time.sleep(delay * (1 + random.random()))
                 delay = min(delay * 2, 0.5)
+            except (sa.exc.SQLAlchemyError, sqlite3.Error) as exc:
+                raise self._error(exc, "write" if write else "read") from None
+
+    def _error(self, exc: Exception, action: str) -> StorageError:
+        """The one-line :class:`StorageError` for a database error (password scrubbed)."""
+        original = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+        text = " ".join(scrub(str(original), self.url).split())
+        damage = self._file.damage(text) if self._file is not None else None
+        return StorageError(damage or f"cannot {action} storage {self._shown!r}: {text}")
 
     def _tagged(self, work: Callable[[Connection], T], conn: Connection, token: str | None) -> T:
         """``work`` with its events tagged by ``token``."""
@@ -451,35 +339,7 @@ class SQLStorage(Storage):
         finally:
             self._writing.token = None
 
-    def _ensure_schema(self, *, upgrade: bool) -> int:
-        """Create the tables when missing; check (or upgrade) the layout's version."""
-
-        def create(conn: Connection) -> int:
-            if not self._is_sqlite:  # concurrent first opens must not race on CREATE TABLE
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(7262707)"))
-            fresh = not sa.inspect(conn).has_table(meta_table.name)
-            if fresh:
-                metadata.create_all(conn, checkfirst=True)
-                conn.execute(
-                    meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION))
-                )
-                return SCHEMA_VERSION
-            row = conn.execute(
-                sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")
-            ).first()
-            version = int(row[0]) if row is not None else 0
-            if version < SCHEMA_VERSION and upgrade:
-                _migrate(conn, version)
-            return version
-
-        try:
-            # A server that cannot be reached when the storage is opened is more likely a
-            # wrong URL than a restart: say so after a few seconds, not after busy_timeout.
-            version = self._write(create, patience=min(self._busy_timeout, 5.0))
-        except StorageError as exc:  # say what was being done: opening it
-            raise StorageError(str(exc).replace("cannot write", "cannot open", 1)) from None
-        except sa.exc.SQLAlchemyError as exc:
-            raise StorageError(f"cannot open storage {self._shown!r}: {exc}") from None
+    def _check_version(self, version: int, *, upgrade: bool) -> None:
         if version > SCHEMA_VERSION:
             raise SchemaVersionError(
                 f"storage {self._shown!r} has schema version {version}, newer than this "
@@ -491,22 +351,109 @@ class SQLStorage(Storage):
                 f"release's ({SCHEMA_VERSION}): run `tuneful db upgrade --storage URL` once "
                 "(stop the workers of older releases first)"
             )
+
+    @staticmethod
+    def _stored_version(conn: Connection) -> int:
+        row = conn.execute(
+            sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")
+        ).first()
+        return int(row[0]) if row is not None else 0
+
+    def _refuse_foreign_tables(self, conn: Connection) -> None:
+        """Refuse to add tuneful's tables beside another application's."""
+        foreign = sorted(set(sa.inspect(conn).get_table_names()) - set(metadata.tables))
+        if not foreign:
+            return
+        listed = ", ".join(foreign[:8]) + (
+            f" and {len(foreign) - 8} more" if len(foreign) > 8 else ""
+        )
+        raise StorageError(
+            f"storage {self._shown!r} holds tables that are not tuneful's ({listed}): it looks "
+            "like another application's database, and tuneful will not add its tables to it. "
+            "Point --storage at a database of its own (say sqlite:///tuneful.db); to use this "
+            "one anyway, pass open_storage(url, allow_foreign_tables=True) or set "
+            f"{ALLOW_FOREIGN_TABLES_ENV}=1"
+        )
+
+    def _ensure_schema(self, *, upgrade: bool, allow_foreign: bool) -> int:
+        """Create the tables when missing; check (or upgrade) the layout's version."""
+
+        def create(conn: Connection) -> int:
+            if not self._is_sqlite:  # concurrent first opens must not race on CREATE TABLE
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(7262707)"))
+            if not sa.inspect(conn).has_table(meta_table.name):
+                if not allow_foreign:
+                    self._refuse_foreign_tables(conn)
+                metadata.create_all(conn, checkfirst=True)
+                conn.execute(
+                    meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION))
+                )
+                return SCHEMA_VERSION
+            version = self._stored_version(conn)
+            if version < SCHEMA_VERSION and upgrade:
+                migrate(conn, version)
+            return version
+
+        try:
+            # A server that cannot be reached when the storage is opened is more likely a
+            # wrong URL than a restart: say so after a few seconds, not after busy_timeout.
+            version = self._write(create, patience=min(self._busy_timeout, 5.0))
+            if self._file is not None:
+                self._file.enable_wal(self._engine)
+        except StorageError as exc:  # say what was being done: opening it
+            raise StorageError(str(exc).replace("cannot write", "cannot open", 1)) from None
+        except sa.exc.SQLAlchemyError as exc:
+            raise self._error(exc, "open") from None
+        if self._file is not None:
+            self._file.remember()
+        self._check_version(version, upgrade=upgrade)
         return version
+
+    def _tables_found(self) -> bool:
+        """Whether tuneful's tables exist (a read-only storage looks until they do)."""
+        if self._has_tables:
+            return True
+        if self._file is not None and not self._file.exists():
+            return False
+
+        def look(conn: Connection) -> int | None:
+            if not sa.inspect(conn).has_table(meta_table.name):
+                return None
+            return self._stored_version(conn)
+
+        try:
+            # As when opening to write: an unreachable server is more likely a wrong URL.
+            version = self._read(look, patience=min(self._busy_timeout, 5.0))
+        except StorageError as exc:
+            raise StorageError(str(exc).replace("cannot read", "cannot open", 1)) from None
+        if version is None:
+            return False
+        self._check_version(version, upgrade=False)
+        if self._file is not None:
+            self._file.remember()
+        self.found_version = version
+        self._has_tables = True
+        return True
 
     def close(self) -> None:
         self._engine.dispose()
 
     # -- studies -------------------------------------------------------------------------
-    @staticmethod
-    def _info(row: Any) -> StudyInfo:
-        return StudyInfo(
-            id=row.id,
-            name=row.name,
-            directions=tuple(json.loads(row.directions)),
-            space=None if row.space is None else json.loads(row.space),
-            settings=json.loads(row.settings),
-            created_at=row.created_at,
-        )
+    def _info(self, row: Any) -> StudyInfo:
+        try:
+            return StudyInfo(
+                id=row.id,
+                name=row.name,
+                directions=tuple(json.loads(row.directions)),
+                space=None if row.space is None else json.loads(row.space),
+                settings=dict(json.loads(row.settings)),
+                created_at=float(row.created_at),
+            )
+        except (TypeError, ValueError) as exc:
+            raise StorageError(
+                f"study {row.name!r} (id {row.id}) in {self._shown} is damaged: its stored "
+                f"directions, space or settings cannot be read ({exc})"
+            ) from None
 
     def create_study(
         self,
@@ -516,6 +463,8 @@ class SQLStorage(Storage):
         space: Mapping[str, Any] | None,
         settings: Mapping[str, Any],
     ) -> StudyInfo:
+        check_study_name(name)
+
         def insert(conn: Connection) -> StudyInfo:
             token = self._token()
             taken = conn.execute(
@@ -528,28 +477,34 @@ class SQLStorage(Storage):
                     f"a study named {name!r} already exists in {self._shown}; "
                     "load it with load_study or pass load_if_exists=True"
                 )
-            conn.execute(
-                studies_table.insert().values(
-                    name=name,
-                    directions=_dumps(list(directions)),
-                    space=None if space is None else _dumps(space),
-                    settings=_dumps(dict(settings)),
-                    created_at=time.time(),
-                    next_number=0,
-                    token=token,
+            try:
+                conn.execute(
+                    studies_table.insert().values(
+                        name=name,
+                        directions=_dumps(list(directions)),
+                        space=None if space is None else _dumps(space),
+                        settings=_dumps(dict(settings)),
+                        created_at=time.time(),
+                        next_number=0,
+                        token=token,
+                    )
                 )
-            )
+            except IntegrityError:  # created by another process since the look above
+                raise DuplicateStudyError(
+                    f"a study named {name!r} already exists in {self._shown}"
+                ) from None
             row = conn.execute(sa.select(studies_table).where(studies_table.c.name == name)).one()
             return self._info(row)
 
-        try:
-            return self._write(insert)
-        except IntegrityError:
-            raise DuplicateStudyError(
-                f"a study named {name!r} already exists in {self._shown}"
-            ) from None
+        return self._write(insert)
+
+    def _unstorable(self, name: str) -> bool:
+        """Whether no study can have this name here (PostgreSQL text holds no NUL)."""
+        return not self._is_sqlite and "\x00" in name
 
     def get_study(self, name: str) -> StudyInfo:
+        if not self._tables_found() or self._unstorable(name):
+            raise StudyNotFoundError(f"no study named {name!r} in {self._shown}")
         query = sa.select(studies_table).where(studies_table.c.name == name)
         row = self._read(lambda conn: conn.execute(query).first())
         if row is None:
@@ -557,6 +512,10 @@ class SQLStorage(Storage):
         return self._info(row)
 
     def delete_study(self, name: str) -> None:
+        self.check_writable("delete a study")
+        if self._unstorable(name):
+            raise StudyNotFoundError(f"no study named {name!r} in {self._shown}")
+
         def delete(conn: Connection) -> None:
             row = conn.execute(
                 sa.select(studies_table.c.id).where(studies_table.c.name == name)
@@ -570,11 +529,22 @@ class SQLStorage(Storage):
         self._write(delete)
 
     def list_studies(self) -> list[StudyInfo]:
+        """All studies, oldest first; a damaged study row is left out with a warning."""
+        if not self._tables_found():
+            return []
         query = sa.select(studies_table).order_by(studies_table.c.id)
         rows = self._read(lambda conn: conn.execute(query).all())
-        return [self._info(row) for row in rows]
+        studies = []
+        for row in rows:
+            try:
+                studies.append(self._info(row))
+            except StorageError as exc:
+                warnings.warn(f"{exc}; left out of the list", CorruptDataWarning, stacklevel=2)
+        return studies
 
     def count_trials(self, study_id: int) -> dict[str, int]:
+        if not self._tables_found():
+            return {}
         query = (
             sa.select(trials_table.c.state, sa.func.count())
             .where(trials_table.c.study_id == study_id)
@@ -588,7 +558,7 @@ class SQLStorage(Storage):
         self, conn: Connection, study_id: int, number: int | None, kind: str, payload: Any
     ) -> None:
         conn.execute(
-            _SQL_INSERT_EVENT,
+            SQL_INSERT_EVENT,
             {
                 "study_id": study_id,
                 "number": number,
@@ -606,7 +576,7 @@ class SQLStorage(Storage):
         databases the row lock orders a study's events by commit, so that a reader that saw
         event id N never later finds a smaller id appear.
         """
-        statement = _SQL_LOCK_STUDY if self._is_sqlite else _SQL_LOCK_STUDY_FOR_UPDATE
+        statement = SQL_LOCK_STUDY if self._is_sqlite else SQL_LOCK_STUDY_FOR_UPDATE
         row = conn.execute(statement, {"study_id": study_id}).first()
         if row is None:
             raise StudyNotFoundError(f"no study with id {study_id} in {self._shown} (deleted?)")
@@ -616,9 +586,9 @@ class SQLStorage(Storage):
         self, conn: Connection, study_id: int, payload: Mapping[str, Any], monitored: bool
     ) -> int:
         number = self._lock_study(conn, study_id)
-        conn.execute(_SQL_BUMP_NUMBER, {"study_id": study_id})
+        conn.execute(SQL_BUMP_NUMBER, {"study_id": study_id})
         conn.execute(
-            _SQL_INSERT_TRIAL,
+            SQL_INSERT_TRIAL,
             {
                 "study_id": study_id,
                 "number": number,
@@ -678,7 +648,7 @@ class SQLStorage(Storage):
         def create(conn: Connection) -> int:
             rows = self._pg(
                 conn,
-                _PG_CREATE,
+                PG_CREATE,
                 {
                     "study_id": study_id,
                     "limit": limit,
@@ -726,7 +696,7 @@ class SQLStorage(Storage):
         return self._write(claim, landed=lambda number: number)
 
     def _state_error(self, conn: Connection, study_id: int, number: int, action: str) -> TrialError:
-        row = conn.execute(_SQL_TRIAL_STATE, {"study_id": study_id, "number": number}).first()
+        row = conn.execute(SQL_TRIAL_STATE, {"study_id": study_id, "number": number}).first()
         if row is None:
             return TrialError(f"study id {study_id} has no trial number {number}")
         if row[0] == TrialState.RUNNING.value:
@@ -736,11 +706,11 @@ class SQLStorage(Storage):
     def append(self, study_id: int, number: int, kind: str, payload: Mapping[str, Any]) -> None:
         if not self._is_sqlite:
             return self._one_statement(
-                _PG_APPEND, study_id, number, f"record {kind!r}", kind=kind, payload=payload
+                PG_APPEND, study_id, number, f"record {kind!r}", kind=kind, payload=payload
             )
 
         def add(conn: Connection) -> None:
-            row = conn.execute(_SQL_TRIAL_STATE, {"study_id": study_id, "number": number}).first()
+            row = conn.execute(SQL_TRIAL_STATE, {"study_id": study_id, "number": number}).first()
             if row is None or row[0] != TrialState.RUNNING.value:
                 raise self._state_error(conn, study_id, number, f"record {kind!r}")
             self._log(conn, study_id, number, kind, dict(payload))
@@ -764,12 +734,12 @@ class SQLStorage(Storage):
 
         if not self._is_sqlite:
             return self._one_statement(
-                _PG_FINISH, study_id, number, "finish it again", state=state.value, payload=payload
+                PG_FINISH, study_id, number, "finish it again", state=state.value, payload=payload
             )
 
         def finish(conn: Connection) -> None:
             changed = conn.execute(
-                _SQL_FINISH, {"state": state.value, "study_id": study_id, "number": number}
+                SQL_FINISH, {"state": state.value, "study_id": study_id, "number": number}
             ).rowcount
             if changed != 1:
                 raise self._state_error(conn, study_id, number, "finish it again")
@@ -804,17 +774,30 @@ class SQLStorage(Storage):
 
         self._write(add)
 
-    @staticmethod
-    def _events(rows: Sequence[Any]) -> list[Event]:
-        return [Event(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
+    def _events(self, study_id: int, rows: Sequence[Any]) -> list[Event]:
+        """Events of rows (id, number, kind, payload, time); a row that cannot be decoded is
+        left out and recorded (:meth:`~tuneful.storage.base.Storage.skipped_events`)."""
+        events = []
+        for row in rows:
+            try:
+                payload = json.loads(row[3])
+                if not isinstance(payload, dict):
+                    raise ValueError(f"a JSON {type(payload).__name__}, not an object")
+                events.append(Event(row[0], row[1], str(row[2]), payload, float(row[4])))
+            except (TypeError, ValueError) as exc:
+                reason = f"its payload or time cannot be read ({exc})"
+                self._skip(SkippedEvent(row[0], study_id, row[1], str(row[2]), reason))
+        return events
 
     def read_events(self, study_id: int, after: int = 0) -> list[Event]:
+        if not self._tables_found():
+            return []
         parameters = {"study_id": study_id, "after": after}
         if self._is_sqlite:
-            rows = self._read(lambda conn: conn.execute(_SQL_READ_EVENTS, parameters).all())
+            rows = self._read(lambda conn: conn.execute(SQL_READ_EVENTS, parameters).all())
         else:
-            rows = self._read(lambda conn: self._pg(conn, _PG_READ_EVENTS, parameters))
-        return self._events(rows)
+            rows = self._read(lambda conn: self._pg(conn, PG_READ_EVENTS, parameters))
+        return self._events(study_id, rows)
 
     @staticmethod
     def _pg(conn: Connection, statement: str, parameters: Mapping[str, Any]) -> list[Any]:
@@ -888,7 +871,7 @@ class SQLStorage(Storage):
     def fail_trial(self, study_id: int, number: int, *, error: str, retries: int) -> bool:
         def fail(conn: Connection) -> bool:
             self._lock_study(conn, study_id)
-            row = conn.execute(_SQL_TRIAL_STATE, {"study_id": study_id, "number": number}).first()
+            row = conn.execute(SQL_TRIAL_STATE, {"study_id": study_id, "number": number}).first()
             if row is None:
                 raise TrialError(f"study id {study_id} has no trial number {number}")
             if row[0] != TrialState.RUNNING.value:
@@ -909,7 +892,7 @@ class SQLStorage(Storage):
         self._log(
             conn, study_id, number, "finished", {"state": "FAIL", "values": None, "error": error}
         )
-        rows = conn.execute(_SQL_TRIAL_EVENTS, {"study_id": study_id, "number": number}).all()
-        retry = retry_of(number, self._events(rows), retries)
+        rows = conn.execute(SQL_TRIAL_EVENTS, {"study_id": study_id, "number": number}).all()
+        retry = retry_of(number, self._events(study_id, rows), retries)
         if retry is not None:
             self._create(conn, study_id, retry, False)

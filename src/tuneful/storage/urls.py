@@ -8,8 +8,9 @@ it) or :func:`strip_password` (to keep it, e.g. in a study's attributes).
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote, unquote_plus
 
-__all__ = ["redact_url", "strip_password", "has_password", "MASK"]
+__all__ = ["redact_url", "strip_password", "has_password", "scrub", "MASK"]
 
 #: What stands for a password in a URL that is shown.
 MASK = "***"
@@ -56,3 +57,29 @@ def has_password(url: str) -> bool:
     """Whether the URL carries a password (in its credentials or its query string)."""
     text = str(url)
     return _CREDENTIALS.match(text) is not None or _QUERY_PASSWORD.search(text) is not None
+
+
+def _passwords(url: str) -> set[str]:
+    """Every password a URL carries, as written and as decoded (a driver may echo either)."""
+    found: list[str] = []
+    match = _CREDENTIALS.match(url)
+    if match is not None:
+        found.append(match.group("password"))
+    found.extend(m.group("value") for m in _QUERY_PASSWORD.finditer(url))
+    decoded = {form for text in found for form in (text, unquote(text), unquote_plus(text))}
+    return {text for text in decoded if text}
+
+
+def scrub(text: str, url: str) -> str:
+    """``text`` (say, a database driver's error message) with the URL shown redacted and
+    every password of ``url`` masked wherever else it appears.
+
+    >>> url = "postgresql://alice:S3cret@db/hpo"
+    >>> scrub(f"cannot open {url} (password 'S3cret' rejected)", url)
+    "cannot open postgresql://alice:***@db/hpo (password '***' rejected)"
+    """
+    url = str(url)
+    text = str(text).replace(url, redact_url(url))
+    for password in sorted(_passwords(url), key=len, reverse=True):
+        text = text.replace(password, MASK)
+    return text
