@@ -40,10 +40,11 @@ from tuneful.errors import (
     CommandError,
     CommandTimeoutError,
     MetricNotFoundError,
+    MetricValueError,
     SpecError,
     did_you_mean,
 )
-from tuneful.execution.metrics import MISSING, MetricSpec, as_number
+from tuneful.execution.metrics import MISSING, MetricSpec, metric_reason
 from tuneful.execution.process import ProgramRun
 from tuneful.space import Space
 from tuneful.trial import Trial
@@ -390,10 +391,8 @@ class CommandObjective:
                     else f"a line matching {metric.regex!r}"
                 )
                 raise MetricNotFoundError(f"{summary}: expected {expected} on stdout{run.tails()}")
-            number = as_number(raw)
+            number, reason = metric_reason(metric.describe(), raw)
             if number is None:
-                raise CommandError(
-                    f"the metric {metric.describe()} is {raw!r}, not a number{run.tails()}"
-                )
+                raise MetricValueError(reason)
             values.append(number)
         return values[0] if len(values) == 1 else tuple(values)
