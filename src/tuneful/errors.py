@@ -26,6 +26,8 @@ __all__ = [
     "CommandTimeoutError",
     "MetricNotFoundError",
     "MissingDependencyError",
+    "RepeatedFailureError",
+    "MetricValueError",
     "did_you_mean",
 ]
 
@@ -103,3 +105,14 @@ def did_you_mean(word: str, options: Iterable[str]) -> str:
     """``"; did you mean 'x'?"`` for a close option, else ``""`` (for error messages)."""
     close = difflib.get_close_matches(word, list(options), n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
+
+
+class RepeatedFailureError(TunefulError, RuntimeError):
+    """The first trials of a run all failed with the same error and none completed, so the
+    run stopped instead of spending its budget on a broken objective (``fail_fast``)."""
+
+
+class MetricValueError(CommandError):
+    """A trial's program printed its metric, but as something that is not a finite number
+    (``nan``, ``inf``, ``1e999``, an integer too large for a float). The trial fails with this
+    one-line reason; no traceback is stored, since none would say more."""
