@@ -368,3 +368,15 @@ def test_a_huge_learning_curve_point_is_skipped(tmp_path: Path) -> None:
     (trial,) = study.trials
     assert trial.state is tuneful.TrialState.COMPLETE and trial.value == 0.5
     assert dict(trial.intermediate) == {1: 0.5}
+
+
+def test_a_storage_password_in_the_environment_does_not_reach_the_program(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TUNEFUL_STORAGE", "postgresql://tuner:s3cret@db:5432/studies")
+    env = objective(["python", "-c", "pass"]).environment(ADAM)
+    assert "TUNEFUL_STORAGE" not in env and "s3cret" not in repr(env)
+    monkeypatch.setenv("TUNEFUL_STORAGE", "sqlite:///studies.db")  # no secret: kept
+    assert objective(["python", "-c", "pass"]).environment(ADAM)["TUNEFUL_STORAGE"] == (
+        "sqlite:///studies.db"
+    )

@@ -47,6 +47,7 @@ from tuneful.errors import (
 from tuneful.execution.metrics import MISSING, MetricSpec, metric_reason
 from tuneful.execution.process import ProgramRun
 from tuneful.space import Space
+from tuneful.storage.urls import has_password
 from tuneful.trial import Trial
 
 __all__ = [
@@ -332,8 +333,11 @@ class CommandObjective:
         trial_number: int | None = None,
         study: str | None = None,
     ) -> dict[str, str]:
-        """The program's environment: this process's, ``env``, and the TUNEFUL_* variables."""
+        """The program's environment: this process's (less a $TUNEFUL_STORAGE that holds a
+        password), ``env``, and the TUNEFUL_* variables."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("TUNEFUL_PARAM")}
+        if has_password(env.get("TUNEFUL_STORAGE", "")):  # the database password stays here
+            del env["TUNEFUL_STORAGE"]
         for key, value in self.env.items():
             for name in _names_in(value):
                 if name not in params:
