@@ -27,6 +27,8 @@ __all__ = [
     "MetricNotFoundError",
     "MissingDependencyError",
     "CorruptDataWarning",
+    "RepeatedFailureError",
+    "MetricValueError",
     "did_you_mean",
 ]
 
@@ -109,3 +111,14 @@ def did_you_mean(word: str, options: Iterable[str]) -> str:
 class CorruptDataWarning(UserWarning):
     """Records in a storage that cannot be read were skipped (the message names them);
     the rest of the study was read."""
+
+
+class RepeatedFailureError(TunefulError, RuntimeError):
+    """The first trials of a run all failed with the same error and none completed, so the
+    run stopped instead of spending its budget on a broken objective (``fail_fast``)."""
+
+
+class MetricValueError(CommandError):
+    """A trial's program printed its metric, but as something that is not a finite number
+    (``nan``, ``inf``, ``1e999``, an integer too large for a float). The trial fails with this
+    one-line reason; no traceback is stored, since none would say more."""

@@ -333,3 +333,50 @@ def test_study_optimize_with_parallel_workers(tmp_path: Path) -> None:
     assert [t.state for t in trials] == [tuneful.TrialState.COMPLETE] * 6
     for t in trials:
         assert t.value == pytest.approx(t.params["layers"] + t.params["lr"])
+
+
+@pytest.mark.parametrize(
+    ("printed", "expected"),
+    [
+        ('{"acc": 1e999}', "is inf, not a finite number"),
+        ('{"acc": NaN}', "is nan, not a finite number"),
+        ('{"acc": "inf"}', "is 'inf', not a finite number"),
+        ('{"acc": ' + "1" * 400 + "}", "too large for a float"),
+    ],
+)
+def test_a_metric_that_is_not_a_finite_number_fails_in_one_line(
+    tmp_path: Path, printed: str, expected: str
+) -> None:
+    program = script(tmp_path, f"print({printed!r})\n")
+    study = tuneful.create_study(space=SPACE, storage="memory://", seed=0)
+    study.optimize(objective(f"python {program}", space=None), n_trials=1, show_progress_bar=False)
+    (trial,) = study.trials
+    assert trial.state is tuneful.TrialState.FAIL
+    error = trial.error or ""
+    assert expected in error and "json_key 'acc'" in error, error
+    assert "\n" not in error and "Traceback" not in error and len(error) < 200
+
+
+def test_a_huge_learning_curve_point_is_skipped(tmp_path: Path) -> None:
+    program = script(
+        tmp_path,
+        "print('{\"step\": 0, \"acc\": ' + '1' * 400 + '}')\n"
+        'print(\'{"step": 1, "acc": 0.5}\')\n',
+    )
+    study = tuneful.create_study(space=SPACE, storage="memory://", seed=0)
+    study.optimize(objective(f"python {program}"), n_trials=1, show_progress_bar=False)
+    (trial,) = study.trials
+    assert trial.state is tuneful.TrialState.COMPLETE and trial.value == 0.5
+    assert dict(trial.intermediate) == {1: 0.5}
+
+
+def test_a_storage_password_in_the_environment_does_not_reach_the_program(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TUNEFUL_STORAGE", "postgresql://tuner:s3cret@db:5432/studies")
+    env = objective(["python", "-c", "pass"]).environment(ADAM)
+    assert "TUNEFUL_STORAGE" not in env and "s3cret" not in repr(env)
+    monkeypatch.setenv("TUNEFUL_STORAGE", "sqlite:///studies.db")  # no secret: kept
+    assert objective(["python", "-c", "pass"]).environment(ADAM)["TUNEFUL_STORAGE"] == (
+        "sqlite:///studies.db"
+    )

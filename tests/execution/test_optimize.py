@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
@@ -159,3 +160,25 @@ def test_bad_arguments(kwargs: dict, match: str) -> None:
 def test_objective_must_be_callable() -> None:
     with pytest.raises(StudyError, match="callable"):
         _study().optimize(3, n_trials=1)  # type: ignore[arg-type]
+
+
+def test_an_unexpected_error_from_tell_fails_the_trial_instead_of_leaving_it_running(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    study = tuneful.create_study(
+        space=tuneful.Space(x=tuneful.Float(0.0, 1.0)), storage="memory://", seed=0
+    )
+    real_tell = study.tell
+    calls = []
+
+    def tell(trial: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs)
+        if len(calls) == 1:  # the first outcome cannot be stored
+            raise OverflowError("int too large to convert to float")
+        return real_tell(trial, *args, **kwargs)
+
+    monkeypatch.setattr(study, "tell", tell)
+    study.optimize(lambda t: 1.0, n_trials=2, show_progress_bar=False)
+    trials = study.trials
+    assert [t.state for t in trials] == [tuneful.TrialState.FAIL, tuneful.TrialState.COMPLETE]
+    assert "OverflowError: int too large" in (trials[0].error or "")

@@ -40,12 +40,14 @@ from tuneful.errors import (
     CommandError,
     CommandTimeoutError,
     MetricNotFoundError,
+    MetricValueError,
     SpecError,
     did_you_mean,
 )
-from tuneful.execution.metrics import MISSING, MetricSpec, as_number
+from tuneful.execution.metrics import MISSING, MetricSpec, metric_reason
 from tuneful.execution.process import ProgramRun
 from tuneful.space import Space
+from tuneful.storage.urls import has_password
 from tuneful.trial import Trial
 
 __all__ = [
@@ -331,8 +333,11 @@ class CommandObjective:
         trial_number: int | None = None,
         study: str | None = None,
     ) -> dict[str, str]:
-        """The program's environment: this process's, ``env``, and the TUNEFUL_* variables."""
+        """The program's environment: this process's (less a $TUNEFUL_STORAGE that holds a
+        password), ``env``, and the TUNEFUL_* variables."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("TUNEFUL_PARAM")}
+        if has_password(env.get("TUNEFUL_STORAGE", "")):  # the database password stays here
+            del env["TUNEFUL_STORAGE"]
         for key, value in self.env.items():
             for name in _names_in(value):
                 if name not in params:
@@ -390,10 +395,8 @@ class CommandObjective:
                     else f"a line matching {metric.regex!r}"
                 )
                 raise MetricNotFoundError(f"{summary}: expected {expected} on stdout{run.tails()}")
-            number = as_number(raw)
+            number, reason = metric_reason(metric.describe(), raw)
             if number is None:
-                raise CommandError(
-                    f"the metric {metric.describe()} is {raw!r}, not a number{run.tails()}"
-                )
+                raise MetricValueError(reason)
             values.append(number)
         return values[0] if len(values) == 1 else tuple(values)

@@ -26,7 +26,8 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from tuneful.errors import SearchExhausted, StudyError
+from tuneful.errors import RepeatedFailureError, SearchExhausted, StudyError
+from tuneful.execution.failfast import FailFast
 from tuneful.execution.heartbeat import Heartbeat
 from tuneful.execution.loop import Catch, evaluate
 from tuneful.records import TrialRecord, TrialState
@@ -140,9 +141,13 @@ class DaskExecutor:
         catch: Catch,
         callbacks: Sequence[Callable[[Study, TrialRecord], None]],
         progress: StudyProgress | None,
+        fail_fast: FailFast | None = None,
     ) -> None:
         """Submit trials until ``n_trials`` were started, ``deadline`` passed or the study
-        holds ``max_trials``; return when every submitted trial has ended."""
+        holds ``max_trials``; return when every submitted trial has ended.
+
+        ``fail_fast``: once it says so, submit no more, let the trials in flight end, and
+        raise its RepeatedFailureError."""
         if isinstance(study.storage, MemoryStorage):
             raise StudyError(
                 "executor=DaskExecutor(...): memory:// storage lives in this process and Dask "
@@ -151,9 +156,9 @@ class DaskExecutor:
         distributed = _distributed()
         client, owned = self._connect()
         try:
-            _Run(self, client, distributed, study, objective, catch).drive(
-                n_trials, deadline, max_trials, callbacks, progress
-            )
+            run = _Run(self, client, distributed, study, objective, catch)
+            run.fail_fast = fail_fast
+            run.drive(n_trials, deadline, max_trials, callbacks, progress)
         finally:
             if owned:
                 client.close()
@@ -180,6 +185,8 @@ class _Run:
         self.in_flight: dict[Any, int] = {}
         self.started = 0
         self.exhausted = False
+        self.fail_fast: FailFast | None = None
+        self.stopping: RepeatedFailureError | None = None
 
     def capacity(self) -> int:
         if self.executor.max_in_flight is not None:
@@ -196,7 +203,9 @@ class _Run:
         self, n_trials: int | None, deadline: float | None, max_trials: int | None, queue: Any
     ) -> bool:
         """Ask for one trial and submit it; False when the run should start no more."""
-        if self.exhausted or (n_trials is not None and self.started >= n_trials):
+        if self.stopping is not None or self.exhausted:
+            return False
+        if n_trials is not None and self.started >= n_trials:
             return False
         if deadline is not None and time.time() >= deadline:
             return False
@@ -254,7 +263,14 @@ class _Run:
                     callback(study, record)
                 if progress is not None:
                     progress.advance(record)
+                if self.fail_fast is not None and self.stopping is None:
+                    try:
+                        self.fail_fast.check(study, record)
+                    except RepeatedFailureError as exc:  # the trials in flight still end
+                        self.stopping = exc
                 self.submit(n_trials, deadline, max_trials, queue)
+        if self.stopping is not None:
+            raise self.stopping
 
     def finish(self, future: Any, number: int) -> None:
         """Take one task's outcome: a lost worker fails (and re-enqueues) its trial; an

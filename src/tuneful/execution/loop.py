@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 import traceback
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from tuneful.errors import SearchExhausted, StorageError, TrialError
+from tuneful.errors import (
+    CommandError,
+    RepeatedFailureError,
+    SearchExhausted,
+    StorageError,
+    TrialError,
+)
+from tuneful.execution.failfast import FailFast
 from tuneful.execution.heartbeat import Heartbeat
 from tuneful.records import TrialRecord, TrialState
 from tuneful.trial import Pruned, Trial, check_values
@@ -69,12 +77,23 @@ def _tell_quietly(study: Study, trial: Trial, **kwargs: Any) -> TrialRecord | No
     """Tell the outcome; a trial finished elsewhere meanwhile (failed as stale, or as lost)
     is logged and skipped. A storage that cannot be written stops the run (StorageError):
     the trial stays RUNNING in storage, to be failed by heartbeat, and nothing told before
-    is touched."""
+    is touched. Any other exception from ``tell`` (a value it cannot store) fails the trial
+    with that reason."""
     try:
         return study.tell(trial, **kwargs)
     except TrialError as exc:
         logger.warning("could not record trial %d: %s", trial.number, exc)
         return None
+    except StorageError:
+        raise
+    except Exception as exc:  # e.g. a value tell cannot store: never leave the trial RUNNING
+        reason = f"the outcome could not be recorded: {type(exc).__name__}: {exc}"
+        logger.warning("trial %d failed: %s", trial.number, reason)
+        try:
+            return study.tell(trial, state=TrialState.FAIL, error=reason)
+        except TrialError as again:
+            logger.warning("could not record trial %d: %s", trial.number, again)
+            return None
 
 
 def run_trial(
@@ -110,19 +129,31 @@ def evaluate(
             result = objective(trial)
         except Pruned:
             return _tell_quietly(study, trial, state=TrialState.PRUNED)
-        except KeyboardInterrupt:
-            _tell_quietly(
-                study, trial, state=TrialState.FAIL, error="interrupted (KeyboardInterrupt)"
-            )
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (lifetime.Terminated)
+            how = str(exc) or "KeyboardInterrupt"
+            _tell_quietly(study, trial, state=TrialState.FAIL, error=f"interrupted ({how})")
             raise
         except BaseException as exc:
-            text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            if isinstance(exc, CommandError):  # the program's own output says it all; a
+                # traceback would only show tuneful's frames
+                text = f"{type(exc).__name__}: {exc}"
+            else:
+                text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
             record = _tell_quietly(study, trial, state=TrialState.FAIL, error=text)
             if not isinstance(exc, catch) or isinstance(exc, StorageError):
                 raise  # a storage that cannot be written stops the run, whatever `catch` says
             logger.warning("trial %d failed: %s: %s", trial.number, type(exc).__name__, exc)
             return record
-        values, reason = check_values(result, len(study.directions))
+        try:
+            values, reason = check_values(result, len(study.directions))
+        except Exception as exc:  # e.g. OverflowError: an int too large for a float
+            values, reason = (
+                None,
+                (
+                    f"objective returned a value that is not a finite float "
+                    f"({type(exc).__name__}: {exc})"
+                ),
+            )
         if reason is not None:
             logger.warning("trial %d failed: %s", trial.number, reason)
             return _tell_quietly(study, trial, state=TrialState.FAIL, error=reason)
@@ -140,11 +171,23 @@ def worker_loop(
     catch: Catch,
     callbacks: Sequence[Callable[[Study, TrialRecord], None]],
     on_finished: Callable[[TrialRecord], None] | None = None,
+    fail_fast: FailFast | None = None,
+    parent: int | None = None,
 ) -> None:
-    """Run trials while slots remain: the body of every worker, thread or process."""
+    """Run trials while slots remain: the body of every worker, thread or process.
+
+    ``fail_fast``: raises RepeatedFailureError when the run's first trials all failed alike.
+    ``parent``: the pid of the process that started this worker process; when it is gone
+    the worker starts no more trials.
+    """
     grace = study.grace_period
     with Heartbeat(study.storage, study._info.id, study.heartbeat_interval) as heartbeat:
         while slots.take():
+            if parent is not None and os.getppid() != parent:
+                logger.warning("the process that started this worker is gone: stopping")
+                slots.give_back()
+                slots.stop()
+                return
             if grace is not None and time.monotonic() - study._last_stale_check > grace / 2:
                 study.fail_stale_trials()
             try:
@@ -160,3 +203,9 @@ def worker_loop(
                 callback(study, record)
             if on_finished is not None:
                 on_finished(record)
+            if fail_fast is not None:
+                try:
+                    fail_fast.check(study, record)
+                except RepeatedFailureError:
+                    slots.stop()  # before the error travels: the other workers start no more
+                    raise

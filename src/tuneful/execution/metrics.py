@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from typing import Any
 
 from tuneful.errors import SpecError, did_you_mean
 
-__all__ = ["MetricSpec", "json_object", "as_number", "MISSING"]
+__all__ = ["MetricSpec", "json_object", "as_number", "metric_reason", "shown", "MISSING"]
 
 MISSING = object()  # a metric's value was not found
 
@@ -119,10 +120,29 @@ def _lookup(obj: dict[str, Any], key: str) -> Any:
 
 
 def as_number(raw: Any) -> float | None:
-    """A printed value as a float, or None when it is not a number."""
+    """A printed value as a float (maybe nan or infinite), or None when it is not a number
+    or too large for a float (a JSON integer such as 10**400)."""
     if isinstance(raw, bool):
         return None
     try:
         return float(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
+
+
+def shown(raw: Any, limit: int = 60) -> str:
+    """A printed value for a one-line message, cut to ``limit`` characters."""
+    text = repr(raw) if isinstance(raw, str) else str(raw)
+    return text if len(text) <= limit else f"{text[: limit - 3]}... ({len(text)} characters)"
+
+
+def metric_reason(label: str, raw: Any) -> tuple[float | None, str | None]:
+    """(the value, None) for a finite number, else (None, a one-line reason to fail)."""
+    number = as_number(raw)
+    if number is None and isinstance(raw, int | float) and not isinstance(raw, bool):
+        return None, f"the metric {label} is {shown(raw)}, too large for a float"
+    if number is None:
+        return None, f"the metric {label} is {shown(raw)}, not a number"
+    if not math.isfinite(number):
+        return None, f"the metric {label} is {shown(raw)}, not a finite number"
+    return number, None

@@ -4,6 +4,7 @@ the whole process group killed on timeout, pruning or Ctrl-C."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 import queue
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any
 
 from tuneful.errors import CommandError, CommandTimeoutError
+from tuneful.execution.guardian import GUARDIAN, preexec_die_with_parent
 from tuneful.execution.metrics import MISSING, as_number, json_object
 from tuneful.trial import Pruned, Trial
 
@@ -63,6 +65,7 @@ class ProgramRun:
     def execute(self, argv: list[str], env: dict[str, str]) -> int:
         """Run the program to its end; its exit code. Kills it on timeout, Pruned, Ctrl-C."""
         objective = self._objective
+        posix = os.name == "posix"
         try:
             process = subprocess.Popen(
                 argv,
@@ -71,10 +74,24 @@ class ProgramRun:
                 stderr=subprocess.PIPE,
                 cwd=objective.workdir,
                 env=env,
-                start_new_session=os.name == "posix",  # its own process group, to kill it all
+                start_new_session=posix,  # its own process group, to kill it all
+                preexec_fn=functools.partial(preexec_die_with_parent, os.getpid())
+                if posix
+                else None,
             )
-        except OSError as exc:
-            raise CommandError(f"cannot start {argv[0]!r}: {exc.strerror or exc}") from None
+        except (OSError, subprocess.SubprocessError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else None
+            raise CommandError(f"cannot start {argv[0]!r}: {reason or exc}") from None
+        if posix:  # killed with this process, even by SIGKILL (see guardian.py)
+            GUARDIAN.guard(process.pid, objective.kill_grace)
+        try:
+            return self._supervise(process)
+        finally:
+            if posix:
+                GUARDIAN.release(process.pid)
+
+    def _supervise(self, process: subprocess.Popen[bytes]) -> int:
+        objective = self._objective
         sinks = ((process.stdout, self._lines.put), (process.stderr, self._keep_stderr))
         readers = [threading.Thread(target=_pump, args=sink, daemon=True) for sink in sinks]
         for reader in readers:

@@ -11,9 +11,19 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tuneful.errors import StudyError
+from tuneful.execution.failfast import FailFast, check_fail_fast
+from tuneful.execution.lifetime import (
+    Terminated,
+    die_with_parent,
+    handle_sigterm_as_interrupt,
+    limit_threads,
+    sigterm_as_interrupt,
+    thread_cap,
+)
 from tuneful.execution.loop import Slots, worker_loop
 from tuneful.execution.progress import StudyProgress
 from tuneful.records import TrialRecord
@@ -68,9 +78,15 @@ def run_optimization(
     show_progress_bar: bool | None,
     max_trials: int | None = None,
     executor: Any = None,
+    fail_fast: bool | int = True,
 ) -> None:
     """Run the objective until ``n_trials`` trials were started, ``timeout`` passed, or the
-    study holds ``max_trials`` trials."""
+    study holds ``max_trials`` trials.
+
+    ``fail_fast``: stop with RepeatedFailureError when the run's first trials all failed with
+    the same error (True: 5 of them; an int: that many; False: never; see failfast.py).
+    SIGTERM stops the run as Ctrl-C does (see lifetime.py).
+    """
     if not callable(objective):
         raise StudyError(f"objective={objective!r}: expected a callable taking a trial")
     jobs, caught = _check_arguments(n_trials, timeout, n_jobs, catch)
@@ -85,11 +101,13 @@ def run_optimization(
             f"n_jobs={n_jobs!r} with executor={executor!r}: the executor's workers run the "
             "trials; leave n_jobs at 1"
         )
+    threshold = check_fail_fast(fail_fast)
     study.fail_stale_trials()
+    watch = FailFast(threshold, first_number=len(study.trials))
     deadline = None if timeout is None else time.time() + timeout
     show = sys.stderr.isatty() if show_progress_bar is None else bool(show_progress_bar)
     progress = StudyProgress(study, total=n_trials, timeout=timeout) if show else None
-    with progress if progress is not None else nullcontext():
+    with sigterm_as_interrupt(), progress if progress is not None else nullcontext():
         if executor is not None:
             executor.run(
                 study,
@@ -100,6 +118,7 @@ def run_optimization(
                 catch=caught,
                 callbacks=callbacks,
                 progress=progress,
+                fail_fast=watch,
             )
         elif jobs == 1:
             slots = Slots(n_trials, _Counter(), nullcontext(), deadline, max_trials)
@@ -110,13 +129,21 @@ def run_optimization(
                 catch=caught,
                 callbacks=callbacks,
                 on_finished=None if progress is None else progress.advance,
+                fail_fast=watch,
             )
         elif isinstance(study.storage, MemoryStorage):
             slots = Slots(n_trials, _Counter(), threading.Lock(), deadline, max_trials)
-            _run_threads(study, objective, jobs, slots, caught, callbacks, progress)
+            _run_threads(study, objective, jobs, slots, caught, callbacks, progress, watch)
         else:
             _run_processes(
-                study, objective, jobs, n_trials, deadline, max_trials, caught, callbacks, progress
+                study,
+                objective,
+                jobs,
+                _Limits(n_trials, deadline, max_trials),
+                caught,
+                callbacks,
+                progress,
+                watch,
             )
 
 
@@ -135,6 +162,7 @@ def _run_threads(
     catch: tuple[type[BaseException], ...],
     callbacks: Sequence[Callable[[Study, TrialRecord], None]],
     progress: StudyProgress | None,
+    fail_fast: FailFast,
 ) -> None:
     # memory:// lives in this process, so its workers are threads.
     errors: list[BaseException] = []
@@ -148,6 +176,7 @@ def _run_threads(
                 catch=catch,
                 callbacks=callbacks,
                 on_finished=None if progress is None else progress.advance,
+                fail_fast=fail_fast,
             )
         except BaseException as exc:  # re-raised in the caller's thread
             errors.append(exc)
@@ -169,11 +198,29 @@ def _run_threads(
         raise errors[0]
 
 
+@dataclass(frozen=True)
+class _Limits:
+    n_trials: int | None
+    deadline: float | None
+    max_trials: int | None
+
+
+@dataclass(frozen=True)
+class _WorkerSetup:
+    """What a worker process needs besides the objective (the storage URL travels in memory,
+    through fork or a pipe, never on a command line)."""
+
+    name: str
+    storage_url: str
+    optimizer: Any
+    scheduler: Any
+    parent: int
+    thread_cap: int | None
+    fail_fast: FailFast
+
+
 def _process_main(
-    name: str,
-    storage_url: str,
-    optimizer: Any,
-    scheduler: Any,
+    setup: _WorkerSetup,
     objective: Callable[[Trial], Any],
     slots: Slots,
     stop: Any,
@@ -185,9 +232,26 @@ def _process_main(
 
     code = 0
     try:
-        own = load_study(name, storage=storage_url, optimizer=optimizer, scheduler=scheduler)
+        handle_sigterm_as_interrupt()  # stop like Ctrl-C: the running trial fails
+        die_with_parent(setup.parent)
+        if setup.thread_cap is not None:
+            limit_threads(setup.thread_cap)
+        own = load_study(
+            setup.name,
+            storage=setup.storage_url,
+            optimizer=setup.optimizer,
+            scheduler=setup.scheduler,
+        )
         try:
-            worker_loop(own, objective, slots=slots, catch=catch, callbacks=callbacks)
+            worker_loop(
+                own,
+                objective,
+                slots=slots,
+                catch=catch,
+                callbacks=callbacks,
+                fail_fast=setup.fail_fast,
+                parent=setup.parent,
+            )
         finally:
             own.storage.close()
     except KeyboardInterrupt:
@@ -213,17 +277,20 @@ class _StoppableSlots(Slots):
     def take(self) -> bool:
         return not self._stop_event.is_set() and super().take()
 
+    def stop(self) -> None:  # every worker process stops, not this one alone
+        super().stop()
+        self._stop_event.set()
+
 
 def _run_processes(
     study: Study,
     objective: Callable[[Trial], Any],
     jobs: int,
-    n_trials: int | None,
-    deadline: float | None,
-    max_trials: int | None,
+    limits: _Limits,
     catch: tuple[type[BaseException], ...],
     callbacks: Sequence[Callable[[Study, TrialRecord], None]],
     progress: StudyProgress | None,
+    fail_fast: FailFast,
 ) -> None:
     methods = multiprocessing.get_all_start_methods()
     context: Any = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
@@ -231,23 +298,23 @@ def _run_processes(
     lock = context.Lock()
     stop = context.Event()
     errors = context.SimpleQueue()
-    slots = _StoppableSlots(stop, n_trials, counter, lock, deadline, max_trials)
+    slots = _StoppableSlots(
+        stop, limits.n_trials, counter, lock, limits.deadline, limits.max_trials
+    )
+    setup = _WorkerSetup(
+        study.name,
+        study.storage.url,
+        study.optimizer,
+        study.scheduler,
+        parent=os.getpid(),
+        thread_cap=thread_cap(jobs),
+        fail_fast=fail_fast,
+    )
     study.storage.close()  # children must not inherit open connections
     workers = [
         context.Process(
             target=_process_main,
-            args=(
-                study.name,
-                study.storage.url,
-                study.optimizer,
-                study.scheduler,
-                objective,
-                slots,
-                stop,
-                catch,
-                callbacks,
-                errors,
-            ),
+            args=(setup, objective, slots, stop, catch, callbacks, errors),
             name=f"tuneful-worker-{i}",
         )
         for i in range(jobs)
@@ -259,8 +326,12 @@ def _run_processes(
             if progress is not None:
                 progress.poll()
             time.sleep(0.2)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         stop.set()
+        if isinstance(exc, Terminated):  # unlike Ctrl-C, SIGTERM reached this process alone
+            for worker in workers:
+                if worker.is_alive():
+                    worker.terminate()
         for worker in workers:
             worker.join(timeout=30)
         raise
@@ -269,6 +340,16 @@ def _run_processes(
             worker.join(timeout=5)
             if worker.is_alive():
                 worker.terminate()
+                worker.join(timeout=5)
+            if worker.is_alive():
+                worker.kill()
+                worker.join()
+    _raise_worker_errors(study, workers, errors, progress)
+
+
+def _raise_worker_errors(
+    study: Study, workers: list[Any], errors: Any, progress: StudyProgress | None
+) -> None:
     if progress is not None:
         progress.poll()
     if not errors.empty():
