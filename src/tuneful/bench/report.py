@@ -24,6 +24,7 @@ from urllib.parse import quote
 import numpy as np
 
 from tuneful.bench import plots as figures
+from tuneful.bench.cost_report import cost_sections
 from tuneful.bench.results import Run
 from tuneful.bench.stats import (
     Curves,
@@ -40,54 +41,10 @@ from tuneful.bench.stats import (
     rank_over_time,
     win_tie_loss,
 )
+from tuneful.bench.tables import DASH, escape_cell, format_number, format_rank, format_table
 from tuneful.errors import MissingDependencyError, did_you_mean
 
-__all__ = ["write_report", "format_table", "escape_cell", "format_number"]
-
-_DASH = "—"
-
-
-def escape_cell(value: object) -> str:
-    """Text that is safe inside a Markdown table cell: pipes escaped, newlines flattened."""
-    text = str(value).replace("\r", " ").replace("\n", " ")
-    return text.replace("|", "\\|")
-
-
-def format_table(
-    header: Sequence[str], rows: Sequence[Sequence[object]], *, align: Sequence[str] | None = None
-) -> str:
-    """A GitHub-flavoured Markdown table; every cell goes through :func:`escape_cell`.
-
-    Args:
-        align: per column ``"left"``, ``"right"`` or ``"center"``; default left.
-
-    Raises:
-        ValueError: a row's length differs from the header's, or an unknown alignment.
-    """
-    marks = {"left": "---", "right": "---:", "center": ":---:"}
-    align = list(align) if align is not None else ["left"] * len(header)
-    if len(align) != len(header) or any(a not in marks for a in align):
-        raise ValueError(f"align must give one of {sorted(marks)} per column, got {align}")
-    lines = [
-        "| " + " | ".join(escape_cell(h) for h in header) + " |",
-        "|" + "|".join(marks[a] for a in align) + "|",
-    ]
-    for row in rows:
-        if len(row) != len(header):
-            raise ValueError(f"row {list(row)} has {len(row)} cells; the header has {len(header)}")
-        lines.append("| " + " | ".join(escape_cell(cell) for cell in row) + " |")
-    return "\n".join(lines)
-
-
-def format_number(value: float | None, digits: int = 3) -> str:
-    """``digits`` significant digits (``0.0123``, ``0.5``, ``1.2e-05``); None or NaN is —."""
-    if value is None or not math.isfinite(value):
-        return _DASH
-    return f"{value:.{digits}g}"
-
-
-def _rank_text(value: float) -> str:
-    return f"{value:.2f}" if math.isfinite(value) else _DASH
+__all__ = ["write_report"]
 
 
 def _file_name(text: str, taken: set[str]) -> str:
@@ -129,11 +86,11 @@ def _optimizer_section(runs: Sequence[Run], curves: Curves) -> list[str]:
         rows.append(
             [
                 name,
-                first.get("name", _DASH),
-                first.get("package") or _DASH,
-                first.get("version") or _DASH,
-                f"`{_compact(settings)}`" if isinstance(settings, Mapping) and settings else _DASH,
-                _DASH if defaults is None else ("yes" if defaults else "no"),
+                first.get("name", DASH),
+                first.get("package") or DASH,
+                first.get("version") or DASH,
+                f"`{_compact(settings)}`" if isinstance(settings, Mapping) and settings else DASH,
+                DASH if defaults is None else ("yes" if defaults else "no"),
                 len(own),
                 f"{failed} / {evaluations}",
             ]
@@ -193,11 +150,11 @@ def _task_section(runs: Sequence[Run], curves: Curves) -> list[str]:
                 len(own),
                 len({r.seed for r in own}),
                 f"{float(curves.budgets[t]):g}",
-                _DASH if optimum is None else f"{optimum:.6g}",
-                f"{reference.low:.6g}" if reference.source != "none" else _DASH,
-                f"{reference.high:.6g}" if reference.source != "none" else _DASH,
+                DASH if optimum is None else f"{optimum:.6g}",
+                f"{reference.low:.6g}" if reference.source != "none" else DASH,
+                f"{reference.high:.6g}" if reference.source != "none" else DASH,
                 reference.source,
-                _compact(details) if details else _DASH,
+                _compact(details) if details else DASH,
             ]
         )
     header = ["task", "runs", "seeds", "budget", "optimum", "low", "high", "low from", "details"]
@@ -235,9 +192,9 @@ def _rank_section(
         [
             position + 1,
             runs_ranked.optimizers[i],
-            _rank_text(float(runs_ranked.mean[i])),
-            f"[{_rank_text(float(runs_ranked.ci_low[i]))}, "
-            f"{_rank_text(float(runs_ranked.ci_high[i]))}]",
+            format_rank(float(runs_ranked.mean[i])),
+            f"[{format_rank(float(runs_ranked.ci_low[i]))}, "
+            f"{format_rank(float(runs_ranked.ci_high[i]))}]",
             format_number(float(mean_regret[i])),
         ]
         for position, i in enumerate(order)
@@ -341,7 +298,7 @@ def _win_tie_loss_section(curves: Curves, baseline: str | None, alpha: float) ->
             cells: list[object] = [task]
             for name in others:
                 c = detail.get((name, task))
-                cells.append(_DASH if c is None else f"{c.outcome} (p = {c.pvalue:.2g})")
+                cells.append(DASH if c is None else f"{c.outcome} (p = {c.pvalue:.2g})")
             rows.append(cells)
         lines += [format_table(["task", *others], rows), ""]
     return lines
@@ -367,7 +324,7 @@ def _held_out_section(runs: Sequence[Run]) -> list[str]:
         cells = []
         for optimizer in optimizers:
             values = per.get(optimizer)
-            cells.append("—" if not values else format_number(float(np.mean(values))))
+            cells.append(DASH if not values else format_number(float(np.mean(values))))
         rows.append([task, metric, *cells])
     return [
         "## Held-out test scores",
@@ -403,7 +360,7 @@ def _anytime_section(
     aucs = _mean_over_seeds_then_tasks(curves.auc[:, columns, :, None])[:, 0]  # (o,)
     rank_rows, regret_rows = [], []
     for o, name in enumerate(curves.optimizers):
-        rank_rows.append([name, *(_rank_text(float(over_time.mean_rank[p, o])) for p in picks)])
+        rank_rows.append([name, *(format_rank(float(over_time.mean_rank[p, o])) for p in picks)])
         regret_rows.append(
             [name, *(format_number(float(means[o, p])) for p in picks), format_number(aucs[o])]
         )
@@ -439,8 +396,6 @@ def _cost_sections(
 ) -> list[str]:
     if cost_budgets is None:
         return []
-    from tuneful.bench.cost_report import cost_sections  # it builds on this module's tables
-
     return cost_sections(runs, cost_budgets, baseline)
 
 
