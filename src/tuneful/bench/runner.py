@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 
 import tuneful
-from tuneful.bench.adapters.base import Adapter, BudgetExhausted
-from tuneful.bench.budget import parse_budget
+from tuneful.bench.adapters.base import Adapter
+from tuneful.bench.budget import BudgetExhausted, parse_budget
 from tuneful.bench.multifidelity import MODE, mf_run
 from tuneful.bench.results import Run, run_of_cell
 from tuneful.bench.tasks.base import Task

@@ -17,7 +17,7 @@ The space becomes a ConfigSpace ``ConfigurationSpace``:
   parameter's own condition (or drops the child when the fixed value is not allowed).
 
 A NaN or infinite loss is told as a CRASHED trial whose cost is the worst finite loss so far
-(see :class:`_Failures`).
+(see :class:`SmacFailures`).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from tuneful.space import Space
 if TYPE_CHECKING:
     from ConfigSpace import ConfigurationSpace
 
-__all__ = ["SmacBlackBox", "SmacHPO", "to_configspace", "ConfigSpaceConversion"]
+__all__ = ["SmacBlackBox", "SmacHPO", "to_configspace", "ConfigSpaceConversion", "SmacFailures"]
 
 _Key = tuple[bool, Any]  # tuneful's value_key: True and 1 differ
 _Conditions = dict[str, frozenset[_Key]]  # parent -> the value keys it must take
@@ -199,7 +199,7 @@ def to_configspace(space: Space) -> ConfigSpaceConversion:
     return ConfigSpaceConversion(configspace, decoders, space)
 
 
-class _Failures:
+class SmacFailures:
     """Tells SMAC about failed trials (NaN or infinite loss) without breaking its model.
 
     SMAC 2.4.1 records a crashed trial at ``Scenario.crash_cost``, infinite by default, and
@@ -264,7 +264,7 @@ class _SmacAdapter(PeerAdapter):
                 )
                 # logging_level=False: SMAC would otherwise reconfigure the root logger
                 optimizer = facade_class(scenario, overwrite=True, logging_level=False)
-            failures = _Failures()
+            failures = SmacFailures()
             for count in proposals(self.name, budget):
                 try:
                     with quiet_warnings():
