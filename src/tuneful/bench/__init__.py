@@ -15,8 +15,9 @@ Example:
 from __future__ import annotations
 
 from tuneful.bench.budget import parse_budget
+from tuneful.bench.cells import Cell, study_name
 from tuneful.bench.results import Run
-from tuneful.bench.runner import Benchmark, BenchmarkOutcome, Cell, load_runs, study_name
+from tuneful.bench.runner import Benchmark, BenchmarkOutcome, load_runs
 from tuneful.bench.suites import list_suites, load_suite
 from tuneful.bench.tasks import Fidelity, Objective, Task, TaskError, load_task, steplaw_grids
 

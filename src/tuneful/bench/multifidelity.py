@@ -38,7 +38,16 @@ import numpy as np
 
 import tuneful
 from tuneful.bench.adapters.base import Adapter, MultiFidelityAdapter
-from tuneful.bench.budget import BudgetExhausted
+from tuneful.bench.budget import BudgetExhausted, parse_budget
+from tuneful.bench.cells import (
+    TUNEFUL_PREFIX,
+    Cell,
+    bench_attrs,
+    record_test_score,
+    retry_interrupted,
+    study_name,
+    tuneful_name,
+)
 from tuneful.bench.fidelity import FidelityPlan, fidelity_plan
 from tuneful.bench.results import Run, run_of_cell
 from tuneful.bench.session import FidelitySession, record_cost
@@ -97,13 +106,12 @@ def parse_label(label: str) -> Setup:
             and lists the valid ones.
     """
     from tuneful.bench.adapters import get_adapter, peer_adapters
-    from tuneful.bench.runner import TUNEFUL_PREFIX, _tuneful_name
     from tuneful.optimizers import available_optimizers
 
     if not isinstance(label, str) or not label:
         raise SpecError(f"optimizer label {label!r}: expected a string such as 'auto+asha'")
     if SEPARATOR not in label:
-        name = _tuneful_name(label)
+        name = tuneful_name(label)
         if name is not None:
             return Setup(label, optimizer=name)
         return Setup(label, adapter=get_adapter(label))
@@ -116,7 +124,7 @@ def parse_label(label: str) -> Setup:
             f"'auto+asha' (optimizers: {', '.join(optimizers)}; schedulers: "
             f"{', '.join(schedulers)})"
         )
-    optimizer = _tuneful_name(head)
+    optimizer = tuneful_name(head)
     if optimizer is None:
         bare = head.removeprefix(TUNEFUL_PREFIX)
         peer = " (peers bring their own scheduling: name them alone)" * (bare in peer_adapters())
@@ -170,23 +178,14 @@ def _cost(trial: tuneful.TrialRecord) -> float:
     return float(trial.user_attrs.get("cost", 0.0))
 
 
+def _paid(trial: tuneful.TrialRecord) -> bool:
+    """Whether the trial was paid for (an interrupted trial has no ``cost``)."""
+    return "cost" in trial.user_attrs
+
+
 def _counted(trials: list[tuneful.TrialRecord]) -> list[tuneful.TrialRecord]:
-    """Finished trials that were paid for (an interrupted trial has no ``cost``)."""
-    return [t for t in trials if t.state in _FINISHED and "cost" in t.user_attrs]
-
-
-def _retry_interrupted(study: tuneful.Study) -> None:
-    """Fail the trials an interruption cut short (they have no ``cost``: nothing was paid
-    for them) and queue their configurations again, as black-box cells do."""
-    retried = {t.user_attrs.get("bench_retry_of") for t in study.trials}
-    for trial in study.trials:
-        if "cost" in trial.user_attrs or trial.number in retried or not trial.params:
-            continue
-        if trial.state is TrialState.RUNNING:
-            study.tell(trial.number, state=TrialState.FAIL, error="the benchmark run stopped")
-        elif trial.state is not TrialState.FAIL:
-            continue
-        study.enqueue(trial.params, user_attrs={"bench_retry_of": trial.number})
+    """Finished trials that were paid for."""
+    return [t for t in trials if t.state in _FINISHED and _paid(t)]
 
 
 def _scheduler_spec(setup: Setup, plan: FidelityPlan) -> str | dict[str, Any]:
@@ -197,7 +196,7 @@ def _scheduler_spec(setup: Setup, plan: FidelityPlan) -> str | dict[str, Any]:
 
 
 def run_mf_cell(
-    cell: Any,
+    cell: Cell,
     *,
     run: str,
     budget: str | int,
@@ -210,8 +209,6 @@ def run_mf_cell(
         SpecError: a bad label, or a task without a multi-fidelity cost model.
         RuntimeError: a peer stopped before the budget was spent.
     """
-    from tuneful.bench.budget import parse_budget
-    from tuneful.bench.runner import _bench_attrs, _record_test_score, study_name
     from tuneful.bench.tasks import load_task
 
     task = load_task(cell.task, data_dir=data_dir)
@@ -228,7 +225,7 @@ def run_mf_cell(
         if setup.adapter is not None:  # a peer cannot resume: start the cell again
             tuneful.delete_study(name, storage=backend)
             raise StudyNotFoundError(name)
-        _retry_interrupted(study)
+        retry_interrupted(study, _paid)
     except StudyNotFoundError:
         spent = 0.0
         study = tuneful.create_study(
@@ -242,7 +239,7 @@ def run_mf_cell(
             heartbeat_interval=None,
         )
         proposer = setup.adapter if setup.adapter is not None else setup.optimizer
-        attrs = _bench_attrs(task, cell, run, total, str(budget), proposer)
+        attrs = bench_attrs(task, cell, run, total, str(budget), proposer)
         attrs.update(mode=MODE, fidelity=plan.describe(), scheduler=study.scheduler.describe())
         study.set_user_attr("bench", attrs)
     session = FidelitySession(study, task, plan, float(total), spent)
@@ -252,7 +249,7 @@ def run_mf_cell(
         objective = _Objective(session, scheduled=setup.scheduler is not None)
         while session.spent < session.budget:
             study.optimize(objective, n_trials=1, catch=(), show_progress_bar=False)
-    _record_test_score(study, task)
+    record_test_score(study, task)
     return "ran"
 
 
