@@ -14,7 +14,6 @@ Example:
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from importlib.util import find_spec
 from pathlib import Path
@@ -25,6 +24,7 @@ import numpy as np
 
 from tuneful.bench import plots as figures
 from tuneful.bench.cost_report import cost_sections
+from tuneful.bench.plots import ReportImages
 from tuneful.bench.results import Run
 from tuneful.bench.stats import (
     Curves,
@@ -33,7 +33,6 @@ from tuneful.bench.stats import (
     RankSummary,
     TaskSummary,
     anytime_curves,
-    ecdf,
     final_summary,
     friedman_test,
     mean_ranks,
@@ -45,16 +44,6 @@ from tuneful.bench.tables import DASH, escape_cell, format_number, format_rank, 
 from tuneful.errors import MissingDependencyError, did_you_mean
 
 __all__ = ["write_report"]
-
-
-def _file_name(text: str, taken: set[str]) -> str:
-    base = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_.") or "task"
-    name, count = base, 1
-    while name in taken:
-        count += 1
-        name = f"{base}_{count}"
-    taken.add(name)
-    return name
 
 
 def _image(alt: str, relative: str) -> str:
@@ -399,6 +388,81 @@ def _cost_sections(
     return cost_sections(runs, cost_budgets, baseline)
 
 
+def _analyse(
+    runs: Sequence[Run],
+    fractions: Sequence[float],
+    *,
+    log_cost: bool,
+    tolerance: float,
+    n_bootstrap: int,
+    seed: int,
+) -> tuple[Curves, TaskSummary, RankSummary]:
+    """Every run's anytime curve, the final regret over seeds, and the mean ranks."""
+    dense = np.geomspace(1e-3, 1, 61) if log_cost else np.empty(0)
+    grid = np.unique(np.concatenate([np.linspace(0, 1, 51)[1:], dense, fractions]))
+    curves = anytime_curves(runs, fractions=grid)
+    summary = final_summary(curves)
+    ranked = mean_ranks(summary, tolerance=tolerance, n_bootstrap=n_bootstrap, seed=seed)
+    return curves, summary, ranked
+
+
+def _check_arguments(
+    runs: Sequence[Run], baseline: str | None, budget_fractions: Sequence[float]
+) -> list[float]:
+    """The budget fractions as floats, once the runs, baseline and fractions are checked."""
+    if not runs:
+        raise ValueError("no runs given; the report needs at least one Run")
+    _check_baseline("baseline", baseline, runs)
+    chosen = [float(f) for f in budget_fractions]
+    if not chosen or any(not 0 < f <= 1 for f in chosen):
+        raise ValueError(f"budget_fractions must lie in (0, 1], got {list(budget_fractions)}")
+    return chosen
+
+
+def _check_baseline(argument: str, name: str | None, runs: Sequence[Run]) -> None:
+    optimizers = sorted({r.optimizer for r in runs})
+    if name is not None and name not in optimizers:
+        raise ValueError(
+            f"{argument} {name!r} is not among the optimizers {optimizers}"
+            f"{did_you_mean(name, optimizers)}"
+        )
+
+
+def _intro(runs: Sequence[Run], curves: Curves) -> str:
+    """What was compared, and which cells are missing or stopped early."""
+    seeds = sorted({r.seed for r in runs})
+    cells = len(curves.optimizers) * len(curves.tasks) * len(seeds)
+    intro = (
+        f"{len(curves.optimizers)} optimizers ({', '.join(curves.optimizers)}) on "
+        f"{len(curves.tasks)} tasks with seeds {', '.join(map(str, seeds))}: {len(runs)} runs."
+    )
+    if cells > len(runs):
+        intro += f" {cells - len(runs)} optimizer/task/seed cells have no run."
+    stopped = sum(r.meta.get("complete") is False for r in runs)
+    if stopped:
+        intro += f" {stopped} runs stopped before spending their budget."
+    return intro
+
+
+def _figure_sections(images: ReportImages, drawn: bool) -> list[str]:
+    """The regret distribution and the incumbent curves per task, or why there are none."""
+    lines = ["## Distribution of final regret", ""]
+    if images.ecdf:
+        lines += [_image("ECDF of final normalized regret", images.ecdf), ""]
+    if images.curves:
+        lines += ["## Incumbent curves per task", ""]
+        for task, relative in images.curves.items():
+            lines += [
+                f"### {escape_cell(task)}",
+                "",
+                _image(f"incumbent curves on {task}", relative),
+                "",
+            ]
+    if not drawn:
+        lines += ["Figures were not drawn (they need matplotlib: pip install matplotlib).", ""]
+    return lines
+
+
 def write_report(
     runs: Sequence[Run],
     folder: str | Path,
@@ -438,94 +502,37 @@ def write_report(
         ValueError: no runs, an unknown baseline, fractions outside (0, 1].
         MissingDependencyError: ``plots=True`` without matplotlib.
     """
-    if not runs:
-        raise ValueError("no runs given; the report needs at least one Run")
-    optimizers = sorted({r.optimizer for r in runs})
-    if baseline is not None and baseline not in optimizers:
-        raise ValueError(
-            f"baseline {baseline!r} is not among the optimizers {optimizers}"
-            f"{did_you_mean(baseline, optimizers)}"
-        )
-    chosen = [float(f) for f in budget_fractions]
-    if not chosen or any(not 0 < f <= 1 for f in chosen):
-        raise ValueError(f"budget_fractions must lie in (0, 1], got {list(budget_fractions)}")
+    chosen = _check_arguments(runs, baseline, budget_fractions)
     draw = _plots_available(plots)
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
-
-    if speedup_baseline is not None and speedup_baseline not in optimizers:
-        raise ValueError(
-            f"speedup_baseline {speedup_baseline!r} is not among the optimizers {optimizers}"
-            f"{did_you_mean(speedup_baseline, optimizers)}"
-        )
-    dense = np.geomspace(1e-3, 1, 61) if log_cost else np.empty(0)
-    grid = np.unique(np.concatenate([np.linspace(0, 1, 51)[1:], dense, chosen]))
-    curves = anytime_curves(runs, fractions=grid)
-    summary = final_summary(curves)
-    ranked = mean_ranks(summary, tolerance=tolerance, n_bootstrap=n_bootstrap, seed=seed)
-    friedman = friedman_test(ranked)
-    post_hoc = nemenyi(ranked, alpha=alpha)
-
-    images: dict[str, str] = {}
-    curve_images: dict[str, str] = {}
-    if draw:
-        if ranked.tasks:
-            figures.plot_critical_difference(ranked, post_hoc, target / "critical_difference.png")
-            images["cd"] = "critical_difference.png"
-            figures.plot_rank_over_time(
-                rank_over_time(curves, tolerance=tolerance), target / "rank_over_time.png"
-            )
-            images["rank"] = "rank_over_time.png"
-        figures.plot_ecdf(ecdf(curves), target / "ecdf.png")
-        images["ecdf"] = "ecdf.png"
-        taken: set[str] = set()
-        for task in curves.tasks:
-            relative = f"curves/{_file_name(task, taken)}.png"
-            figures.plot_incumbent_curves(curves, task, target / relative, log_cost=log_cost)
-            curve_images[task] = relative
-
-    seeds = sorted({r.seed for r in runs})
-    cells = len(curves.optimizers) * len(curves.tasks) * len(seeds)
-    intro = (
-        f"{len(curves.optimizers)} optimizers ({', '.join(curves.optimizers)}) on "
-        f"{len(curves.tasks)} tasks with seeds {', '.join(map(str, seeds))}: {len(runs)} runs."
+    _check_baseline("speedup_baseline", speedup_baseline, runs)
+    curves, summary, ranked = _analyse(
+        runs, chosen, log_cost=log_cost, tolerance=tolerance, n_bootstrap=n_bootstrap, seed=seed
     )
-    if cells > len(runs):
-        intro += f" {cells - len(runs)} optimizer/task/seed cells have no run."
-    stopped = sum(r.meta.get("complete") is False for r in runs)
-    if stopped:
-        intro += f" {stopped} runs stopped before spending their budget."
+    friedman, post_hoc = friedman_test(ranked), nemenyi(ranked, alpha=alpha)
+    images = ReportImages()
+    if draw:
+        images = figures.draw_report_figures(
+            curves, ranked, post_hoc, target, tolerance=tolerance, log_cost=log_cost
+        )
     lines = [
         f"# {title}",
         "",
-        intro,
+        _intro(runs, curves),
         "",
         *_optimizer_section(runs, curves),
         *_task_section(runs, curves),
         *_normalization_note(),
-        *_rank_section(ranked, friedman, post_hoc, summary, images.get("cd")),
-        *_per_task_section(summary, curve_images),
+        *_rank_section(ranked, friedman, post_hoc, summary, images.critical_difference),
+        *_per_task_section(summary, images.curves),
         *_cost_sections(runs, cost_budgets, speedup_baseline),
         *_win_tie_loss_section(curves, baseline, alpha),
         *_held_out_section(runs),
-        *_anytime_section(curves, chosen, tolerance, images.get("rank"), ranked.tasks),
-        "## Distribution of final regret",
-        "",
+        *_anytime_section(curves, chosen, tolerance, images.rank_over_time, ranked.tasks),
+        *_figure_sections(images, draw),
+        *_citations_section(runs),
     ]
-    if "ecdf" in images:
-        lines += [_image("ECDF of final normalized regret", images["ecdf"]), ""]
-    if curve_images:
-        lines += ["## Incumbent curves per task", ""]
-        for task, relative in curve_images.items():
-            lines += [
-                f"### {escape_cell(task)}",
-                "",
-                _image(f"incumbent curves on {task}", relative),
-                "",
-            ]
-    if not draw:
-        lines += ["Figures were not drawn (they need matplotlib: pip install matplotlib).", ""]
-    lines += _citations_section(runs)
     path = target / "report.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
