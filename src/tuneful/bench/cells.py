@@ -4,7 +4,10 @@ Both kinds of cells, black-box (:mod:`tuneful.bench.runner`) and multi-fidelity
 (:mod:`tuneful.bench.multifidelity`), live in the study ``bench/<run>/<optimizer>/<task>/seed<s>``
 (:func:`study_name`), describe themselves in the study's user attribute ``bench``
 (:func:`bench_attrs`), score their incumbent once on held-out data (:func:`record_test_score`)
-and, on resume, evaluate again what an interruption cut short (:func:`retry_interrupted`).
+and resume alike (:func:`open_cell_study`): a finished cell is skipped, a tuneful optimizer's
+cell continues where it stopped (its proposals depend only on the history) after queuing again
+what an interruption cut short (:func:`retry_interrupted`), and a peer's unfinished cell
+restarts from scratch (a peer's internal state cannot be rebuilt from the history).
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ from typing import Any
 import tuneful
 from tuneful.bench.adapters.base import Adapter
 from tuneful.bench.tasks.base import Task
+from tuneful.errors import StudyNotFoundError
 from tuneful.optimizers import available_optimizers
 from tuneful.records import TrialState
+from tuneful.storage import Storage
 
 __all__ = [
     "Cell",
@@ -29,6 +34,7 @@ __all__ = [
     "bench_attrs",
     "record_test_score",
     "retry_interrupted",
+    "open_cell_study",
 ]
 
 #: Optimizer labels may name tuneful's optimizers explicitly: ``tuneful:random``.
@@ -137,3 +143,33 @@ def retry_interrupted(study: tuneful.Study, paid: Callable[[tuneful.TrialRecord]
         elif trial.state is not TrialState.FAIL:
             continue
         study.enqueue(trial.params, user_attrs={RETRY_OF: trial.number})
+
+
+def open_cell_study(
+    name: str,
+    backend: Storage,
+    *,
+    finished: Callable[[tuneful.Study], bool],
+    restart: bool,
+    paid: Callable[[tuneful.TrialRecord], bool],
+    create: Callable[[], tuneful.Study],
+) -> tuneful.Study | None:
+    """The cell's study ``name``, ready to run; None when it is ``finished`` already.
+
+    Args:
+        restart: an unfinished study is deleted and created again (a peer's cell) instead of
+            continued (its interrupted trials queued again, see :func:`retry_interrupted`).
+        paid: whether a trial was evaluated (see :func:`retry_interrupted`).
+        create: makes the study (and records what the cell is) when there is none.
+    """
+    try:
+        study = tuneful.load_study(name, storage=backend)
+    except StudyNotFoundError:
+        return create()
+    if finished(study):
+        return None
+    if restart:
+        tuneful.delete_study(name, storage=backend)
+        return create()
+    retry_interrupted(study, paid)
+    return study

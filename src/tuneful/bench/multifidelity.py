@@ -43,8 +43,8 @@ from tuneful.bench.cells import (
     TUNEFUL_PREFIX,
     Cell,
     bench_attrs,
+    open_cell_study,
     record_test_score,
-    retry_interrupted,
     study_name,
     tuneful_name,
 )
@@ -52,7 +52,7 @@ from tuneful.bench.fidelity import FidelityPlan, fidelity_plan
 from tuneful.bench.results import Run, run_of_cell
 from tuneful.bench.session import FidelitySession, record_cost
 from tuneful.bench.tasks.base import Task
-from tuneful.errors import SpecError, StudyNotFoundError, did_you_mean
+from tuneful.errors import SpecError, did_you_mean
 from tuneful.records import TrialState
 from tuneful.storage import Storage, open_storage
 
@@ -217,17 +217,8 @@ def run_mf_cell(
     total = parse_budget(budget, task.dim)
     backend = open_storage(storage)
     name = study_name(run, cell)
-    try:
-        study = tuneful.load_study(name, storage=backend)
-        spent = _spent(study)
-        if spent >= total:
-            return "skipped"
-        if setup.adapter is not None:  # a peer cannot resume: start the cell again
-            tuneful.delete_study(name, storage=backend)
-            raise StudyNotFoundError(name)
-        retry_interrupted(study, _paid)
-    except StudyNotFoundError:
-        spent = 0.0
+
+    def create() -> tuneful.Study:
         study = tuneful.create_study(
             name,
             space=task.space,
@@ -242,6 +233,19 @@ def run_mf_cell(
         attrs = bench_attrs(task, cell, run, total, str(budget), proposer)
         attrs.update(mode=MODE, fidelity=plan.describe(), scheduler=study.scheduler.describe())
         study.set_user_attr("bench", attrs)
+        return study
+
+    study = open_cell_study(
+        name,
+        backend,
+        finished=lambda study: _spent(study) >= total,
+        restart=setup.adapter is not None,
+        paid=_paid,
+        create=create,
+    )
+    if study is None:
+        return "skipped"
+    spent = _spent(study)
     session = FidelitySession(study, task, plan, float(total), spent)
     if setup.adapter is not None:
         _run_peer(setup.adapter, task, cell.seed, session)

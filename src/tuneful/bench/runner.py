@@ -32,8 +32,8 @@ from tuneful.bench.budget import BudgetExhausted, parse_budget
 from tuneful.bench.cells import (
     Cell,
     bench_attrs,
+    open_cell_study,
     record_test_score,
-    retry_interrupted,
     study_name,
     tuneful_name,
 )
@@ -150,16 +150,8 @@ def run_cell(
     total = parse_budget(budget, task.dim)
     backend = open_storage(storage)
     name = study_name(run, cell)
-    try:
-        study = tuneful.load_study(name, storage=backend)
-        done = len(_evaluations(study))
-        if done >= total:
-            return "skipped"
-        if isinstance(proposer, Adapter):  # a peer cannot resume: start the cell again
-            tuneful.delete_study(name, storage=backend)
-            raise StudyNotFoundError(name)
-        retry_interrupted(study, _evaluated)
-    except StudyNotFoundError:
+
+    def create() -> tuneful.Study:
         study = tuneful.create_study(
             name,
             space=task.space,
@@ -171,6 +163,18 @@ def run_cell(
             heartbeat_interval=None,
         )
         study.set_user_attr("bench", bench_attrs(task, cell, run, total, str(budget), proposer))
+        return study
+
+    study = open_cell_study(
+        name,
+        backend,
+        finished=lambda study: len(_evaluations(study)) >= total,
+        restart=isinstance(proposer, Adapter),
+        paid=_evaluated,
+        create=create,
+    )
+    if study is None:
+        return "skipped"
     recorder = _Recorder(study, task, total)
     if isinstance(proposer, Adapter):
         with contextlib.suppress(BudgetExhausted):
