@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tuneful._parameters import Categorical, Fixed, Float, Int, Parameter, value_key
+from tuneful._parameters import value_key
 from tuneful.bench.adapters._peer import (
     PeerAdapter,
     check_run,
@@ -39,7 +39,7 @@ from tuneful.bench.adapters._peer import (
 from tuneful.bench.adapters.base import Evaluate
 from tuneful.bench.tasks.base import Task
 from tuneful.errors import SearchExhausted, SpaceError
-from tuneful.space import Space
+from tuneful.space import Categorical, Fixed, Float, Int, Parameter, Space
 
 if TYPE_CHECKING:
     from ConfigSpace import ConfigurationSpace
