@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 import numpy as np
 
-from tuneful.bench import plots as figures
+import tuneful.bench.plots as figures
 from tuneful.bench.cost_report import cost_sections
 from tuneful.bench.plots import ReportImages
 from tuneful.bench.results import Run
