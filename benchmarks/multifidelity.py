@@ -39,8 +39,9 @@ import numpy as np
 
 import tuneful
 from tuneful.bench import Benchmark, load_runs, load_suite, study_name
-from tuneful.bench.report import format_table, write_report
-from tuneful.bench.runner import Cell
+from tuneful.bench.cells import Cell
+from tuneful.bench.report import write_report
+from tuneful.bench.tables import format_table
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 OPTIMIZERS = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,10 @@ import tuneful
 from tuneful.bench import Benchmark, load_runs, study_name
 from tuneful.bench.adapters import get_adapter
 from tuneful.bench.adapters._multifidelity import DEHB_PYTHON_ENV, Dehb
+from tuneful.bench.cells import Cell
 from tuneful.bench.fidelity import FidelityPlan, fidelity_plan
 from tuneful.bench.multifidelity import parse_label
-from tuneful.bench.runner import Cell, resolve_optimizer
+from tuneful.bench.runner import resolve_optimizer
 from tuneful.bench.tasks import Fidelity, Objective, Task
 from tuneful.errors import SpecError
 from tuneful.records import TrialState
@@ -28,11 +30,13 @@ EPOCHS = 9  # the fake curve task's full fidelity
 class Curve(Task):
     """A maximized score that rises with the epoch; cumulative seconds = 0.5 per epoch.
 
-    ``interrupt_at`` raises KeyboardInterrupt on that call of ``evaluate`` (once).
+    ``interrupt_at`` raises KeyboardInterrupt on that call of ``evaluate`` (once); ``exit_at``
+    kills the process there.
     """
 
     calls = 0
     interrupt_at: int | None = None
+    exit_at: int | None = None
 
     def evaluate(self, config: Mapping[str, Any], fidelity: float | None = None) -> dict:
         self.space.validate(config)
@@ -40,6 +44,8 @@ class Curve(Task):
         if type(self).interrupt_at is not None and type(self).calls == type(self).interrupt_at:
             type(self).interrupt_at = None
             raise KeyboardInterrupt
+        if type(self).exit_at is not None and type(self).calls == type(self).exit_at:
+            os._exit(1)  # what a kill leaves behind: the trial stays RUNNING
         epoch = EPOCHS if fidelity is None else fidelity
         score = 1.0 - (config["x"] - 0.3) ** 2 - 0.5 / epoch
         return {"score": score, "seconds": 0.5 * epoch * (1 + config["x"])}
@@ -65,6 +71,7 @@ def _curve(task_id: str, resumable: bool = True) -> Curve:
 def curve_tasks(monkeypatch: pytest.MonkeyPatch) -> type[Curve]:
     Curve.calls = 0
     Curve.interrupt_at = None
+    Curve.exit_at = None
     monkeypatch.setattr(
         "tuneful.bench.tasks.load_task",
         lambda task_id, data_dir=None: _curve(task_id, resumable=not task_id.startswith("s")),
@@ -241,6 +248,30 @@ def test_interrupted_mf_cell_resumes(curve_tasks: type[Curve], tmp_path: Path) -
     assert resumed.costs.sum() >= 6 and resumed.costs[:-1].sum() < 6
     done_before = cut[0].number  # the trials before the cut are those of the whole run
     np.testing.assert_allclose(resumed.costs[:done_before], whole.costs[:done_before])
+
+
+def test_killed_mf_cell_resumes_with_its_cut_trial(
+    curve_tasks: type[Curve], tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'k.db'}"
+    killed = _mf_bench("kill", url, ["random+asha"])  # prices the task's cost unit here
+    curve_tasks.calls = 0
+    curve_tasks.exit_at = 7  # the worker process dies during the seventh evaluation
+    with pytest.raises(BrokenProcessPool):
+        killed.run(jobs=2)
+    curve_tasks.exit_at = None
+    name = study_name("kill", Cell("random+asha", "c/1", 0))
+    (running,) = tuneful.load_study(name, storage=url).get_trials(states=[TrialState.RUNNING])
+    assert _mf_bench("kill", url, ["random+asha"]).run().ran
+    trials = tuneful.load_study(name, storage=url).trials
+    cut = trials[running.number]
+    assert cut.state is TrialState.FAIL and cut.error == "the benchmark run stopped"
+    assert "cost" not in cut.user_attrs
+    retry = trials[running.number + 1]
+    assert retry.user_attrs["bench_retry_of"] == cut.number and retry.params == cut.params
+    assert "cost" in retry.user_attrs
+    (run,) = load_runs(url, "kill")
+    assert run.costs.sum() >= 6 and run.meta["complete"] is True
 
 
 def test_black_box_cells_run_without_a_scheduler(curve_tasks: type[Curve], tmp_path: Path) -> None:

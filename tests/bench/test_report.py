@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from tuneful.bench import plots, report
-from tuneful.bench.report import escape_cell, format_number, format_table, write_report
+from tuneful.bench.report import write_report
 from tuneful.bench.results import Run
+from tuneful.bench.tables import escape_cell, format_number, format_table
 from tuneful.errors import MissingDependencyError
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -11,15 +13,19 @@ import pytest
 
 import tuneful
 from tuneful.bench import Benchmark, load_runs, parse_budget, study_name
-from tuneful.bench.runner import Cell, resolve_optimizer
+from tuneful.bench.cells import Cell
+from tuneful.bench.runner import resolve_optimizer
 from tuneful.bench.tasks import Objective, Task
 from tuneful.errors import SpecError, StudyNotFoundError
+from tuneful.records import TrialState
 
 
 class Parabola(Task):
-    """A maximized 2-D task with a cost metric; can be told to be interrupted once."""
+    """A maximized 2-D task with a cost metric; can be told to be interrupted once (Ctrl-C at
+    call ``interrupt_at``), or to kill its process (at call ``exit_at``)."""
 
     interrupt_at: int | None = None
+    exit_at: int | None = None
     calls = 0
 
     def evaluate(self, config: Mapping[str, Any], fidelity: float | None = None) -> dict:
@@ -28,6 +34,8 @@ class Parabola(Task):
         if type(self).interrupt_at is not None and type(self).calls == type(self).interrupt_at:
             type(self).interrupt_at = None
             raise KeyboardInterrupt
+        if type(self).exit_at is not None and type(self).calls == type(self).exit_at:
+            os._exit(1)  # what a kill leaves behind: the trial stays RUNNING
         score = -((config["x"] - 0.3) ** 2) - 0.1 * (config["k"] == "b")
         return {"score": score, "seconds": 0.5}
 
@@ -45,6 +53,7 @@ def _parabola(task_id: str) -> Parabola:
 def fake_tasks(monkeypatch: pytest.MonkeyPatch) -> type[Parabola]:
     Parabola.calls = 0
     Parabola.interrupt_at = None
+    Parabola.exit_at = None
     monkeypatch.setattr(
         "tuneful.bench.tasks.load_task", lambda task_id, data_dir=None: _parabola(task_id)
     )
@@ -107,6 +116,33 @@ def test_interrupted_benchmark_resumes(fake_tasks: type[Parabola], tmp_path: Pat
     # the evaluations before and at the cut are those of the uninterrupted run
     np.testing.assert_allclose(resumed.losses[:4], uninterrupted.losses[:4])
     assert parts.run().skipped
+
+
+def test_killed_benchmark_cell_resumes_with_its_cut_trial(
+    fake_tasks: type[Parabola], tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'k.db'}"
+    whole = Benchmark("whole", tasks=["p/1"], optimizers=["sobol"], seeds=1, budget=6, storage=url)
+    whole.run()
+    fake_tasks.calls = 0
+    fake_tasks.exit_at = 3  # the worker process dies during the third evaluation
+    killed = Benchmark("kill", tasks=["p/1"], optimizers=["sobol"], seeds=1, budget=6, storage=url)
+    with pytest.raises(BrokenProcessPool):
+        killed.run(jobs=2)
+    fake_tasks.exit_at = None
+    name = study_name("kill", Cell("sobol", "p/1", 0))
+    assert tuneful.load_study(name, storage=url).trials[2].state is TrialState.RUNNING
+    resumed = Benchmark("kill", tasks=["p/1"], optimizers=["sobol"], seeds=1, budget=6, storage=url)
+    assert resumed.run().ran
+    trials = tuneful.load_study(name, storage=url).trials
+    cut, retry = trials[2], trials[3]
+    assert cut.state is TrialState.FAIL and cut.error == "the benchmark run stopped"
+    assert retry.params == cut.params and retry.user_attrs["bench_retry_of"] == 2
+    (run,) = load_runs(url, "kill")
+    (uninterrupted,) = load_runs(url, "whole")
+    assert len(run.losses) == 6
+    # the evaluations before and at the cut are those of the uninterrupted run
+    np.testing.assert_allclose(run.losses[:3], uninterrupted.losses[:3])
 
 
 def test_peer_cells_restart_and_record_every_evaluation(

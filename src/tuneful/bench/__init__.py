@@ -10,13 +10,44 @@ Example:
     ...     budget="20+40sqrt(d)", storage="sqlite:///bench.db")
     >>> outcome = bench.run()  # doctest: +SKIP
     >>> write_report(load_runs("sqlite:///bench.db", "demo"), "report/")  # doctest: +SKIP
+
+What lives where, bottom up; a module imports only from the lines above it, never from its
+own line or below (in parentheses, what it imports):
+
+- ``tasks/`` the tasks (BBOB, YAHPO, Step Law, scikit-learn) and their loader;
+  ``results`` :class:`Run`, one cell's trace; ``budget`` budget expressions and
+  ``BudgetExhausted``; ``tables`` Markdown tables and numbers. None imports another module
+  of the harness (``tasks/`` only its own).
+- ``suites`` named lists of task ids (imports ``tasks``); ``fidelity`` a task's integer
+  budgets and cost model (``tasks``).
+- ``session`` what a multi-fidelity peer sees of its cell: ``FidelitySession``,
+  ``CurveTrial`` (``budget``, ``fidelity``, ``tasks``).
+- ``adapters/`` the peers (Optuna, SMAC3, Hyperopt, DEHB) behind one interface
+  (``tasks``, ``budget``; ``session`` and ``fidelity`` for type hints).
+- ``cells`` a cell (optimizer, task, seed), its study's name and ``bench`` attribute, how it
+  resumes (``adapters``, ``tasks``).
+- ``multifidelity`` multi-fidelity cells: labels such as ``auto+asha``, cost budgets, their
+  traces (``cells``, ``session``, ``fidelity``, ``adapters``, ``budget``, ``results``,
+  ``tasks``).
+- ``runner`` :class:`Benchmark`: black-box cells, the run over every cell, ``load_runs``
+  (``multifidelity`` and everything above it).
+- ``stats`` normalized regret, anytime curves, ranks and tests (``results``).
+- ``costs`` the same at fixed costs (``stats``, ``results``); ``subset`` representative task
+  subsets (``stats``, ``results``); ``plots`` the PNG figures (``stats``).
+- ``cost_report`` the report's sections in cost units (``costs``, ``tables``, ``results``).
+- ``report`` ``write_report`` (``cost_report``, ``plots``, ``stats``, ``tables``,
+  ``results``).
+
+This package's ``__init__`` gathers the public names; ``write_report`` is imported on first
+use, so that running a benchmark never imports the plotting code.
 """
 
 from __future__ import annotations
 
 from tuneful.bench.budget import parse_budget
+from tuneful.bench.cells import Cell, study_name
 from tuneful.bench.results import Run
-from tuneful.bench.runner import Benchmark, BenchmarkOutcome, Cell, load_runs, study_name
+from tuneful.bench.runner import Benchmark, BenchmarkOutcome, load_runs
 from tuneful.bench.suites import list_suites, load_suite
 from tuneful.bench.tasks import Fidelity, Objective, Task, TaskError, load_task, steplaw_grids
 

@@ -1,4 +1,5 @@
-"""Budget expressions such as ``20+40sqrt(d)`` (carps' convention for black-box tasks)."""
+"""A benchmark cell's budget: expressions such as ``20+40sqrt(d)`` (carps' convention for
+black-box tasks), and :class:`BudgetExhausted`, the signal that a cell has spent it."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 from tuneful.errors import SpecError
 
-__all__ = ["parse_budget"]
+__all__ = ["parse_budget", "BudgetExhausted"]
 
 _FUNCTIONS: dict[str, Callable[[float], float]] = {
     "sqrt": math.sqrt,
@@ -25,6 +26,10 @@ _OPERATORS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Div: operator.truediv,
     ast.Pow: operator.pow,
 }
+
+
+class BudgetExhausted(Exception):  # noqa: N818 - a signal, not an error
+    """Raised by ``evaluate`` once the run's budget is spent; adapters let it propagate."""
 
 
 def _implicit_products(text: str) -> str:

@@ -13,12 +13,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from tuneful.bench.costs import CostTable, SpeedUp, lead_probability, regret_at_costs, speedups
-from tuneful.bench.report import format_number, format_table
 from tuneful.bench.results import Run
+from tuneful.bench.tables import DASH, format_number, format_rank, format_table
 
 __all__ = ["cost_sections"]
-
-_DASH = "—"
 
 
 def _cost_label(cost: float) -> str:
@@ -58,10 +56,10 @@ def _rank_section(table: CostTable) -> list[str]:
     lead = lead_probability(table)
     rows = []
     for o in order:
-        ranks = [f"{r:.2f}" if math.isfinite(r) else _DASH for r in table.mean_rank[:, o]]
-        firsts = [f"{100 * p:.0f} %" if math.isfinite(p) else _DASH for p in lead[:, o]]
+        ranks = [format_rank(float(r)) for r in table.mean_rank[:, o]]
+        firsts = [f"{100 * p:.0f} %" if math.isfinite(p) else DASH for p in lead[:, o]]
         regrets = [
-            format_number(float(np.mean(table.mean[o, columns, c]))) if columns else _DASH
+            format_number(float(np.mean(table.mean[o, columns, c]))) if columns else DASH
             for c in range(table.costs.size)
         ]
         rows.append([table.optimizers[o], *ranks, *firsts, *regrets])
@@ -131,11 +129,11 @@ def _speedup_section(result: SpeedUp) -> list[str]:
         rows.append(cells)
     summary: list[object] = [
         "geometric mean",
-        _DASH,
+        DASH,
         *(
             f"{means[o]:.2f}× ({counts[o]}/{len(result.tasks)})"
             if math.isfinite(means[o])
-            else f"— (0/{len(result.tasks)})"
+            else f"{DASH} (0/{len(result.tasks)})"
             for o in others
         ),
     ]

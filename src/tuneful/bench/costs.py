@@ -29,11 +29,11 @@ from scipy import stats
 from tuneful.bench.results import Run
 from tuneful.bench.stats import (
     TaskRange,
-    _check_runs,
-    _nanmean,
-    _regret,
-    _step_values,
+    check_runs,
+    nanmean,
     rank_matrix,
+    regret_at,
+    run_regret,
     task_budgets,
     task_ranges,
 )
@@ -122,7 +122,7 @@ def regret_at_costs(runs: Sequence[Run], costs: Iterable[float] = (10, 30, 100))
     Raises:
         ValueError: no runs, two runs for one cell, a bad cost, costs not increasing.
     """
-    _check_runs(runs)
+    check_runs(runs)
     grid = _cost_grid(costs)
     ranges = task_ranges(runs)
     optimizers, tasks, seeds = _index(runs)
@@ -133,8 +133,8 @@ def regret_at_costs(runs: Sequence[Run], costs: Iterable[float] = (10, 30, 100))
             tasks.index(run.task),
             seeds.index(run.seed),
         )
-        values[cell] = _step_values(run.cumulative_cost, _regret(run, ranges[run.task]), grid)
-    mean = _nanmean(values, axis=2)  # (o, t, c)
+        values[cell] = regret_at(run.cumulative_cost, run_regret(run, ranges[run.task]), grid)
+    mean = nanmean(values, axis=2)  # (o, t, c)
     complete = ~np.isnan(mean).any(axis=(0, 2))
     ranked = tuple(t for t, ok in zip(tasks, complete, strict=True) if ok)
     mean_rank = np.full((grid.size, len(optimizers)), np.nan)
@@ -190,7 +190,7 @@ def speedups(runs: Sequence[Run], *, baseline: str) -> SpeedUp:
     Raises:
         ValueError: ``baseline`` is not among the optimizers, or the runs are malformed.
     """
-    _check_runs(runs)
+    check_runs(runs)
     optimizers, tasks, _ = _index(runs)
     if baseline not in optimizers:
         raise ValueError(f"baseline {baseline!r} is not among the optimizers {list(optimizers)}")
@@ -206,7 +206,7 @@ def speedups(runs: Sequence[Run], *, baseline: str) -> SpeedUp:
         base = grouped.get((baseline, task))
         if not base:
             continue
-        finals = [_step_values(r.cumulative_cost, _regret(r, ranges[task]), np.array([budget]))[0]
+        finals = [regret_at(r.cumulative_cost, run_regret(r, ranges[task]), np.array([budget]))[0]
                   for r in base]  # fmt: skip
         target[t] = float(np.mean(finals))
         for o, name in enumerate(optimizers):
@@ -228,13 +228,13 @@ def speedups(runs: Sequence[Run], *, baseline: str) -> SpeedUp:
 
 def _first_reach(runs: Sequence[Run], task_range: TaskRange, budget: float, target: float) -> float:
     """The least cumulative cost <= budget at which the mean regret over ``runs`` <= target."""
-    regrets = [_regret(r, task_range) for r in runs]
+    regrets = [run_regret(r, task_range) for r in runs]
     points = np.unique(np.concatenate([r.cumulative_cost for r in runs]))
     points = points[points <= budget * (1 + 1e-9)]
     if points.size == 0:
         return math.nan
     mean = np.mean(
-        [_step_values(r.cumulative_cost, g, points) for r, g in zip(runs, regrets, strict=True)],
+        [regret_at(r.cumulative_cost, g, points) for r, g in zip(runs, regrets, strict=True)],
         axis=0,
     )
     hits = np.flatnonzero(mean <= target + _TARGET_SLACK)

@@ -37,11 +37,22 @@ from typing import Any
 import numpy as np
 
 import tuneful
-from tuneful.bench.adapters.base import Adapter, BudgetExhausted, MultiFidelityAdapter
+from tuneful.bench.adapters.base import Adapter, MultiFidelityAdapter
+from tuneful.bench.budget import BudgetExhausted, parse_budget
+from tuneful.bench.cells import (
+    TUNEFUL_PREFIX,
+    Cell,
+    bench_attrs,
+    open_cell_study,
+    record_test_score,
+    study_name,
+    tuneful_name,
+)
 from tuneful.bench.fidelity import FidelityPlan, fidelity_plan
 from tuneful.bench.results import Run, run_of_cell
+from tuneful.bench.session import FidelitySession, record_cost
 from tuneful.bench.tasks.base import Task
-from tuneful.errors import SpecError, StudyNotFoundError, did_you_mean
+from tuneful.errors import SpecError, did_you_mean
 from tuneful.records import TrialState
 from tuneful.storage import Storage, open_storage
 
@@ -49,8 +60,6 @@ __all__ = [
     "MODE",
     "Setup",
     "parse_label",
-    "FidelitySession",
-    "CurveTrial",
     "run_mf_cell",
     "mf_run",
 ]
@@ -97,13 +106,12 @@ def parse_label(label: str) -> Setup:
             and lists the valid ones.
     """
     from tuneful.bench.adapters import get_adapter, peer_adapters
-    from tuneful.bench.runner import TUNEFUL_PREFIX, _tuneful_name
     from tuneful.optimizers import available_optimizers
 
     if not isinstance(label, str) or not label:
         raise SpecError(f"optimizer label {label!r}: expected a string such as 'auto+asha'")
     if SEPARATOR not in label:
-        name = _tuneful_name(label)
+        name = tuneful_name(label)
         if name is not None:
             return Setup(label, optimizer=name)
         return Setup(label, adapter=get_adapter(label))
@@ -116,7 +124,7 @@ def parse_label(label: str) -> Setup:
             f"'auto+asha' (optimizers: {', '.join(optimizers)}; schedulers: "
             f"{', '.join(schedulers)})"
         )
-    optimizer = _tuneful_name(head)
+    optimizer = tuneful_name(head)
     if optimizer is None:
         bare = head.removeprefix(TUNEFUL_PREFIX)
         peer = " (peers bring their own scheduling: name them alone)" * (bare in peer_adapters())
@@ -131,136 +139,6 @@ def parse_label(label: str) -> Setup:
             f"for full fidelity write {head!r} alone)"
         )
     return Setup(label, optimizer=optimizer, scheduler=scheduler)
-
-
-# -- what a peer sees ----------------------------------------------------------------------
-class FidelitySession:
-    """The runner's side of a multi-fidelity cell: evaluates, records, counts the cost.
-
-    Peers call :meth:`evaluate` (one evaluation from scratch at a budget) or :meth:`start`
-    (a trial trained budget after budget). Both raise :class:`BudgetExhausted` once the
-    cell's cost is spent; a trial already started may finish.
-
-    Attributes:
-        plan: the task's budgets and cost model.
-        budget: the cell's budget in full evaluations' worth.
-        spent: what the recorded trials cost so far.
-    """
-
-    def __init__(
-        self, study: tuneful.Study, task: Task, plan: FidelityPlan, budget: float, spent: float
-    ) -> None:
-        self.study = study
-        self.task = task
-        self.plan = plan
-        self.budget = budget
-        self.spent = spent
-        self.sign = 1.0 if task.primary.direction == "minimize" else -1.0
-
-    def _check(self) -> None:
-        if self.spent >= self.budget:
-            raise BudgetExhausted(f"cost budget of {self.budget:g} spent ({self.spent:.4g})")
-
-    def start(self, config: Mapping[str, Any]) -> CurveTrial:
-        """A new trial of ``config``, to be trained to increasing budgets.
-
-        Raises:
-            BudgetExhausted: the budget is spent.
-        """
-        self._check()
-        return CurveTrial(self, self.study.ask(fixed_params=dict(config)))
-
-    def evaluate(self, config: Mapping[str, Any], budget: int) -> float:
-        """Evaluate ``config`` at ``budget`` from scratch, as its own trial; its loss (lower
-        is better; NaN when the evaluation failed).
-
-        Raises:
-            BudgetExhausted: the budget is spent.
-        """
-        with self.start(config) as trial:
-            loss = trial.at(budget)
-            trial.finish()
-        return loss
-
-
-class CurveTrial:
-    """One recorded trial that a peer trains to increasing budgets (a context manager).
-
-    :meth:`at` evaluates the trial's configuration at a budget; :meth:`finish` ends it
-    normally. Leaving the ``with`` block without ``finish`` records it stopped early.
-    """
-
-    def __init__(self, session: FidelitySession, trial: tuneful.Trial) -> None:
-        self.session = session
-        self.trial = trial
-        self.evaluated: list[tuple[int, dict[str, float]]] = []
-        self._closed = False
-
-    def __enter__(self) -> CurveTrial:
-        return self
-
-    def __exit__(self, kind: Any, error: Any, traceback: Any) -> None:
-        if self._closed or (kind is not None and not issubclass(kind, Exception)):
-            return  # Ctrl-C: the trial stays unfinished, like a cut black-box trial
-        if kind is not None:
-            self._close(TrialState.FAIL, error=f"{kind.__name__}: {error}")
-        else:
-            self._close(TrialState.PRUNED)
-
-    def at(
-        self, budget: int, metrics: Mapping[str, float] | None = None, *, record: bool = True
-    ) -> float:
-        """The loss (lower is better) of the configuration at ``budget``.
-
-        Args:
-            metrics: the task's metrics at ``budget`` when the caller has them already (a
-                batched curve); evaluated here otherwise.
-            record: report the value on the recorded trial's curve (a peer that looks at
-                every epoch may record only the budgets that matter; the cost is the same).
-        """
-        plan = self.session.plan
-        if metrics is None:
-            metrics = self.session.task.evaluate(self.trial.params, plan.value(budget))
-        clean = {k: float(v) for k, v in metrics.items()}
-        self.evaluated.append((int(budget), clean))
-        value = clean[self.session.task.primary.name]
-        if record and np.isfinite(value):
-            self.trial.report(step=int(budget), value=value)
-        return self.session.sign * value
-
-    def finish(self) -> None:
-        """End the trial: COMPLETE when it reached full fidelity, PRUNED otherwise."""
-        reached = max((b for b, _ in self.evaluated), default=None)
-        full = reached == self.session.plan.max_budget
-        self._close(TrialState.COMPLETE if full else TrialState.PRUNED)
-
-    def _close(self, state: TrialState, error: str | None = None) -> None:
-        self._closed = True
-        session, trial = self.session, self.trial
-        cost = _record_cost(trial, session.plan, self.evaluated)
-        session.spent += cost
-        top = self.evaluated[-1][1] if self.evaluated else {}
-        value = top.get(session.task.primary.name)
-        if state is TrialState.COMPLETE and value is not None and np.isfinite(value):
-            session.study.tell(trial, value)
-        elif state is TrialState.FAIL or not self.evaluated:
-            session.study.tell(trial, state=TrialState.FAIL, error=error or "no evaluation")
-        else:
-            session.study.tell(trial, state=TrialState.PRUNED)
-
-
-def _record_cost(
-    trial: tuneful.Trial, plan: FidelityPlan, evaluated: list[tuple[int, dict[str, float]]]
-) -> float:
-    """Attach ``cost``, ``budget`` and (at full fidelity) ``metrics`` to ``trial``."""
-    cost = plan.trial_cost(evaluated)
-    trial.set_user_attr("cost", cost)
-    if evaluated:
-        budget, metrics = max(evaluated, key=lambda pair: pair[0])
-        trial.set_user_attr("budget", budget)
-        if budget == plan.max_budget:
-            trial.set_user_attr("metrics", metrics)
-    return cost
 
 
 # -- tuneful's setups ---------------------------------------------------------------------
@@ -286,9 +164,9 @@ class _Objective:
         except Exception as exc:  # Pruned included: what was evaluated was paid for
             if not isinstance(exc, tuneful.Pruned):
                 trial.set_user_attr("evaluation_error", f"{type(exc).__name__}: {exc}")
-            self.session.spent += _record_cost(trial, plan, evaluated)
+            self.session.spent += record_cost(trial, plan, evaluated)
             raise
-        self.session.spent += _record_cost(trial, plan, evaluated)
+        self.session.spent += record_cost(trial, plan, evaluated)
         return value
 
 
@@ -300,23 +178,14 @@ def _cost(trial: tuneful.TrialRecord) -> float:
     return float(trial.user_attrs.get("cost", 0.0))
 
 
+def _paid(trial: tuneful.TrialRecord) -> bool:
+    """Whether the trial was paid for (an interrupted trial has no ``cost``)."""
+    return "cost" in trial.user_attrs
+
+
 def _counted(trials: list[tuneful.TrialRecord]) -> list[tuneful.TrialRecord]:
-    """Finished trials that were paid for (an interrupted trial has no ``cost``)."""
-    return [t for t in trials if t.state in _FINISHED and "cost" in t.user_attrs]
-
-
-def _retry_interrupted(study: tuneful.Study) -> None:
-    """Fail the trials an interruption cut short (they have no ``cost``: nothing was paid
-    for them) and queue their configurations again, as black-box cells do."""
-    retried = {t.user_attrs.get("bench_retry_of") for t in study.trials}
-    for trial in study.trials:
-        if "cost" in trial.user_attrs or trial.number in retried or not trial.params:
-            continue
-        if trial.state is TrialState.RUNNING:
-            study.tell(trial.number, state=TrialState.FAIL, error="the benchmark run stopped")
-        elif trial.state is not TrialState.FAIL:
-            continue
-        study.enqueue(trial.params, user_attrs={"bench_retry_of": trial.number})
+    """Finished trials that were paid for."""
+    return [t for t in trials if t.state in _FINISHED and _paid(t)]
 
 
 def _scheduler_spec(setup: Setup, plan: FidelityPlan) -> str | dict[str, Any]:
@@ -327,7 +196,7 @@ def _scheduler_spec(setup: Setup, plan: FidelityPlan) -> str | dict[str, Any]:
 
 
 def run_mf_cell(
-    cell: Any,
+    cell: Cell,
     *,
     run: str,
     budget: str | int,
@@ -340,8 +209,6 @@ def run_mf_cell(
         SpecError: a bad label, or a task without a multi-fidelity cost model.
         RuntimeError: a peer stopped before the budget was spent.
     """
-    from tuneful.bench.budget import parse_budget
-    from tuneful.bench.runner import _bench_attrs, _record_test_score, study_name
     from tuneful.bench.tasks import load_task
 
     task = load_task(cell.task, data_dir=data_dir)
@@ -350,17 +217,8 @@ def run_mf_cell(
     total = parse_budget(budget, task.dim)
     backend = open_storage(storage)
     name = study_name(run, cell)
-    try:
-        study = tuneful.load_study(name, storage=backend)
-        spent = _spent(study)
-        if spent >= total:
-            return "skipped"
-        if setup.adapter is not None:  # a peer cannot resume: start the cell again
-            tuneful.delete_study(name, storage=backend)
-            raise StudyNotFoundError(name)
-        _retry_interrupted(study)
-    except StudyNotFoundError:
-        spent = 0.0
+
+    def create() -> tuneful.Study:
         study = tuneful.create_study(
             name,
             space=task.space,
@@ -372,9 +230,22 @@ def run_mf_cell(
             heartbeat_interval=None,
         )
         proposer = setup.adapter if setup.adapter is not None else setup.optimizer
-        attrs = _bench_attrs(task, cell, run, total, str(budget), proposer)
+        attrs = bench_attrs(task, cell, run, total, str(budget), proposer)
         attrs.update(mode=MODE, fidelity=plan.describe(), scheduler=study.scheduler.describe())
         study.set_user_attr("bench", attrs)
+        return study
+
+    study = open_cell_study(
+        name,
+        backend,
+        finished=lambda study: _spent(study) >= total,
+        restart=setup.adapter is not None,
+        paid=_paid,
+        create=create,
+    )
+    if study is None:
+        return "skipped"
+    spent = _spent(study)
     session = FidelitySession(study, task, plan, float(total), spent)
     if setup.adapter is not None:
         _run_peer(setup.adapter, task, cell.seed, session)
@@ -382,7 +253,7 @@ def run_mf_cell(
         objective = _Objective(session, scheduled=setup.scheduler is not None)
         while session.spent < session.budget:
             study.optimize(objective, n_trials=1, catch=(), show_progress_bar=False)
-    _record_test_score(study, task)
+    record_test_score(study, task)
     return "ran"
 
 

@@ -9,13 +9,22 @@ backend is touched (the Agg canvas renders them headless).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from tuneful.bench.stats import Curves, NemenyiResult, RankOverTime, RankSummary
+from tuneful.bench.stats import (
+    Curves,
+    NemenyiResult,
+    RankOverTime,
+    RankSummary,
+    ecdf,
+    rank_over_time,
+)
 from tuneful.errors import MissingDependencyError
 
 __all__ = [
@@ -24,6 +33,8 @@ __all__ = [
     "plot_rank_over_time",
     "plot_ecdf",
     "optimizer_colors",
+    "ReportImages",
+    "draw_report_figures",
 ]
 
 _DPI = 120
@@ -247,3 +258,53 @@ def plot_ecdf(
     axes.grid(alpha=0.3)
     axes.legend(fontsize=8, loc="lower right")
     return _save(figure, path)
+
+
+@dataclass(frozen=True)
+class ReportImages:
+    """A report's figures, as paths relative to its folder (None or empty: not drawn).
+
+    Attributes:
+        curves: per task, its incumbent curves.
+    """
+
+    critical_difference: str | None = None
+    rank_over_time: str | None = None
+    ecdf: str | None = None
+    curves: dict[str, str] = field(default_factory=dict)
+
+
+def draw_report_figures(
+    curves: Curves,
+    ranks: RankSummary,
+    nemenyi: NemenyiResult,
+    folder: Path,
+    *,
+    tolerance: float,
+    log_cost: bool,
+) -> ReportImages:
+    """Draw every figure of a report into ``folder`` (the rank figures only when some task
+    was ranked); see :func:`tuneful.bench.report.write_report`."""
+    difference = over_time = None
+    if ranks.tasks:
+        difference, over_time = "critical_difference.png", "rank_over_time.png"
+        plot_critical_difference(ranks, nemenyi, folder / difference)
+        plot_rank_over_time(rank_over_time(curves, tolerance=tolerance), folder / over_time)
+    plot_ecdf(ecdf(curves), folder / "ecdf.png")
+    per_task: dict[str, str] = {}
+    taken: set[str] = set()
+    for task in curves.tasks:
+        relative = f"curves/{_file_name(task, taken)}.png"
+        plot_incumbent_curves(curves, task, folder / relative, log_cost=log_cost)
+        per_task[task] = relative
+    return ReportImages(difference, over_time, "ecdf.png", per_task)
+
+
+def _file_name(text: str, taken: set[str]) -> str:
+    base = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_.") or "task"
+    name, count = base, 1
+    while name in taken:
+        count += 1
+        name = f"{base}_{count}"
+    taken.add(name)
+    return name

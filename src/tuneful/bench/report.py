@@ -14,7 +14,6 @@ Example:
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from importlib.util import find_spec
 from pathlib import Path
@@ -23,7 +22,9 @@ from urllib.parse import quote
 
 import numpy as np
 
-from tuneful.bench import plots as figures
+import tuneful.bench.plots as figures
+from tuneful.bench.cost_report import cost_sections
+from tuneful.bench.plots import ReportImages
 from tuneful.bench.results import Run
 from tuneful.bench.stats import (
     Curves,
@@ -32,7 +33,6 @@ from tuneful.bench.stats import (
     RankSummary,
     TaskSummary,
     anytime_curves,
-    ecdf,
     final_summary,
     friedman_test,
     mean_ranks,
@@ -40,64 +40,10 @@ from tuneful.bench.stats import (
     rank_over_time,
     win_tie_loss,
 )
+from tuneful.bench.tables import DASH, escape_cell, format_number, format_rank, format_table
 from tuneful.errors import MissingDependencyError, did_you_mean
 
-__all__ = ["write_report", "format_table", "escape_cell", "format_number"]
-
-_DASH = "—"
-
-
-def escape_cell(value: object) -> str:
-    """Text that is safe inside a Markdown table cell: pipes escaped, newlines flattened."""
-    text = str(value).replace("\r", " ").replace("\n", " ")
-    return text.replace("|", "\\|")
-
-
-def format_table(
-    header: Sequence[str], rows: Sequence[Sequence[object]], *, align: Sequence[str] | None = None
-) -> str:
-    """A GitHub-flavoured Markdown table; every cell goes through :func:`escape_cell`.
-
-    Args:
-        align: per column ``"left"``, ``"right"`` or ``"center"``; default left.
-
-    Raises:
-        ValueError: a row's length differs from the header's, or an unknown alignment.
-    """
-    marks = {"left": "---", "right": "---:", "center": ":---:"}
-    align = list(align) if align is not None else ["left"] * len(header)
-    if len(align) != len(header) or any(a not in marks for a in align):
-        raise ValueError(f"align must give one of {sorted(marks)} per column, got {align}")
-    lines = [
-        "| " + " | ".join(escape_cell(h) for h in header) + " |",
-        "|" + "|".join(marks[a] for a in align) + "|",
-    ]
-    for row in rows:
-        if len(row) != len(header):
-            raise ValueError(f"row {list(row)} has {len(row)} cells; the header has {len(header)}")
-        lines.append("| " + " | ".join(escape_cell(cell) for cell in row) + " |")
-    return "\n".join(lines)
-
-
-def format_number(value: float | None, digits: int = 3) -> str:
-    """``digits`` significant digits (``0.0123``, ``0.5``, ``1.2e-05``); None or NaN is —."""
-    if value is None or not math.isfinite(value):
-        return _DASH
-    return f"{value:.{digits}g}"
-
-
-def _rank_text(value: float) -> str:
-    return f"{value:.2f}" if math.isfinite(value) else _DASH
-
-
-def _file_name(text: str, taken: set[str]) -> str:
-    base = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_.") or "task"
-    name, count = base, 1
-    while name in taken:
-        count += 1
-        name = f"{base}_{count}"
-    taken.add(name)
-    return name
+__all__ = ["write_report"]
 
 
 def _image(alt: str, relative: str) -> str:
@@ -129,11 +75,11 @@ def _optimizer_section(runs: Sequence[Run], curves: Curves) -> list[str]:
         rows.append(
             [
                 name,
-                first.get("name", _DASH),
-                first.get("package") or _DASH,
-                first.get("version") or _DASH,
-                f"`{_compact(settings)}`" if isinstance(settings, Mapping) and settings else _DASH,
-                _DASH if defaults is None else ("yes" if defaults else "no"),
+                first.get("name", DASH),
+                first.get("package") or DASH,
+                first.get("version") or DASH,
+                f"`{_compact(settings)}`" if isinstance(settings, Mapping) and settings else DASH,
+                DASH if defaults is None else ("yes" if defaults else "no"),
                 len(own),
                 f"{failed} / {evaluations}",
             ]
@@ -193,11 +139,11 @@ def _task_section(runs: Sequence[Run], curves: Curves) -> list[str]:
                 len(own),
                 len({r.seed for r in own}),
                 f"{float(curves.budgets[t]):g}",
-                _DASH if optimum is None else f"{optimum:.6g}",
-                f"{reference.low:.6g}" if reference.source != "none" else _DASH,
-                f"{reference.high:.6g}" if reference.source != "none" else _DASH,
+                DASH if optimum is None else f"{optimum:.6g}",
+                f"{reference.low:.6g}" if reference.source != "none" else DASH,
+                f"{reference.high:.6g}" if reference.source != "none" else DASH,
                 reference.source,
-                _compact(details) if details else _DASH,
+                _compact(details) if details else DASH,
             ]
         )
     header = ["task", "runs", "seeds", "budget", "optimum", "low", "high", "low from", "details"]
@@ -235,9 +181,9 @@ def _rank_section(
         [
             position + 1,
             runs_ranked.optimizers[i],
-            _rank_text(float(runs_ranked.mean[i])),
-            f"[{_rank_text(float(runs_ranked.ci_low[i]))}, "
-            f"{_rank_text(float(runs_ranked.ci_high[i]))}]",
+            format_rank(float(runs_ranked.mean[i])),
+            f"[{format_rank(float(runs_ranked.ci_low[i]))}, "
+            f"{format_rank(float(runs_ranked.ci_high[i]))}]",
             format_number(float(mean_regret[i])),
         ]
         for position, i in enumerate(order)
@@ -341,7 +287,7 @@ def _win_tie_loss_section(curves: Curves, baseline: str | None, alpha: float) ->
             cells: list[object] = [task]
             for name in others:
                 c = detail.get((name, task))
-                cells.append(_DASH if c is None else f"{c.outcome} (p = {c.pvalue:.2g})")
+                cells.append(DASH if c is None else f"{c.outcome} (p = {c.pvalue:.2g})")
             rows.append(cells)
         lines += [format_table(["task", *others], rows), ""]
     return lines
@@ -367,7 +313,7 @@ def _held_out_section(runs: Sequence[Run]) -> list[str]:
         cells = []
         for optimizer in optimizers:
             values = per.get(optimizer)
-            cells.append("—" if not values else format_number(float(np.mean(values))))
+            cells.append(DASH if not values else format_number(float(np.mean(values))))
         rows.append([task, metric, *cells])
     return [
         "## Held-out test scores",
@@ -403,7 +349,7 @@ def _anytime_section(
     aucs = _mean_over_seeds_then_tasks(curves.auc[:, columns, :, None])[:, 0]  # (o,)
     rank_rows, regret_rows = [], []
     for o, name in enumerate(curves.optimizers):
-        rank_rows.append([name, *(_rank_text(float(over_time.mean_rank[p, o])) for p in picks)])
+        rank_rows.append([name, *(format_rank(float(over_time.mean_rank[p, o])) for p in picks)])
         regret_rows.append(
             [name, *(format_number(float(means[o, p])) for p in picks), format_number(aucs[o])]
         )
@@ -439,9 +385,82 @@ def _cost_sections(
 ) -> list[str]:
     if cost_budgets is None:
         return []
-    from tuneful.bench.cost_report import cost_sections  # it builds on this module's tables
-
     return cost_sections(runs, cost_budgets, baseline)
+
+
+def _analyse(
+    runs: Sequence[Run],
+    fractions: Sequence[float],
+    *,
+    log_cost: bool,
+    tolerance: float,
+    n_bootstrap: int,
+    seed: int,
+) -> tuple[Curves, TaskSummary, RankSummary]:
+    """Every run's anytime curve, the final regret over seeds, and the mean ranks."""
+    dense = np.geomspace(1e-3, 1, 61) if log_cost else np.empty(0)
+    grid = np.unique(np.concatenate([np.linspace(0, 1, 51)[1:], dense, fractions]))
+    curves = anytime_curves(runs, fractions=grid)
+    summary = final_summary(curves)
+    ranked = mean_ranks(summary, tolerance=tolerance, n_bootstrap=n_bootstrap, seed=seed)
+    return curves, summary, ranked
+
+
+def _check_arguments(
+    runs: Sequence[Run], baseline: str | None, budget_fractions: Sequence[float]
+) -> list[float]:
+    """The budget fractions as floats, once the runs, baseline and fractions are checked."""
+    if not runs:
+        raise ValueError("no runs given; the report needs at least one Run")
+    _check_baseline("baseline", baseline, runs)
+    chosen = [float(f) for f in budget_fractions]
+    if not chosen or any(not 0 < f <= 1 for f in chosen):
+        raise ValueError(f"budget_fractions must lie in (0, 1], got {list(budget_fractions)}")
+    return chosen
+
+
+def _check_baseline(argument: str, name: str | None, runs: Sequence[Run]) -> None:
+    optimizers = sorted({r.optimizer for r in runs})
+    if name is not None and name not in optimizers:
+        raise ValueError(
+            f"{argument} {name!r} is not among the optimizers {optimizers}"
+            f"{did_you_mean(name, optimizers)}"
+        )
+
+
+def _intro(runs: Sequence[Run], curves: Curves) -> str:
+    """What was compared, and which cells are missing or stopped early."""
+    seeds = sorted({r.seed for r in runs})
+    cells = len(curves.optimizers) * len(curves.tasks) * len(seeds)
+    intro = (
+        f"{len(curves.optimizers)} optimizers ({', '.join(curves.optimizers)}) on "
+        f"{len(curves.tasks)} tasks with seeds {', '.join(map(str, seeds))}: {len(runs)} runs."
+    )
+    if cells > len(runs):
+        intro += f" {cells - len(runs)} optimizer/task/seed cells have no run."
+    stopped = sum(r.meta.get("complete") is False for r in runs)
+    if stopped:
+        intro += f" {stopped} runs stopped before spending their budget."
+    return intro
+
+
+def _figure_sections(images: ReportImages, drawn: bool) -> list[str]:
+    """The regret distribution and the incumbent curves per task, or why there are none."""
+    lines = ["## Distribution of final regret", ""]
+    if images.ecdf:
+        lines += [_image("ECDF of final normalized regret", images.ecdf), ""]
+    if images.curves:
+        lines += ["## Incumbent curves per task", ""]
+        for task, relative in images.curves.items():
+            lines += [
+                f"### {escape_cell(task)}",
+                "",
+                _image(f"incumbent curves on {task}", relative),
+                "",
+            ]
+    if not drawn:
+        lines += ["Figures were not drawn (they need matplotlib: pip install matplotlib).", ""]
+    return lines
 
 
 def write_report(
@@ -483,94 +502,37 @@ def write_report(
         ValueError: no runs, an unknown baseline, fractions outside (0, 1].
         MissingDependencyError: ``plots=True`` without matplotlib.
     """
-    if not runs:
-        raise ValueError("no runs given; the report needs at least one Run")
-    optimizers = sorted({r.optimizer for r in runs})
-    if baseline is not None and baseline not in optimizers:
-        raise ValueError(
-            f"baseline {baseline!r} is not among the optimizers {optimizers}"
-            f"{did_you_mean(baseline, optimizers)}"
-        )
-    chosen = [float(f) for f in budget_fractions]
-    if not chosen or any(not 0 < f <= 1 for f in chosen):
-        raise ValueError(f"budget_fractions must lie in (0, 1], got {list(budget_fractions)}")
+    chosen = _check_arguments(runs, baseline, budget_fractions)
     draw = _plots_available(plots)
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
-
-    if speedup_baseline is not None and speedup_baseline not in optimizers:
-        raise ValueError(
-            f"speedup_baseline {speedup_baseline!r} is not among the optimizers {optimizers}"
-            f"{did_you_mean(speedup_baseline, optimizers)}"
-        )
-    dense = np.geomspace(1e-3, 1, 61) if log_cost else np.empty(0)
-    grid = np.unique(np.concatenate([np.linspace(0, 1, 51)[1:], dense, chosen]))
-    curves = anytime_curves(runs, fractions=grid)
-    summary = final_summary(curves)
-    ranked = mean_ranks(summary, tolerance=tolerance, n_bootstrap=n_bootstrap, seed=seed)
-    friedman = friedman_test(ranked)
-    post_hoc = nemenyi(ranked, alpha=alpha)
-
-    images: dict[str, str] = {}
-    curve_images: dict[str, str] = {}
-    if draw:
-        if ranked.tasks:
-            figures.plot_critical_difference(ranked, post_hoc, target / "critical_difference.png")
-            images["cd"] = "critical_difference.png"
-            figures.plot_rank_over_time(
-                rank_over_time(curves, tolerance=tolerance), target / "rank_over_time.png"
-            )
-            images["rank"] = "rank_over_time.png"
-        figures.plot_ecdf(ecdf(curves), target / "ecdf.png")
-        images["ecdf"] = "ecdf.png"
-        taken: set[str] = set()
-        for task in curves.tasks:
-            relative = f"curves/{_file_name(task, taken)}.png"
-            figures.plot_incumbent_curves(curves, task, target / relative, log_cost=log_cost)
-            curve_images[task] = relative
-
-    seeds = sorted({r.seed for r in runs})
-    cells = len(curves.optimizers) * len(curves.tasks) * len(seeds)
-    intro = (
-        f"{len(curves.optimizers)} optimizers ({', '.join(curves.optimizers)}) on "
-        f"{len(curves.tasks)} tasks with seeds {', '.join(map(str, seeds))}: {len(runs)} runs."
+    _check_baseline("speedup_baseline", speedup_baseline, runs)
+    curves, summary, ranked = _analyse(
+        runs, chosen, log_cost=log_cost, tolerance=tolerance, n_bootstrap=n_bootstrap, seed=seed
     )
-    if cells > len(runs):
-        intro += f" {cells - len(runs)} optimizer/task/seed cells have no run."
-    stopped = sum(r.meta.get("complete") is False for r in runs)
-    if stopped:
-        intro += f" {stopped} runs stopped before spending their budget."
+    friedman, post_hoc = friedman_test(ranked), nemenyi(ranked, alpha=alpha)
+    images = ReportImages()
+    if draw:
+        images = figures.draw_report_figures(
+            curves, ranked, post_hoc, target, tolerance=tolerance, log_cost=log_cost
+        )
     lines = [
         f"# {title}",
         "",
-        intro,
+        _intro(runs, curves),
         "",
         *_optimizer_section(runs, curves),
         *_task_section(runs, curves),
         *_normalization_note(),
-        *_rank_section(ranked, friedman, post_hoc, summary, images.get("cd")),
-        *_per_task_section(summary, curve_images),
+        *_rank_section(ranked, friedman, post_hoc, summary, images.critical_difference),
+        *_per_task_section(summary, images.curves),
         *_cost_sections(runs, cost_budgets, speedup_baseline),
         *_win_tie_loss_section(curves, baseline, alpha),
         *_held_out_section(runs),
-        *_anytime_section(curves, chosen, tolerance, images.get("rank"), ranked.tasks),
-        "## Distribution of final regret",
-        "",
+        *_anytime_section(curves, chosen, tolerance, images.rank_over_time, ranked.tasks),
+        *_figure_sections(images, draw),
+        *_citations_section(runs),
     ]
-    if "ecdf" in images:
-        lines += [_image("ECDF of final normalized regret", images["ecdf"]), ""]
-    if curve_images:
-        lines += ["## Incumbent curves per task", ""]
-        for task, relative in curve_images.items():
-            lines += [
-                f"### {escape_cell(task)}",
-                "",
-                _image(f"incumbent curves on {task}", relative),
-                "",
-            ]
-    if not draw:
-        lines += ["Figures were not drawn (they need matplotlib: pip install matplotlib).", ""]
-    lines += _citations_section(runs)
     path = target / "report.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path

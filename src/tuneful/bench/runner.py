@@ -27,28 +27,24 @@ from typing import Any
 import numpy as np
 
 import tuneful
-from tuneful.bench.adapters.base import Adapter, BudgetExhausted
-from tuneful.bench.budget import parse_budget
-from tuneful.bench.multifidelity import MODE, mf_run
+from tuneful.bench.adapters.base import Adapter
+from tuneful.bench.budget import BudgetExhausted, parse_budget
+from tuneful.bench.cells import (
+    Cell,
+    bench_attrs,
+    open_cell_study,
+    record_test_score,
+    study_name,
+    tuneful_name,
+)
+from tuneful.bench.multifidelity import MODE, SEPARATOR, mf_run
 from tuneful.bench.results import Run, run_of_cell
 from tuneful.bench.tasks.base import Task
 from tuneful.errors import SpecError, StudyNotFoundError
-from tuneful.optimizers import available_optimizers
 from tuneful.records import TrialState
 from tuneful.storage import MemoryStorage, Storage, open_storage
 
-__all__ = ["Cell", "Benchmark", "BenchmarkOutcome", "load_runs", "study_name", "resolve_optimizer"]
-
-TUNEFUL_PREFIX = "tuneful:"
-
-
-@dataclass(frozen=True)
-class Cell:
-    """One (optimizer, task, seed) run of a benchmark."""
-
-    optimizer: str
-    task: str
-    seed: int
+__all__ = ["Benchmark", "BenchmarkOutcome", "run_cell", "load_runs", "resolve_optimizer"]
 
 
 @dataclass
@@ -61,26 +57,16 @@ class BenchmarkOutcome:
     unavailable: dict[str, str] = field(default_factory=dict)
 
 
-def study_name(run: str, cell: Cell) -> str:
-    return f"bench/{run}/{cell.optimizer}/{cell.task}/seed{cell.seed}"
-
-
-def _tuneful_name(label: str) -> str | None:
-    name = label[len(TUNEFUL_PREFIX) :] if label.startswith(TUNEFUL_PREFIX) else label
-    return name if name in available_optimizers() and name != "external" else None
-
-
 def resolve_optimizer(label: str) -> str | Adapter:
     """A tuneful optimizer's registry name, or the peer adapter for ``label``.
 
     Raises:
         SpecError: neither a tuneful optimizer nor a known peer adapter.
     """
-    name = _tuneful_name(label)
+    name = tuneful_name(label)
     if name is not None:
         return name
     from tuneful.bench.adapters import get_adapter
-    from tuneful.bench.multifidelity import SEPARATOR
 
     if isinstance(label, str) and SEPARATOR in label:
         raise SpecError(
@@ -90,18 +76,9 @@ def resolve_optimizer(label: str) -> str | Adapter:
     return get_adapter(label)
 
 
-def _describe(label: str, proposer: str | Adapter, seed: int) -> dict[str, Any]:
-    if isinstance(proposer, Adapter):
-        return {**proposer.describe(), "label": label}
-    optimizer = tuneful.optimizers.make_optimizer(proposer, seed=seed)
-    return {
-        "label": label,
-        "name": optimizer.name,
-        "package": "tuneful",
-        "version": tuneful.__version__,
-        "settings": optimizer.settings(),
-        "defaults": True,
-    }
+def _evaluated(trial: tuneful.TrialRecord) -> bool:
+    """Whether the task evaluated the trial (it has metrics or an evaluation error)."""
+    return "metrics" in trial.user_attrs or "evaluation_error" in trial.user_attrs
 
 
 def _evaluations(study: tuneful.Study) -> list[tuneful.TrialRecord]:
@@ -109,38 +86,8 @@ def _evaluations(study: tuneful.Study) -> list[tuneful.TrialRecord]:
     return [
         t
         for t in study.trials
-        if t.state in (TrialState.COMPLETE, TrialState.FAIL)
-        and ("metrics" in t.user_attrs or "evaluation_error" in t.user_attrs)
+        if t.state in (TrialState.COMPLETE, TrialState.FAIL) and _evaluated(t)
     ]
-
-
-def _bench_attrs(task: Task, cell: Cell, run: str, budget: int, expression: str, proposer: Any):
-    primary = task.primary
-    return {
-        "run": run,
-        "task": task.id,
-        "optimizer": cell.optimizer,
-        "optimizer_info": _describe(cell.optimizer, proposer, cell.seed),
-        "seed": cell.seed,
-        "budget": budget,
-        "budget_expression": expression,
-        "objective": primary.name,
-        "direction": primary.direction,
-        "optimum": primary.optimum,
-        "cost": task.cost,
-        "dim": task.dim,
-        "task_metadata": {k: v for k, v in task.metadata.items() if _json_safe(v)},
-    }
-
-
-def _json_safe(value: Any) -> bool:
-    import json
-
-    try:
-        json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError):
-        return False
-    return True
 
 
 class _Recorder:
@@ -203,16 +150,8 @@ def run_cell(
     total = parse_budget(budget, task.dim)
     backend = open_storage(storage)
     name = study_name(run, cell)
-    try:
-        study = tuneful.load_study(name, storage=backend)
-        done = len(_evaluations(study))
-        if done >= total:
-            return "skipped"
-        if isinstance(proposer, Adapter):  # a peer cannot resume: start the cell again
-            tuneful.delete_study(name, storage=backend)
-            raise StudyNotFoundError(name)
-        _retry_interrupted(study)
-    except StudyNotFoundError:
+
+    def create() -> tuneful.Study:
         study = tuneful.create_study(
             name,
             space=task.space,
@@ -223,7 +162,19 @@ def run_cell(
             seed=cell.seed,
             heartbeat_interval=None,
         )
-        study.set_user_attr("bench", _bench_attrs(task, cell, run, total, str(budget), proposer))
+        study.set_user_attr("bench", bench_attrs(task, cell, run, total, str(budget), proposer))
+        return study
+
+    study = open_cell_study(
+        name,
+        backend,
+        finished=lambda study: len(_evaluations(study)) >= total,
+        restart=isinstance(proposer, Adapter),
+        paid=_evaluated,
+        create=create,
+    )
+    if study is None:
+        return "skipped"
     recorder = _Recorder(study, task, total)
     if isinstance(proposer, Adapter):
         with contextlib.suppress(BudgetExhausted):
@@ -239,37 +190,8 @@ def run_cell(
             catch=(),
             show_progress_bar=False,
         )
-    _record_test_score(study, task)
+    record_test_score(study, task)
     return "ran"
-
-
-def _retry_interrupted(study: tuneful.Study) -> None:
-    """Queue again the configurations whose evaluation an interruption cut short.
-
-    A benchmark is run by one process at a time, so a RUNNING trial found on resume belongs
-    to a run that died; it is failed, and its configuration evaluated first.
-    """
-    retried = {t.user_attrs.get("bench_retry_of") for t in study.trials}
-    for trial in study.trials:
-        evaluated = "metrics" in trial.user_attrs or "evaluation_error" in trial.user_attrs
-        if evaluated or trial.number in retried or not trial.params:
-            continue
-        if trial.state is TrialState.RUNNING:
-            study.tell(trial.number, state=TrialState.FAIL, error="the benchmark run stopped")
-        elif trial.state is not TrialState.FAIL:
-            continue
-        study.enqueue(trial.params, user_attrs={"bench_retry_of": trial.number})
-
-
-def _record_test_score(study: tuneful.Study, task: Task) -> None:
-    """The honest protocol: the incumbent's score on held-out data, measured once."""
-    try:
-        best = study.best_trial
-    except ValueError:
-        return
-    test = task.test_evaluate(best.params)
-    if test is not None:
-        study.set_user_attr("test_metrics", {"trial": best.number, **test})
 
 
 class Benchmark:

@@ -47,8 +47,12 @@ __all__ = [
     "RankOverTime",
     "Comparison",
     "WinTieLoss",
+    "check_runs",
     "task_ranges",
+    "run_regret",
     "normalized_regret",
+    "regret_at",
+    "nanmean",
     "task_budgets",
     "anytime_curves",
     "final_summary",
@@ -219,7 +223,8 @@ class WinTieLoss:
     details: tuple[Comparison, ...]
 
 
-def _check_runs(runs: Sequence[Run]) -> None:
+def check_runs(runs: Sequence[Run]) -> None:
+    """ValueError unless ``runs`` hold one run per (optimizer, task, seed), costs finite >= 0."""
     if not runs:
         raise ValueError("no runs given; expected at least one Run")
     seen: set[RunKey] = set()
@@ -267,7 +272,8 @@ def task_ranges(runs: Sequence[Run]) -> dict[str, TaskRange]:
     return ranges
 
 
-def _regret(run: Run, task_range: TaskRange) -> np.ndarray:
+def run_regret(run: Run, task_range: TaskRange) -> np.ndarray:
+    """(n,) the run's normalized regret after each evaluation, 1.0 before the first success."""
     normalized = task_range.normalize(run.incumbent)
     return np.where(np.isnan(normalized), 1.0, normalized)
 
@@ -281,9 +287,9 @@ def normalized_regret(
         ``{(optimizer, task, seed): array of shape (n,)}``, values in [0, 1], 1.0 until the
         run's first successful evaluation.
     """
-    _check_runs(runs)
+    check_runs(runs)
     ranges = task_ranges(runs) if ranges is None else ranges
-    return {(r.optimizer, r.task, r.seed): _regret(r, ranges[r.task]) for r in runs}
+    return {(r.optimizer, r.task, r.seed): run_regret(r, ranges[r.task]) for r in runs}
 
 
 def task_budgets(runs: Sequence[Run]) -> dict[str, float]:
@@ -295,7 +301,7 @@ def task_budgets(runs: Sequence[Run]) -> dict[str, float]:
     return budgets
 
 
-def _step_values(cumulative: np.ndarray, regret: np.ndarray, at: np.ndarray) -> np.ndarray:
+def regret_at(cumulative: np.ndarray, regret: np.ndarray, at: np.ndarray) -> np.ndarray:
     """Regret after the last evaluation with cumulative cost <= each budget in ``at`` (m,)."""
     slack = _COST_SLACK * np.maximum(np.abs(at), 1.0)
     done = np.searchsorted(cumulative, at + slack, side="right")
@@ -334,7 +340,7 @@ def anytime_curves(runs: Sequence[Run], fractions: Iterable[float] | None = None
     Raises:
         ValueError: no runs, two runs for one cell, a negative or non-finite cost.
     """
-    _check_runs(runs)
+    check_runs(runs)
     grid = _fraction_grid(fractions)
     ranges = task_ranges(runs)
     budgets = task_budgets(runs)
@@ -351,10 +357,10 @@ def anytime_curves(runs: Sequence[Run], fractions: Iterable[float] | None = None
     for run in runs:
         cell = (o_index[run.optimizer], t_index[run.task], s_index[run.seed])
         budget = budgets[run.task]
-        regret = _regret(run, ranges[run.task])
+        regret = run_regret(run, ranges[run.task])
         cumulative = run.cumulative_cost
-        values[cell] = _step_values(cumulative, regret, grid * budget)
-        final[cell] = _step_values(cumulative, regret, np.array([budget]))[0]
+        values[cell] = regret_at(cumulative, regret, grid * budget)
+        final[cell] = regret_at(cumulative, regret, np.array([budget]))[0]
         auc[cell] = _area(cumulative, regret, budget)
     return Curves(
         optimizers=optimizers,
@@ -369,7 +375,7 @@ def anytime_curves(runs: Sequence[Run], fractions: Iterable[float] | None = None
     )
 
 
-def _nanmean(values: np.ndarray, axis: int) -> np.ndarray:
+def nanmean(values: np.ndarray, axis: int) -> np.ndarray:
     """Mean over ``axis`` ignoring NaN; NaN (without a warning) where all are NaN."""
     present = ~np.isnan(values)
     count = present.sum(axis=axis)
@@ -382,7 +388,7 @@ def final_summary(curves: Curves) -> TaskSummary:
     """Mean, std and standard error over seeds of the final normalized regret."""
     final = curves.final
     n_seeds = (~np.isnan(final)).sum(axis=2)
-    mean = _nanmean(final, axis=2)
+    mean = nanmean(final, axis=2)
     deviation = np.where(np.isnan(final), 0.0, final - mean[:, :, None])
     with np.errstate(invalid="ignore", divide="ignore"):
         variance = (deviation**2).sum(axis=2) / (n_seeds - 1)
@@ -527,7 +533,7 @@ def rank_over_time(curves: Curves, *, tolerance: float = 0.0) -> RankOverTime:
 
     At each fraction the optimizers are ranked per task by their mean regret over seeds.
     """
-    means = _nanmean(curves.values, axis=2)  # (o, t, f)
+    means = nanmean(curves.values, axis=2)  # (o, t, f)
     complete = ~np.isnan(means).any(axis=(0, 2))
     result = np.full((curves.fractions.size, len(curves.optimizers)), np.nan)
     if complete.any():

@@ -33,7 +33,7 @@ from typing import Any
 
 import yaml
 
-from tuneful.bench.tasks._common import TaskError
+from tuneful.bench.tasks import TaskError
 from tuneful.bench.tasks.loader import check_task_id
 from tuneful.errors import SpecError, did_you_mean
 from tuneful.space import read_yaml

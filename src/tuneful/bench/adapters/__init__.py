@@ -23,12 +23,8 @@ from tuneful.bench.adapters._hyperopt import Hyperopt
 from tuneful.bench.adapters._multifidelity import Dehb, OptunaTPEHyperband, SmacMultiFidelity
 from tuneful.bench.adapters._optuna import OptunaCmaEs, OptunaGP, OptunaRandom, OptunaTPE
 from tuneful.bench.adapters._smac import SmacBlackBox, SmacHPO
-from tuneful.bench.adapters.base import (
-    Adapter,
-    BudgetExhausted,
-    Evaluate,
-    MultiFidelityAdapter,
-)
+from tuneful.bench.adapters.base import Adapter, Evaluate, MultiFidelityAdapter
+from tuneful.bench.budget import BudgetExhausted
 from tuneful.errors import SpecError, did_you_mean
 
 __all__ = [

@@ -31,12 +31,12 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from tuneful._parameters import Categorical, Fixed, Float, Int, Parameter, value_key
+from tuneful._parameters import value_key
 from tuneful.bench.adapters._peer import PeerAdapter, check_run, is_failed, quiet_loggers
 from tuneful.bench.adapters.base import Evaluate
 from tuneful.bench.tasks.base import Task
 from tuneful.errors import SpaceError
-from tuneful.space import Space
+from tuneful.space import Categorical, Fixed, Float, Int, Parameter, Space
 
 __all__ = ["Hyperopt", "to_hyperopt", "HyperoptConversion", "MAX_INT_BRANCHES"]
 

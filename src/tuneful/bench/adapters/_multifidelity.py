@@ -40,13 +40,13 @@ from tuneful.bench.adapters._peer import (
     quiet_loggers,
     quiet_warnings,
 )
-from tuneful.bench.adapters._smac import ConfigSpaceConversion, _Failures, to_configspace
+from tuneful.bench.adapters._smac import ConfigSpaceConversion, SmacFailures, to_configspace
 from tuneful.bench.adapters.base import MultiFidelityAdapter
 from tuneful.bench.tasks.base import Task
 
 if TYPE_CHECKING:
     from tuneful.bench.fidelity import FidelityPlan
-    from tuneful.bench.multifidelity import FidelitySession
+    from tuneful.bench.session import FidelitySession
 
 __all__ = ["OptunaTPEHyperband", "SmacMultiFidelity", "Dehb", "DEHB_PYTHON_ENV"]
 
@@ -177,7 +177,7 @@ class SmacMultiFidelity(_MultiFidelityPeer):
                     output_directory=Path(out),
                 )
                 optimizer = smac.MultiFidelityFacade(scenario, overwrite=True, logging_level=False)
-            failures = _Failures()
+            failures = SmacFailures()
             for _ in proposals(self.name, cap):
                 with quiet_warnings():
                     info = optimizer.ask()

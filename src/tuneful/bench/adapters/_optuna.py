@@ -17,7 +17,6 @@ from __future__ import annotations
 import abc
 from typing import TYPE_CHECKING, Any
 
-from tuneful._parameters import Categorical, Fixed, Float, Int
 from tuneful.bench.adapters._peer import (
     PeerAdapter,
     check_run,
@@ -29,7 +28,7 @@ from tuneful.bench.adapters._peer import (
 )
 from tuneful.bench.adapters.base import Evaluate
 from tuneful.bench.tasks.base import Task
-from tuneful.space import Space
+from tuneful.space import Categorical, Fixed, Float, Int, Space
 
 if TYPE_CHECKING:
     import optuna

@@ -13,9 +13,10 @@ import warnings
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from tuneful._parameters import Parameter, value_key
+from tuneful._parameters import value_key
 from tuneful.bench.adapters.base import Adapter
 from tuneful.errors import OptimizerError
+from tuneful.space import Parameter
 
 __all__ = [
     "PeerAdapter",

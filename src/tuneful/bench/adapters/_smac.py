@@ -17,7 +17,7 @@ The space becomes a ConfigSpace ``ConfigurationSpace``:
   parameter's own condition (or drops the child when the fixed value is not allowed).
 
 A NaN or infinite loss is told as a CRASHED trial whose cost is the worst finite loss so far
-(see :class:`_Failures`).
+(see :class:`SmacFailures`).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tuneful._parameters import Categorical, Fixed, Float, Int, Parameter, value_key
+from tuneful._parameters import value_key
 from tuneful.bench.adapters._peer import (
     PeerAdapter,
     check_run,
@@ -39,12 +39,12 @@ from tuneful.bench.adapters._peer import (
 from tuneful.bench.adapters.base import Evaluate
 from tuneful.bench.tasks.base import Task
 from tuneful.errors import SearchExhausted, SpaceError
-from tuneful.space import Space
+from tuneful.space import Categorical, Fixed, Float, Int, Parameter, Space
 
 if TYPE_CHECKING:
     from ConfigSpace import ConfigurationSpace
 
-__all__ = ["SmacBlackBox", "SmacHPO", "to_configspace", "ConfigSpaceConversion"]
+__all__ = ["SmacBlackBox", "SmacHPO", "to_configspace", "ConfigSpaceConversion", "SmacFailures"]
 
 _Key = tuple[bool, Any]  # tuneful's value_key: True and 1 differ
 _Conditions = dict[str, frozenset[_Key]]  # parent -> the value keys it must take
@@ -199,7 +199,7 @@ def to_configspace(space: Space) -> ConfigSpaceConversion:
     return ConfigSpaceConversion(configspace, decoders, space)
 
 
-class _Failures:
+class SmacFailures:
     """Tells SMAC about failed trials (NaN or infinite loss) without breaking its model.
 
     SMAC 2.4.1 records a crashed trial at ``Scenario.crash_cost``, infinite by default, and
@@ -264,7 +264,7 @@ class _SmacAdapter(PeerAdapter):
                 )
                 # logging_level=False: SMAC would otherwise reconfigure the root logger
                 optimizer = facade_class(scenario, overwrite=True, logging_level=False)
-            failures = _Failures()
+            failures = SmacFailures()
             for count in proposals(self.name, budget):
                 try:
                     with quiet_warnings():

@@ -16,16 +16,12 @@ from tuneful.bench.tasks.base import Task
 from tuneful.errors import SpecError
 
 if TYPE_CHECKING:
-    from tuneful.bench.multifidelity import FidelitySession
+    from tuneful.bench.session import FidelitySession
 
-__all__ = ["Adapter", "MultiFidelityAdapter", "Evaluate", "BudgetExhausted"]
+__all__ = ["Adapter", "MultiFidelityAdapter", "Evaluate"]
 
 #: ``evaluate(config, fidelity=None) -> loss``; raises BudgetExhausted when the run is over.
 Evaluate = Callable[..., float]
-
-
-class BudgetExhausted(Exception):  # noqa: N818 - a signal, not an error
-    """Raised by ``evaluate`` once the run's budget is spent; adapters let it propagate."""
 
 
 class Adapter(abc.ABC):
@@ -75,14 +71,15 @@ class Adapter(abc.ABC):
 
         ``evaluate`` takes a configuration as a plain dict (valid for ``task.space``: right
         types, inactive conditional parameters absent) and returns its loss. It raises
-        :class:`BudgetExhausted` when the run is over; adapters let it propagate.
+        :class:`~tuneful.bench.budget.BudgetExhausted` when the run is over; adapters let it
+        propagate.
         """
 
 
 class MultiFidelityAdapter(Adapter):
     """A peer that schedules its own budgets; it runs only in multi-fidelity benchmarks.
 
-    Instead of ``evaluate`` it gets a :class:`~tuneful.bench.multifidelity.FidelitySession`:
+    Instead of ``evaluate`` it gets a :class:`~tuneful.bench.session.FidelitySession`:
     ``session.evaluate(config, budget)`` evaluates from scratch at an integer budget,
     ``session.start(config)`` opens a trial trained budget after budget, and
     ``session.plan`` holds the task's budgets (``min_budget``, ``max_budget``).

@@ -14,8 +14,8 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tuneful._parameters import Categorical, Fixed, Float, Int, Parameter
 from tuneful.bench.tasks._common import TaskError
+from tuneful.space import Categorical, Fixed, Float, Int, Parameter
 
 __all__ = ["Hyperparameter", "read_hyperparameters", "read_conditions", "to_parameters"]
 
