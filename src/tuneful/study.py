@@ -543,6 +543,7 @@ class Study:
         show_progress_bar: bool | None = None,
         max_trials: int | None = None,
         executor: Any = None,
+        fail_fast: bool | int = True,
     ) -> None:
         """Run ``objective`` on new trials until ``n_trials`` or ``timeout`` is reached.
 
@@ -557,9 +558,11 @@ class Study:
         must be one the workers reach).
 
         An exception in the objective fails that trial (traceback stored) and the study goes
-        on; exceptions not matching ``catch`` fail the trial and then propagate. Ctrl-C marks
-        the running trial failed and re-raises. ``n_jobs=k`` runs k worker processes on the
-        same storage (threads for ``memory://``, which other processes cannot see).
+        on; exceptions not matching ``catch`` fail the trial and then propagate. But once 5
+        trials of this run failed with the same error and none completed, the run stops with
+        RepeatedFailureError (``fail_fast``: an int sets the count, False never stops). Ctrl-C
+        or SIGTERM marks the running trial failed and re-raises. ``n_jobs=k`` runs k worker
+        processes (threads for ``memory://``, which other processes cannot see).
 
         Example:
             >>> import tuneful
@@ -582,6 +585,7 @@ class Study:
             show_progress_bar=show_progress_bar,
             max_trials=max_trials,
             executor=executor,
+            fail_fast=fail_fast,
         )
 
     def summary(self) -> StudySummary:

@@ -120,7 +120,7 @@ def test_all_trials_failing_falls_back_to_sobol() -> None:
     def broken(trial: tuneful.Trial) -> float:
         raise RuntimeError("no")
 
-    study.optimize(broken, n_trials=12, show_progress_bar=False)
+    study.optimize(broken, n_trials=12, show_progress_bar=False, fail_fast=False)
     assert len({tuple(t.params.values()) for t in study.trials}) == 12
 
 
