@@ -124,21 +124,24 @@ def test_error_signature_takes_the_last_exception_of_a_chain() -> None:
     )
 
 
-def test_tuneful_run_stops_a_spec_whose_program_always_crashes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("flags", [(), ("--no-fail-fast",)])
+def test_tuneful_run_stops_a_spec_whose_program_always_crashes(
+    tmp_path: Path, flags: tuple[str, ...]
+) -> None:
     spec = {
         "name": "crash",
         "command": "python -c 'import sklearn_missing' {x}",
         "space": {"x": {"type": "float", "low": 0.0, "high": 1.0}},
         "metric": {"json_key": "loss"},
         "direction": "minimize",
-        "n_trials": 40,
+        "n_trials": 7,
         "seed": 0,
     }
     (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
     env = dict(os.environ, PYTHONPATH=str(SRC))
     env.pop("TUNEFUL_STORAGE", None)
     done = subprocess.run(
-        [sys.executable, "-m", "tuneful.cli", "run", "spec.yaml", "--no-progress"],
+        [sys.executable, "-m", "tuneful.cli", "run", "spec.yaml", "--no-progress", *flags],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -147,11 +150,15 @@ def test_tuneful_run_stops_a_spec_whose_program_always_crashes(tmp_path: Path) -
     )
     assert done.returncode != 0
     assert "Traceback" not in done.stderr
+    trials = tuneful.load_study("crash", storage=f"sqlite:///{tmp_path / 'tuneful.db'}").trials
+    if flags:  # told to run on: every trial is run, and the run ends as a failed one
+        assert [t.state for t in trials] == [TrialState.FAIL] * 7
+        return
     error = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert len(error) == 1, done.stderr
     assert "5 trials failed with the same error" in error[0]
     assert "command exited with code 1: ModuleNotFoundError: No module named" in error[0]
-    trials = tuneful.load_study("crash", storage=f"sqlite:///{tmp_path / 'tuneful.db'}").trials
+    assert "--no-fail-fast" in error[0]
     assert [t.state for t in trials] == [TrialState.FAIL] * 5
 
 

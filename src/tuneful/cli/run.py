@@ -231,6 +231,11 @@ def _print_summary(study: Study, spec: RunSpec) -> bool:
     help="Dask worker resources each trial needs, e.g. GPU=1.",
 )
 @click.option("--no-progress", is_flag=True, help="Do not draw the progress bar.")
+@click.option(
+    "--no-fail-fast",
+    is_flag=True,
+    help="Run on even when the first 5 trials all fail with the same error.",
+)
 @click.pass_context
 def run_command(
     ctx: click.Context,
@@ -243,6 +248,7 @@ def run_command(
     dask_address: str | None,
     dask_resources: str | None,
     no_progress: bool,
+    no_fail_fast: bool,
 ) -> None:
     """Tune the program described by the YAML file SPEC.
 
@@ -269,19 +275,7 @@ def run_command(
     started = sum(1 for t in study.trials if t.state is not TrialState.WAITING)
     remaining = None if total is None else max(0, total - started)
     where = display_storage(study.storage_url)
-    goal = ", ".join(f"{d} {m}" for d, m in zip(study.directions, spec.metric_names, strict=True))
-    if created:
-        stderr.print(f"Study [bold]{shown(study.name)}[/] in {shown(where)} ({shown(goal)})")
-    else:
-        stderr.print(
-            f"Continuing study [bold]{shown(study.name)}[/] in {shown(where)} "
-            f"({plural(started, 'trial')} so far; {shown(goal)})"
-        )
-    for name in spec.objective.conditional_outside_groups:
-        stderr.print(
-            f"[yellow]warning:[/] {shown(repr(name))} is conditional but used outside a [...] "
-            "group in the command: trials where it is inactive will fail"
-        )
+    _announce(study, spec, created, started, where)
     if remaining == 0:
         stderr.print(
             f"The study already has {plural(started, 'trial')} (n_trials={total}): nothing to "
@@ -304,6 +298,7 @@ def run_command(
                 executor=executor,
                 callbacks=[_StopWhenMetricMissing(spec.objective)],
                 show_progress_bar=False if no_progress else None,
+                fail_fast=not no_fail_fast,
             )
         except MetricNeverPrintedError as exc:
             raise SpecError(f"{spec_file}: {exc}") from None
@@ -315,6 +310,23 @@ def run_command(
             ctx.exit(_INTERRUPTED)
     if not _print_summary(study, spec):
         ctx.exit(1)
+
+
+def _announce(study: Study, spec: RunSpec, created: bool, started: int, where: str) -> None:
+    """Say which study runs where, and warn of conditional parameters outside a group."""
+    goal = ", ".join(f"{d} {m}" for d, m in zip(study.directions, spec.metric_names, strict=True))
+    if created:
+        stderr.print(f"Study [bold]{shown(study.name)}[/] in {shown(where)} ({shown(goal)})")
+    else:
+        stderr.print(
+            f"Continuing study [bold]{shown(study.name)}[/] in {shown(where)} "
+            f"({plural(started, 'trial')} so far; {shown(goal)})"
+        )
+    for name in spec.objective.conditional_outside_groups:
+        stderr.print(
+            f"[yellow]warning:[/] {shown(repr(name))} is conditional but used outside a [...] "
+            "group in the command: trials where it is inactive will fail"
+        )
 
 
 @click.command("demo")

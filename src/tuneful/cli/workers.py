@@ -105,6 +105,11 @@ def _stored_run(study: Study, base_dir: Path | None) -> tuple[Callable[..., Any]
     "exists on this machine, else the working directory).",
 )
 @click.option("--no-progress", is_flag=True, help="Do not draw the progress bar.")
+@click.option(
+    "--no-fail-fast",
+    is_flag=True,
+    help="Run on even when the first 5 trials all fail with the same error.",
+)
 @click.pass_context
 def worker_command(
     ctx: click.Context,
@@ -116,6 +121,7 @@ def worker_command(
     n_jobs: int,
     base_dir: Path | None,
     no_progress: bool,
+    no_fail_fast: bool,
 ) -> None:
     """Join STUDY and run its trials until it holds its goal of trials.
 
@@ -155,6 +161,7 @@ def worker_command(
             n_jobs=n_jobs,
             callbacks=[count],
             show_progress_bar=False if no_progress else None,
+            fail_fast=not no_fail_fast,
         )
     except KeyboardInterrupt:
         stderr.print(f"Interrupted after {plural(ran, 'trial')}; the study is saved.")

@@ -149,5 +149,6 @@ def _message(study: Study, signature: str, numbers: list[int]) -> str:
         f"    {signature[:500]}\n"
         f"The full error of each is stored with its trial: study.trials[{numbers[0]}].error in "
         f"Python, `tuneful show {study.name}` on the command line. Fix the objective and run "
-        "again; to run on through such failures, pass fail_fast=False to optimize()."
+        "again; to run on through such failures, pass fail_fast=False to optimize() "
+        "(--no-fail-fast on the command line)."
     )
