@@ -225,8 +225,8 @@ def test_history_view_for_optimizers() -> None:
     for v in (1.0, 2.0):
         study.tell(study.ask(), v)
     pending = study.ask()
-    study._refresh()
-    history = study._history(SPACE, None)
+    study.engine.refresh()
+    history = study.engine.history(SPACE, None)
     assert history.X.shape == (2, SPACE.dim)
     np.testing.assert_array_equal(history.y[:, 0], [-1.0, -2.0])  # oriented to minimize
     assert [t.number for t in history.pending] == [pending.number]

@@ -98,8 +98,8 @@ def test_suggest_range_may_change_across_trials_and_the_optimizer_follows_the_la
     lr = trial.suggest_float("lr", 1e-3, 1e-2, log=True)
     study.tell(trial, lr)
     assert 1e-3 <= lr <= 1e-2
-    study._refresh()
-    latest = study._dynamic_space()
+    study.engine.refresh()
+    latest = study.engine.dynamic_space()
     assert latest is not None and latest["lr"] == tuneful.Float(1e-3, 1e-2, log=True)
     following = study.ask()  # proposed by the optimizer in the new range, not drawn at random
     value = following.suggest_float("lr", 1e-3, 1e-2, log=True)

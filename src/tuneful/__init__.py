@@ -13,11 +13,12 @@ Example:
 from __future__ import annotations
 
 from tuneful import errors
+from tuneful._lifecycle import create_study, delete_study, list_studies, load_study
 from tuneful.execution.dask import DaskExecutor
 from tuneful.optimizers import Optimizer, available_optimizers, register_optimizer
 from tuneful.records import History, StudySummary, TrialRecord, TrialState
 from tuneful.space import Categorical, Fixed, Float, Int, Space
-from tuneful.study import Study, create_study, delete_study, list_studies, load_study
+from tuneful.study import Study
 from tuneful.trial import Pruned, Trial
 
 __version__ = "0.1.0"

@@ -1,5 +1,5 @@
 """Studies in storage: create, open, delete and list them (``tuneful.create_study`` and
-friends; :mod:`tuneful.study` re-exports them beside :class:`~tuneful.study.Study`)."""
+friends). Each returns the face, :class:`~tuneful.study.Study`, over an engine."""
 
 from __future__ import annotations
 
@@ -10,21 +10,20 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from tuneful._ported import refuse_keywords
-from tuneful.errors import SpaceError, StudyError
+from tuneful.errors import DuplicateStudyError, SpaceError, StudyError
+from tuneful.execution.engine import DEFAULT_HEARTBEAT_INTERVAL, open_engine
 from tuneful.optimizers import Optimizer, make_optimizer
 from tuneful.records import StudySummary
 from tuneful.schedulers import Scheduler, make_scheduler
 from tuneful.space import Space
 from tuneful.storage import Storage, StudyInfo, open_storage
 from tuneful.storage.base import check_study_name
-
-if TYPE_CHECKING:
-    from tuneful.study import Study
+from tuneful.study import Study
 
 __all__ = [
     "create_study",
@@ -35,8 +34,6 @@ __all__ = [
 ]
 
 _DIRECTIONS = ("minimize", "maximize")
-#: Seconds between heartbeats of a worker's running trials.
-DEFAULT_HEARTBEAT_INTERVAL = 10.0
 
 
 def _check_directions(direction: str | None, directions: Sequence[str] | None) -> tuple[str, ...]:
@@ -119,13 +116,33 @@ def _check_liveness(
 def _build_scheduler(scheduler: Any, n_objectives: int) -> Scheduler:
     """The scheduler given (default: "auto" for one objective, "none" for several)."""
     default = "auto" if n_objectives == 1 else "none"
-    built = make_scheduler(scheduler if scheduler is not None else default)
-    if built.active and n_objectives != 1:
+    return make_scheduler(scheduler if scheduler is not None else default)
+
+
+def _check_supported(
+    optimizer: Optimizer,
+    scheduler: Scheduler | None,
+    *,
+    directions: Sequence[str],
+    space: Space | None,
+) -> None:
+    """Refuse a study its optimizer or scheduler cannot serve, before any trial runs.
+
+    The one place where a study's components are checked against its directions and space
+    (``create_study``, and ``load_study`` for the components it is given). Today: a
+    scheduler judges one reported value, so an active one needs a single objective. The
+    optimizers' own refusals (several objectives for "gp" and "cmaes") are raised when they
+    first suggest; a capability check of the optimizers' own goes here.
+
+    Raises:
+        StudyError: the scheduler is active and the study has several objectives.
+    """
+    del optimizer, space  # checked by the optimizers themselves for now (see above)
+    if scheduler is not None and scheduler.active and len(directions) != 1:
         raise StudyError(
-            f"scheduler={built.name!r}: schedulers judge one reported value; this "
-            f"study has {n_objectives} objectives (use scheduler='none')"
+            f"scheduler={scheduler.name!r}: schedulers judge one reported value; this "
+            f"study has {len(directions)} objectives (use scheduler='none')"
         )
-    return built
 
 
 def _default_name() -> str:
@@ -187,43 +204,66 @@ def create_study(
         >>> study.direction
         'minimize'
     """
-    from tuneful.errors import DuplicateStudyError
-    from tuneful.study import Study
-
     refuse_keywords("create_study", unexpected, _CREATE_KEYWORDS)
     chosen_directions = _check_directions(direction, directions)
-    chosen_space = _as_space(space)
-    given_seed = _check_seed(seed)
-    liveness = _check_liveness(retries, heartbeat_interval, grace_period)
-    chosen_seed = given_seed if given_seed is not None else secrets.randbelow(2**31)
-    built = make_optimizer(optimizer, seed=chosen_seed)
-    built_scheduler = _build_scheduler(scheduler, len(chosen_directions))
+    given = _Given(
+        space=_as_space(space),
+        directions=None if direction is None and directions is None else chosen_directions,
+        seed=_check_seed(seed),
+        optimizer=optimizer,
+        scheduler=scheduler,
+        liveness=_check_liveness(retries, heartbeat_interval, grace_period),
+    )
+    return _create(name, chosen_directions, given, storage, load_if_exists)
+
+
+def _create(
+    name: str | None,
+    directions: tuple[str, ...],
+    given: _Given,
+    storage: str | os.PathLike[str] | Storage | None,
+    load_if_exists: bool,
+) -> Study:
+    """``create_study`` once its arguments are checked."""
+    seed = given.seed if given.seed is not None else secrets.randbelow(2**31)
+    built = make_optimizer(given.optimizer, seed=seed)
+    built_scheduler = _build_scheduler(given.scheduler, len(directions))
+    _check_supported(built, built_scheduler, directions=directions, space=given.space)
     # Checked before the storage is opened, so that a bad name creates no file.
     study_name = check_study_name(name if name is not None else _default_name())
     backend = open_storage(storage)
-    settings = {
-        "optimizer": built.describe(),
-        "scheduler": built_scheduler.describe(),
-        "seed": chosen_seed,
-        "retries": liveness[0],
-        "heartbeat_interval": liveness[1],
-        "grace_period": liveness[2],
-    }
     try:
         info = backend.create_study(
             study_name,
-            directions=chosen_directions,
-            space=None if chosen_space is None else chosen_space.to_dict(),
-            settings=settings,
+            directions=directions,
+            space=None if given.space is None else given.space.to_dict(),
+            settings=_settings(built, built_scheduler, seed, given.liveness),
         )
     except DuplicateStudyError:
         if not load_if_exists:
             raise
-        given_directions = None if direction is None and directions is None else chosen_directions
-        given = _Given(chosen_space, given_directions, given_seed, optimizer, scheduler, liveness)
         _check_same_study(backend.get_study(study_name), given)
-        return load_study(study_name, storage=backend, optimizer=optimizer, scheduler=scheduler)
+        return load_study(
+            study_name, storage=backend, optimizer=given.optimizer, scheduler=given.scheduler
+        )
     return Study(info, backend, built, built_scheduler)
+
+
+def _settings(
+    optimizer: Optimizer,
+    scheduler: Scheduler,
+    seed: int,
+    liveness: tuple[int, float | None, float | None],
+) -> dict[str, Any]:
+    """What a new study stores about how it runs."""
+    return {
+        "optimizer": optimizer.describe(),
+        "scheduler": scheduler.describe(),
+        "seed": seed,
+        "retries": liveness[0],
+        "heartbeat_interval": liveness[1],
+        "grace_period": liveness[2],
+    }
 
 
 def _check_exists(name: str, storage: str | os.PathLike[str] | Storage | None) -> None:
@@ -252,19 +292,20 @@ def load_study(
     Raises:
         StudyNotFoundError: no study of that name in the storage.
     """
-    from tuneful.study import Study
-
     refuse_keywords("load_study", unexpected, ["name", "storage", "optimizer", "scheduler"])
     _check_exists(name, storage)
     backend = open_storage(storage)
-    info = backend.get_study(name)
-    seed = int(info.settings["seed"])
-    stored = info.settings.get("optimizer")
-    built = make_optimizer(optimizer if optimizer is not None else stored, seed=seed)
-    # Studies created before schedulers existed have none.
-    stored_scheduler = info.settings.get("scheduler") or "none"
-    chosen = make_scheduler(scheduler if scheduler is not None else stored_scheduler)
-    return Study(info, backend, built, chosen)
+    engine = open_engine(
+        name, backend, optimizer=optimizer, scheduler=scheduler, face_factory=Study.over
+    )
+    _check_supported(
+        engine.optimizer,
+        engine.scheduler if scheduler is not None else None,  # the stored one passed before
+        directions=engine.directions,
+        space=engine.space,
+    )
+    study: Study = engine.face
+    return study
 
 
 def delete_study(name: str, *, storage: str | os.PathLike[str] | Storage | None = None) -> None:
@@ -280,8 +321,6 @@ def delete_study(name: str, *, storage: str | os.PathLike[str] | Storage | None 
 def list_studies(*, storage: str | os.PathLike[str] | Storage | None = None) -> list[StudySummary]:
     """A summary of every study in the storage, oldest first (read without writing: a
     missing file or another application's database lists nothing and is left untouched)."""
-    from tuneful.study import Study
-
     backend = storage if isinstance(storage, Storage) else open_storage(storage, read_only=True)
     summaries = []
     for info in backend.list_studies():

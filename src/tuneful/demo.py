@@ -19,9 +19,10 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tuneful._lifecycle import create_study
 from tuneful.errors import MissingDependencyError
 from tuneful.space import Categorical, Float, Int, Space
-from tuneful.study import Study, create_study
+from tuneful.study import Study
 
 if TYPE_CHECKING:
     import numpy as np

@@ -14,10 +14,11 @@ from tuneful.errors import SpaceError, TrialError, did_you_mean
 from tuneful.records import TrialRecord, TrialState, as_finite_float, short_repr
 
 if TYPE_CHECKING:
+    from tuneful.execution.engine import Engine
     from tuneful.space import Parameter, Space
     from tuneful.study import Study
 
-__all__ = ["Trial", "Pruned", "check_values", "check_tell", "trial_number"]
+__all__ = ["Trial", "Pruned", "check_values", "check_tell", "check_json", "trial_number"]
 
 
 class Pruned(Exception):  # noqa: N818 - reads as "raise tuneful.Pruned"
@@ -27,6 +28,9 @@ class Pruned(Exception):  # noqa: N818 - reads as "raise tuneful.Pruned"
 class Trial:
     """One running trial. Created by :meth:`Study.ask`; finished by :meth:`Study.tell`.
 
+    It talks to the study's engine (:class:`tuneful.execution.engine.Engine`), which
+    records what it reports; ``study`` is the Study the user holds.
+
     ``params`` holds the configuration as a plain dict (inactive parameters absent). For
     studies built as the objective runs, ``suggest_float`` / ``suggest_int`` /
     ``suggest_categorical`` add parameters one at a time; each is recorded immediately.
@@ -34,7 +38,7 @@ class Trial:
 
     def __init__(
         self,
-        study: Study,
+        engine: Engine,
         number: int,
         params: dict[str, Any],
         *,
@@ -42,7 +46,7 @@ class Trial:
         fixed: dict[str, Any] | None = None,
         proposal: tuple[Space, dict[str, Any]] | None = None,
     ) -> None:
-        self.study = study
+        self._engine = engine
         self.number = number
         self._params = params
         self._rng = rng
@@ -61,6 +65,11 @@ class Trial:
 
     def __getattr__(self, name: str) -> Any:
         raise missing_attribute("Trial", name)
+
+    @property
+    def study(self) -> Study:
+        """The study this trial belongs to (the :class:`~tuneful.study.Study` users hold)."""
+        return self._engine.face
 
     @property
     def params(self) -> dict[str, Any]:
@@ -114,8 +123,8 @@ class Trial:
             parameter = build()
         except SpaceError as exc:
             raise SpaceError(f"parameter {name!r}: {exc}") from None
-        if self.study.space is not None:
-            return self._declared(self.study.space, name, parameter)
+        if self._engine.space is not None:
+            return self._declared(self._engine.space, name, parameter)
         first = self._definitions.get(name)
         if first is not None:
             if first != parameter:
@@ -136,10 +145,10 @@ class Trial:
                 # No model proposed this trial (the study's first, or one asked before
                 # any parameter was seen): say so, as other trials name their optimizer.
                 self._drew_at_random = True
-                self.study._record(
+                self._engine.record(
                     self.number, "system_attr", {"key": "optimizer", "value": "random"}
                 )
-        self.study._record_params(self.number, {name: value}, {name: single[name].to_dict()})
+        self._engine.record_params(self.number, {name: value}, {name: single[name].to_dict()})
         self._params[name] = value
         self._definitions[name] = parameter
         return value
@@ -181,7 +190,7 @@ class Trial:
         """The budget (a step of the curve) the scheduler lets this trial run to before it
         judges it again: its next rung, or the full budget after the last one. None when the
         study has no scheduler, or the full budget is not known yet."""
-        return self.study._budget_of(self.number, None)[0]
+        return self._engine.budget_of(self.number, None)[0]
 
     def budgets(self, max_budget: int | None = None) -> Iterator[int]:
         """The budgets to train to, one after the other: each rung of the scheduler, then the
@@ -206,14 +215,14 @@ class Trial:
         ):
             raise TrialError(f"budgets max_budget={max_budget!r}: expected a positive int")
         while True:
-            budget, last = self.study._budget_of(self.number, max_budget)
+            budget, last = self._engine.budget_of(self.number, max_budget)
             if budget is None:
                 raise TrialError(
                     f"trial {self.number}: the full budget is not known yet; pass it, e.g. "
                     "trial.budgets(max_budget=50), or set max_budget on the scheduler"
                 )
             yield budget
-            reported = self.study.get_trial(self.number).last_step
+            reported = self._engine.trial(self.number).last_step
             if reported is None or reported < budget:
                 raise TrialError(
                     f"trial {self.number}: report at step {budget} (trial.report(step={budget}, "
@@ -251,10 +260,10 @@ class Trial:
                 f"report value={short_repr(value)} at step {step}: {reason}; expected a finite "
                 "number"
             )
-        self.study._record(self.number, "reported", {"step": int(step), "value": number})
+        self._engine.record(self.number, "reported", {"step": int(step), "value": number})
         if self._stop_reason is not None:
             return
-        decision = self.study._judge(self.number)
+        decision = self._engine.judge(self.number)
         if decision is not None and decision.stop:
             self._stop_reason = decision.reason
             if self.raise_when_stopped:
@@ -267,13 +276,13 @@ class Trial:
 
     def set_user_attr(self, key: str, value: Any) -> None:
         """Attach a JSON-serializable value to the trial."""
-        _check_json(key, value)
-        self.study._record(self.number, "user_attr", {"key": key, "value": value})
+        check_json(key, value)
+        self._engine.record(self.number, "user_attr", {"key": key, "value": value})
         self._user_attrs[key] = value
 
     def record(self) -> TrialRecord:
         """The trial as the storage has it now."""
-        return self.study.get_trial(self.number)
+        return self._engine.trial(self.number)
 
 
 def trial_number(number: Any, label: str) -> int:
@@ -346,7 +355,8 @@ def _is_step(step: Any) -> bool:
     return bool(isinstance(step, int | np.integer) and step >= 0)
 
 
-def _check_json(key: Any, value: Any) -> None:
+def check_json(key: Any, value: Any) -> None:
+    """Raise TrialError unless ``key`` is a string and ``value`` JSON-serializable."""
     if not isinstance(key, str):
         raise TrialError(f"attribute key {key!r}: expected a string")
     try:

@@ -36,7 +36,7 @@ def run(study: tuneful.Study, objective: object, **options: object) -> None:
         "show_progress_bar": False,
     }
     settings.update(options)
-    run_optimization(study, objective, **settings)  # type: ignore[arg-type]
+    run_optimization(study.engine, objective, **settings)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("storage", ["memory", "sqlite"])

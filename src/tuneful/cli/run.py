@@ -10,6 +10,7 @@ from typing import Any
 import click
 from rich.table import Table
 
+from tuneful import create_study, load_study
 from tuneful.cli.output import (
     display_storage,
     error_summary,
@@ -31,7 +32,7 @@ from tuneful.optimizers import make_optimizer
 from tuneful.records import TrialRecord, TrialState
 from tuneful.schedulers import make_scheduler
 from tuneful.storage.urls import strip_password
-from tuneful.study import Study, create_study, load_study
+from tuneful.study import Study
 
 __all__ = ["run_command", "demo_command", "RUN_ATTR", "stored_run"]
 

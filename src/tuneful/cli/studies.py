@@ -14,6 +14,7 @@ from typing import Any
 import click
 from rich.table import Table
 
+from tuneful import delete_study, list_studies, load_study
 from tuneful.cli.output import (
     display_storage,
     error_summary,
@@ -33,7 +34,7 @@ from tuneful.cli.output import (
 from tuneful.errors import StudyError, StudyNotFoundError, did_you_mean
 from tuneful.records import TrialRecord, TrialState
 from tuneful.storage import Storage, open_storage
-from tuneful.study import Study, delete_study, list_studies, load_study
+from tuneful.study import Study
 
 __all__ = ["ls_command", "show_command", "export_command", "delete_command", "open_study"]
 

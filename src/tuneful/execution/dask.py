@@ -24,9 +24,11 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tuneful.errors import RepeatedFailureError, SearchExhausted, StudyError
+from tuneful.execution.engine import Engine, FaceFactory, open_engine
 from tuneful.execution.failfast import FailFast
 from tuneful.execution.heartbeat import Heartbeat
 from tuneful.execution.loop import Catch, evaluate
@@ -132,7 +134,7 @@ class DaskExecutor:
 
     def run(
         self,
-        study: Study,
+        engine: Engine,
         objective: Callable[[Trial], Any],
         *,
         n_trials: int | None,
@@ -148,7 +150,7 @@ class DaskExecutor:
 
         ``fail_fast``: once it says so, submit no more, let the trials in flight end, and
         raise its RepeatedFailureError."""
-        if isinstance(study.storage, MemoryStorage):
+        if isinstance(engine.storage, MemoryStorage):
             raise StudyError(
                 "executor=DaskExecutor(...): memory:// storage lives in this process and Dask "
                 "workers cannot reach it; use sqlite:///path.db (one machine) or postgresql://"
@@ -156,7 +158,7 @@ class DaskExecutor:
         distributed = _distributed()
         client, owned = self._connect()
         try:
-            run = _Run(self, client, distributed, study, objective, catch)
+            run = _Run(self, client, distributed, engine, objective, catch)
             run.fail_fast = fail_fast
             run.drive(n_trials, deadline, max_trials, callbacks, progress)
         finally:
@@ -172,14 +174,14 @@ class _Run:
         executor: DaskExecutor,
         client: Any,
         distributed: Any,
-        study: Study,
+        engine: Engine,
         objective: Callable[[Trial], Any],
         catch: Catch,
     ) -> None:
         self.executor = executor
         self.client = client
         self.distributed = distributed
-        self.study = study
+        self.engine = engine
         self.objective = objective
         self.catch = catch
         self.in_flight: dict[Any, int] = {}
@@ -210,7 +212,7 @@ class _Run:
         if deadline is not None and time.time() >= deadline:
             return False
         try:
-            trial = self.study._ask(None, monitored=True, limit=max_trials)
+            trial = self.engine.ask(None, monitored=True, limit=max_trials)
         except SearchExhausted as exc:
             logger.info("%s", exc)
             self.exhausted = True
@@ -218,12 +220,11 @@ class _Run:
         self.started += 1
         future = self.client.submit(
             _run_remote,
-            self.study.name,
-            self.study.storage.url,
+            _Task(self.engine.name, self.engine.storage.url, self.engine.face_factory),
             trial.number,
             self.objective,
             self.catch,
-            key=f"tuneful-{self.study.name}-{trial.number}-{uuid.uuid4().hex[:8]}",
+            key=f"tuneful-{self.engine.name}-{trial.number}-{uuid.uuid4().hex[:8]}",
             resources=self.executor.resources or None,
             pure=False,
         )
@@ -240,10 +241,10 @@ class _Run:
         callbacks: Sequence[Callable[[Study, TrialRecord], None]],
         progress: StudyProgress | None,
     ) -> None:
-        study = self.study
+        engine = self.engine
         queue = self.distributed.as_completed()
         # The client keeps the trials it submitted alive while they wait for a worker.
-        with Heartbeat(study.storage, study._info.id, study.heartbeat_interval) as heartbeat:
+        with Heartbeat(engine.storage, engine.study_id, engine.heartbeat_interval) as heartbeat:
             self.heartbeat = heartbeat
             for _ in range(self.capacity()):
                 if not self.submit(n_trials, deadline, max_trials, queue):
@@ -258,14 +259,14 @@ class _Run:
                 finally:
                     heartbeat.forget(number)
                     future.release()  # else Dask recomputes it if its worker dies later
-                record = study.get_trial(number)
+                record = engine.trial(number)
                 for callback in callbacks:
-                    callback(study, record)
+                    callback(engine.face, record)
                 if progress is not None:
                     progress.advance(record)
                 if self.fail_fast is not None and self.stopping is None:
                     try:
-                        self.fail_fast.check(study, record)
+                        self.fail_fast.check(engine, record)
                     except RepeatedFailureError as exc:  # the trials in flight still end
                         self.stopping = exc
                 self.submit(n_trials, deadline, max_trials, queue)
@@ -278,49 +279,58 @@ class _Run:
         try:
             future.result()
         except self.distributed.scheduler.KilledWorker as exc:
-            self.study._fail_lost(number, f"its Dask worker was lost ({exc})")
+            self.engine.fail_trial(number, f"its Dask worker was lost ({exc})")
         except (OSError, self.distributed.comm.CommClosedError) as exc:
-            self.study._fail_lost(number, f"its Dask worker could not be reached ({exc})")
+            self.engine.fail_trial(number, f"its Dask worker could not be reached ({exc})")
 
     def abandon(self) -> None:
         """The run stops with trials in flight: fail them so none stays RUNNING."""
         for future, number in list(self.in_flight.items()):
             future.cancel()
-            self.study._fail_lost(number, "the optimize call that submitted it stopped")
+            self.engine.fail_trial(number, "the optimize call that submitted it stopped")
         self.in_flight.clear()
+
+
+@dataclass(frozen=True)
+class _Task:
+    """Where a Dask task finds its study: the study's name, the storage's full URL (sent to
+    the workers in the task, never on a command line) and how to build the face that
+    ``trial.study`` returns there."""
+
+    name: str
+    url: str
+    face_factory: FaceFactory | None
 
 
 _CACHE = threading.local()
 
 
-def _study_here(name: str, url: str) -> Study:
-    """This worker thread's handle on the study (opened once per thread)."""
-    from tuneful.study import load_study
+def _engine_here(task: _Task) -> Engine:
+    """This worker thread's engine on the study (opened once per thread), with the optimizer
+    and scheduler the study stored."""
+    engines: dict[tuple[str, str], Engine] = getattr(_CACHE, "engines", None) or {}
+    _CACHE.engines = engines
+    key = (task.name, task.url)
+    if key not in engines:
+        engines[key] = open_engine(task.name, task.url, face_factory=task.face_factory)
+    return engines[key]
 
-    studies: dict[tuple[str, str], Study] = getattr(_CACHE, "studies", None) or {}
-    _CACHE.studies = studies
-    if (name, url) not in studies:
-        studies[(name, url)] = load_study(name, storage=url)
-    return studies[(name, url)]
 
-
-def _run_remote(
-    name: str, url: str, number: int, objective: Callable[[Trial], Any], catch: Catch
-) -> str:
+def _run_remote(task: _Task, number: int, objective: Callable[[Trial], Any], catch: Catch) -> str:
     """The Dask task: run trial ``number``'s objective on this worker and record it."""
-    study = _study_here(name, url)
-    record = study.get_trial(number)
+    engine = _engine_here(task)
+    record = engine.trial(number)
     if record.state is not TrialState.RUNNING:
         return record.state.value  # failed meanwhile (a stale heartbeat, an abandoned run)
     first = record.system_attrs.get(STARTED_ON)
     if first is not None:  # Dask reran the task: the worker that started it was lost
-        study._fail_lost(number, f"its Dask worker {first} was lost while running it")
+        engine.fail_trial(number, f"its Dask worker {first} was lost while running it")
         return "lost"
     try:
         here = _distributed().get_worker().address
     except ValueError:  # not in a worker (run synchronously, in tests of this function)
         here = "local"
-    study._record(number, "system_attr", {"key": STARTED_ON, "value": here})
-    with Heartbeat(study.storage, study._info.id, study.heartbeat_interval) as heartbeat:
-        evaluate(study, study._resume(number), objective, catch, heartbeat)
+    engine.record(number, "system_attr", {"key": STARTED_ON, "value": here})
+    with Heartbeat(engine.storage, engine.study_id, engine.heartbeat_interval) as heartbeat:
+        evaluate(engine, engine.resume(number), objective, catch, heartbeat)
     return "done"

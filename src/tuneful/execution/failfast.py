@@ -32,7 +32,7 @@ from tuneful.errors import RepeatedFailureError
 from tuneful.records import TrialRecord, TrialState
 
 if TYPE_CHECKING:
-    from tuneful.study import Study
+    from tuneful.execution.engine import Engine
 
 __all__ = ["FailFast", "DEFAULT_THRESHOLD", "error_signature", "check_fail_fast"]
 
@@ -99,7 +99,7 @@ class FailFast:
         self.__dict__.update(state)
         self._lock = threading.Lock()
 
-    def check(self, study: Study, record: TrialRecord) -> None:
+    def check(self, engine: Engine, record: TrialRecord) -> None:
         """Look at the run after ``record`` finished; raise when it should stop."""
         if self._raised is not None:
             raise self._raised
@@ -108,18 +108,18 @@ class FailFast:
         if record.state is not TrialState.FAIL:
             self._armed = False
             return
-        error = self.failure(study)
+        error = self.failure(engine)
         if error is not None:
             raise error
 
-    def failure(self, study: Study) -> RepeatedFailureError | None:
+    def failure(self, engine: Engine) -> RepeatedFailureError | None:
         """The error to stop the run with, or None (and disarmed once a trial completed)."""
         assert self.threshold is not None
         with self._lock:
             if not self._armed:
                 return None
             failures: list[TrialRecord] = []
-            for trial in study.trials[self.first_number :]:
+            for trial in engine.trials()[self.first_number :]:
                 if trial.state in (TrialState.COMPLETE, TrialState.PRUNED):
                     self._armed = False
                     return None
@@ -137,18 +137,18 @@ class FailFast:
                 return None
             self._armed = False
             numbers = [t.number for t in failures if error_signature(t.error) == signature]
-            self._raised = RepeatedFailureError(_message(study, signature, numbers))
+            self._raised = RepeatedFailureError(_message(engine.name, signature, numbers))
             return self._raised
 
 
-def _message(study: Study, signature: str, numbers: list[int]) -> str:
+def _message(name: str, signature: str, numbers: list[int]) -> str:
     shown = ", ".join(str(n) for n in numbers[:5]) + (", ..." if len(numbers) > 5 else "")
     return (
-        f"study {study.name!r}: the run stopped after {len(numbers)} trials failed with the "
+        f"study {name!r}: the run stopped after {len(numbers)} trials failed with the "
         f"same error and none completed (trials {shown}):\n"
         f"    {signature[:500]}\n"
         f"The full error of each is stored with its trial: study.trials[{numbers[0]}].error in "
-        f"Python, `tuneful show {study.name}` on the command line. Fix the objective and run "
+        f"Python, `tuneful show {name}` on the command line. Fix the objective and run "
         "again; to run on through such failures, pass fail_fast=False to optimize() "
         "(--no-fail-fast on the command line)."
     )

@@ -1,4 +1,4 @@
-"""Running one trial of an objective, and a worker's loop of trials."""
+"""Running one trial of an objective, and a worker's loop of trials (on a study's engine)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from tuneful.records import TrialRecord, TrialState
 from tuneful.trial import Pruned, Trial, check_values
 
 if TYPE_CHECKING:
+    from tuneful.execution.engine import Engine
     from tuneful.study import Study
 
 __all__ = ["run_trial", "evaluate", "worker_loop", "Slots"]
@@ -73,14 +74,14 @@ class Slots:
         self._stopped = True
 
 
-def _tell_quietly(study: Study, trial: Trial, **kwargs: Any) -> TrialRecord | None:
+def _tell_quietly(engine: Engine, trial: Trial, **kwargs: Any) -> TrialRecord | None:
     """Tell the outcome; a trial finished elsewhere meanwhile (failed as stale, or as lost)
     is logged and skipped. A storage that cannot be written stops the run (StorageError):
     the trial stays RUNNING in storage, to be failed by heartbeat, and nothing told before
     is touched. Any other exception from ``tell`` (a value it cannot store) fails the trial
     with that reason."""
     try:
-        return study.tell(trial, **kwargs)
+        return engine.tell(trial.number, **kwargs)
     except TrialError as exc:
         logger.warning("could not record trial %d: %s", trial.number, exc)
         return None
@@ -90,14 +91,14 @@ def _tell_quietly(study: Study, trial: Trial, **kwargs: Any) -> TrialRecord | No
         reason = f"the outcome could not be recorded: {type(exc).__name__}: {exc}"
         logger.warning("trial %d failed: %s", trial.number, reason)
         try:
-            return study.tell(trial, state=TrialState.FAIL, error=reason)
+            return engine.tell(trial.number, state=TrialState.FAIL, error=reason)
         except TrialError as again:
             logger.warning("could not record trial %d: %s", trial.number, again)
             return None
 
 
 def run_trial(
-    study: Study,
+    engine: Engine,
     objective: Callable[[Trial], Any],
     catch: Catch,
     heartbeat: Heartbeat | None = None,
@@ -107,14 +108,25 @@ def run_trial(
 
     ``limit``: create no trial once the study holds that many (TrialLimitReached).
     Exceptions matching ``catch`` fail the trial and are absorbed; others fail it and
-    propagate, as does KeyboardInterrupt (after the trial is marked FAIL).
+    propagate, as does KeyboardInterrupt (after the trial is failed and re-enqueued per the
+    study's ``retries``, as a lost worker's trial is).
     """
-    trial = study._ask(None, monitored=heartbeat is not None, limit=limit)
-    return evaluate(study, trial, objective, catch, heartbeat)
+    trial = engine.ask(None, monitored=heartbeat is not None, limit=limit)
+    return evaluate(engine, trial, objective, catch, heartbeat)
+
+
+def _fail_interrupted(engine: Engine, trial: Trial, how: str) -> None:
+    """Fail a trial that Ctrl-C or SIGTERM stopped, re-enqueued per the study's ``retries``:
+    its run was cut short, as a lost worker's is, and says nothing about its parameters."""
+    try:
+        if not engine.fail_trial(trial.number, f"interrupted ({how})"):
+            logger.warning("could not record trial %d: no longer RUNNING", trial.number)
+    except TrialError as exc:
+        logger.warning("could not record trial %d: %s", trial.number, exc)
 
 
 def evaluate(
-    study: Study,
+    engine: Engine,
     trial: Trial,
     objective: Callable[[Trial], Any],
     catch: Catch,
@@ -128,10 +140,9 @@ def evaluate(
         try:
             result = objective(trial)
         except Pruned:
-            return _tell_quietly(study, trial, state=TrialState.PRUNED)
+            return _tell_quietly(engine, trial, state=TrialState.PRUNED)
         except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (lifetime.Terminated)
-            how = str(exc) or "KeyboardInterrupt"
-            _tell_quietly(study, trial, state=TrialState.FAIL, error=f"interrupted ({how})")
+            _fail_interrupted(engine, trial, str(exc) or "KeyboardInterrupt")
             raise
         except BaseException as exc:
             if isinstance(exc, CommandError):  # the program's own output says it all; a
@@ -139,13 +150,13 @@ def evaluate(
                 text = f"{type(exc).__name__}: {exc}"
             else:
                 text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-            record = _tell_quietly(study, trial, state=TrialState.FAIL, error=text)
+            record = _tell_quietly(engine, trial, state=TrialState.FAIL, error=text)
             if not isinstance(exc, catch) or isinstance(exc, StorageError):
                 raise  # a storage that cannot be written stops the run, whatever `catch` says
             logger.warning("trial %d failed: %s: %s", trial.number, type(exc).__name__, exc)
             return record
         try:
-            values, reason = check_values(result, len(study.directions))
+            values, reason = check_values(result, len(engine.directions))
         except Exception as exc:  # e.g. OverflowError: an int too large for a float
             values, reason = (
                 None,
@@ -156,15 +167,15 @@ def evaluate(
             )
         if reason is not None:
             logger.warning("trial %d failed: %s", trial.number, reason)
-            return _tell_quietly(study, trial, state=TrialState.FAIL, error=reason)
-        return _tell_quietly(study, trial, values=values)
+            return _tell_quietly(engine, trial, state=TrialState.FAIL, error=reason)
+        return _tell_quietly(engine, trial, values=values)
     finally:
         if heartbeat is not None:
             heartbeat.forget(trial.number)
 
 
 def worker_loop(
-    study: Study,
+    engine: Engine,
     objective: Callable[[Trial], Any],
     *,
     slots: Slots,
@@ -178,20 +189,18 @@ def worker_loop(
 
     ``fail_fast``: raises RepeatedFailureError when the run's first trials all failed alike.
     ``parent``: the pid of the process that started this worker process; when it is gone
-    the worker starts no more trials.
+    the worker starts no more trials. Callbacks receive the engine's face (the Study).
     """
-    grace = study.grace_period
-    with Heartbeat(study.storage, study._info.id, study.heartbeat_interval) as heartbeat:
+    with Heartbeat(engine.storage, engine.study_id, engine.heartbeat_interval) as heartbeat:
         while slots.take():
             if parent is not None and os.getppid() != parent:
                 logger.warning("the process that started this worker is gone: stopping")
                 slots.give_back()
                 slots.stop()
                 return
-            if grace is not None and time.monotonic() - study._last_stale_check > grace / 2:
-                study.fail_stale_trials()
+            engine.fail_stale_when_due()
             try:
-                record = run_trial(study, objective, catch, heartbeat, slots.study_limit)
+                record = run_trial(engine, objective, catch, heartbeat, slots.study_limit)
             except SearchExhausted as exc:
                 logger.info("%s", exc)
                 slots.give_back()
@@ -200,12 +209,12 @@ def worker_loop(
             if record is None:
                 continue
             for callback in callbacks:
-                callback(study, record)
+                callback(engine.face, record)
             if on_finished is not None:
                 on_finished(record)
             if fail_fast is not None:
                 try:
-                    fail_fast.check(study, record)
+                    fail_fast.check(engine, record)
                 except RepeatedFailureError:
                     slots.stop()  # before the error travels: the other workers start no more
                     raise

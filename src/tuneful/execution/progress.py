@@ -18,7 +18,7 @@ from rich.progress import (
 from tuneful.records import TrialRecord, TrialState
 
 if TYPE_CHECKING:
-    from tuneful.study import Study
+    from tuneful.execution.engine import Engine
 
 __all__ = ["StudyProgress"]
 
@@ -26,15 +26,15 @@ __all__ = ["StudyProgress"]
 class StudyProgress:
     """Counts finished trials and shows the incumbent; drawn on stderr."""
 
-    def __init__(self, study: Study, *, total: int | None, timeout: float | None) -> None:
+    def __init__(self, engine: Engine, *, total: int | None, timeout: float | None) -> None:
         from rich.console import Console
 
-        self._study = study
-        self._single = len(study.directions) == 1
-        self._sign = 1.0 if not self._single or study.direction == "minimize" else -1.0
+        self._engine = engine
+        self._single = len(engine.directions) == 1
+        self._sign = 1.0 if not self._single or engine.directions[0] == "minimize" else -1.0
         self._best: float | None = None
         self._done = 0
-        self._start_finished = sum(1 for t in study.trials if t.state.is_finished)
+        self._start_finished = sum(1 for t in engine.trials() if t.state.is_finished)
         self._timeout = timeout
         self._started = time.time()
         self._progress = Progress(
@@ -47,7 +47,7 @@ class StudyProgress:
             console=Console(stderr=True),
             transient=False,
         )
-        self._task: TaskID = self._progress.add_task(study.name, total=total, best="")
+        self._task: TaskID = self._progress.add_task(engine.name, total=total, best="")
 
     def __enter__(self) -> StudyProgress:
         self._progress.__enter__()
@@ -74,7 +74,7 @@ class StudyProgress:
 
     def poll(self) -> None:
         """Re-read the storage (worker processes report there)."""
-        finished = [t for t in self._study.trials if t.state.is_finished]
+        finished = [t for t in self._engine.trials() if t.state.is_finished]
         self._done = max(0, len(finished) - self._start_finished)
         for record in finished:
             self._note(record)

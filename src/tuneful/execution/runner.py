@@ -1,4 +1,5 @@
-"""``Study.optimize``: one worker in-process, or several worker processes on one storage."""
+"""``Study.optimize``: one worker in-process, or several worker threads or processes on one
+storage, each with its own engine."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tuneful.errors import StudyError
+from tuneful.execution.engine import Engine, FaceFactory, open_engine
 from tuneful.execution.failfast import FailFast, check_fail_fast
 from tuneful.execution.lifetime import (
     Terminated,
@@ -67,7 +69,7 @@ def _check_arguments(
 
 
 def run_optimization(
-    study: Study,
+    engine: Engine,
     objective: Callable[[Trial], Any],
     *,
     n_trials: int | None,
@@ -85,7 +87,8 @@ def run_optimization(
 
     ``fail_fast``: stop with RepeatedFailureError when the run's first trials all failed with
     the same error (True: 5 of them; an int: that many; False: never; see failfast.py).
-    SIGTERM stops the run as Ctrl-C does (see lifetime.py).
+    SIGTERM stops the run as Ctrl-C does (see lifetime.py). Callbacks receive the face of
+    the engine that ran the trial (the Study).
     """
     if not callable(objective):
         raise StudyError(f"objective={objective!r}: expected a callable taking a trial")
@@ -102,15 +105,15 @@ def run_optimization(
             "trials; leave n_jobs at 1"
         )
     threshold = check_fail_fast(fail_fast)
-    study.fail_stale_trials()
-    watch = FailFast(threshold, first_number=len(study.trials))
+    engine.fail_stale()
+    watch = FailFast(threshold, first_number=len(engine.trials()))
     deadline = None if timeout is None else time.time() + timeout
     show = sys.stderr.isatty() if show_progress_bar is None else bool(show_progress_bar)
-    progress = StudyProgress(study, total=n_trials, timeout=timeout) if show else None
+    progress = StudyProgress(engine, total=n_trials, timeout=timeout) if show else None
     with sigterm_as_interrupt(), progress if progress is not None else nullcontext():
         if executor is not None:
             executor.run(
-                study,
+                engine,
                 objective,
                 n_trials=n_trials,
                 deadline=deadline,
@@ -123,7 +126,7 @@ def run_optimization(
         elif jobs == 1:
             slots = Slots(n_trials, _Counter(), nullcontext(), deadline, max_trials)
             worker_loop(
-                study,
+                engine,
                 objective,
                 slots=slots,
                 catch=caught,
@@ -131,12 +134,12 @@ def run_optimization(
                 on_finished=None if progress is None else progress.advance,
                 fail_fast=watch,
             )
-        elif isinstance(study.storage, MemoryStorage):
+        elif isinstance(engine.storage, MemoryStorage):
             slots = Slots(n_trials, _Counter(), threading.Lock(), deadline, max_trials)
-            _run_threads(study, objective, jobs, slots, caught, callbacks, progress, watch)
+            _run_threads(engine, objective, jobs, slots, caught, callbacks, progress, watch)
         else:
             _run_processes(
-                study,
+                engine,
                 objective,
                 jobs,
                 _Limits(n_trials, deadline, max_trials),
@@ -147,15 +150,8 @@ def run_optimization(
             )
 
 
-def _sibling(study: Study) -> Study:
-    """Another handle on the same study, with its own replica (one per thread or process)."""
-    from tuneful.study import Study as StudyClass
-
-    return StudyClass(study._info, study.storage, study.optimizer, study.scheduler)
-
-
 def _run_threads(
-    study: Study,
+    engine: Engine,
     objective: Callable[[Trial], Any],
     jobs: int,
     slots: Slots,
@@ -170,7 +166,7 @@ def _run_threads(
     def work() -> None:
         try:
             worker_loop(
-                _sibling(study),
+                engine.sibling(),  # its own replica and worker id
                 objective,
                 slots=slots,
                 catch=catch,
@@ -214,6 +210,7 @@ class _WorkerSetup:
     storage_url: str
     optimizer: Any
     scheduler: Any
+    face_factory: FaceFactory | None
     parent: int
     thread_cap: int | None
     fail_fast: FailFast
@@ -228,19 +225,18 @@ def _process_main(
     callbacks: Sequence[Callable[[Study, TrialRecord], None]],
     errors: Any,
 ) -> None:
-    from tuneful.study import load_study
-
     code = 0
     try:
         handle_sigterm_as_interrupt()  # stop like Ctrl-C: the running trial fails
         die_with_parent(setup.parent)
         if setup.thread_cap is not None:
             limit_threads(setup.thread_cap)
-        own = load_study(
+        own = open_engine(
             setup.name,
-            storage=setup.storage_url,
+            setup.storage_url,
             optimizer=setup.optimizer,
             scheduler=setup.scheduler,
+            face_factory=setup.face_factory,
         )
         try:
             worker_loop(
@@ -283,7 +279,7 @@ class _StoppableSlots(Slots):
 
 
 def _run_processes(
-    study: Study,
+    engine: Engine,
     objective: Callable[[Trial], Any],
     jobs: int,
     limits: _Limits,
@@ -302,15 +298,16 @@ def _run_processes(
         stop, limits.n_trials, counter, lock, limits.deadline, limits.max_trials
     )
     setup = _WorkerSetup(
-        study.name,
-        study.storage.url,
-        study.optimizer,
-        study.scheduler,
+        engine.name,
+        engine.storage.url,
+        engine.optimizer,
+        engine.scheduler,
+        engine.face_factory,
         parent=os.getpid(),
         thread_cap=thread_cap(jobs),
         fail_fast=fail_fast,
     )
-    study.storage.close()  # children must not inherit open connections
+    engine.storage.close()  # children must not inherit open connections
     workers = [
         context.Process(
             target=_process_main,
@@ -344,11 +341,11 @@ def _run_processes(
             if worker.is_alive():
                 worker.kill()
                 worker.join()
-    _raise_worker_errors(study, workers, errors, progress)
+    _raise_worker_errors(engine, workers, errors, progress)
 
 
 def _raise_worker_errors(
-    study: Study, workers: list[Any], errors: Any, progress: StudyProgress | None
+    engine: Engine, workers: list[Any], errors: Any, progress: StudyProgress | None
 ) -> None:
     if progress is not None:
         progress.poll()
@@ -356,10 +353,10 @@ def _raise_worker_errors(
         exc, text = errors.get()
         if isinstance(exc, BaseException):
             raise exc
-        raise StudyError(f"a worker process of study {study.name!r} failed:\n{text}")
+        raise StudyError(f"a worker process of study {engine.name!r} failed:\n{text}")
     failed = [w.exitcode for w in workers if w.exitcode not in (0, None)]
     if failed:
         raise StudyError(
-            f"{len(failed)} worker process(es) of study {study.name!r} exited abnormally "
+            f"{len(failed)} worker process(es) of study {engine.name!r} exited abnormally "
             f"(exit codes {failed}); their running trials are failed on the next optimize"
         )
