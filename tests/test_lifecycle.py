@@ -12,7 +12,7 @@ import pytest
 
 import tuneful
 from tuneful.errors import OptimizerError, SchedulerError, StudyError, StudyNotFoundError
-from tuneful.storage import Storage
+from tuneful.storage import MemoryStorage, Storage
 
 SPACE = tuneful.Space(x=tuneful.Float(0.0, 1.0), n=tuneful.Int(1, 4))
 
@@ -164,3 +164,11 @@ def test_load_study_of_a_missing_file_creates_nothing(tmp_path: Path) -> None:
             call("x", storage=str(tmp_path / "typo.db"))
     assert tuneful.list_studies(storage=str(tmp_path / "typo.db")) == []
     assert list(tmp_path.iterdir()) == []
+
+
+def test_load_study_refuses_a_scheduler_for_several_objectives() -> None:
+    storage = MemoryStorage()
+    tuneful.create_study("two", directions=["minimize", "maximize"], storage=storage)
+    with pytest.raises(StudyError, match="scheduler='asha'.*2 objectives"):
+        tuneful.load_study("two", storage=storage, scheduler="asha")
+    assert tuneful.load_study("two", storage=storage).scheduler.name == "none"

@@ -17,6 +17,7 @@ from tuneful.errors import (
     TrialError,
 )
 from tuneful.records import TrialState
+from tuneful.storage import MemoryStorage
 
 SPACE = tuneful.Space(
     lr=tuneful.Float(1e-5, 1e-1, log=True),
@@ -300,3 +301,57 @@ def test_multi_objective_best_value_points_to_the_pareto_front() -> None:
         with pytest.raises(StudyError, match=r"study.best_trials is the Pareto front"):
             getattr(study, name)
     assert len(study.best_trials) == 1
+
+
+def test_fail_trial_fails_a_running_trial_and_queues_it_again_per_retries() -> None:
+    study = tuneful.create_study(space=SPACE, storage="memory://", seed=0, retries=1)
+    trial = study.ask()
+    assert study.fail_trial(trial, "the run was killed") is True
+    failed, copy = study.trials
+    assert failed.state is TrialState.FAIL and failed.error == "the run was killed"
+    assert copy.state is TrialState.WAITING and copy.params == failed.params
+    again = study.ask()  # the copy, then its own retry is not queued: retries are spent
+    assert again.number == copy.number and again.params == trial.params
+    assert study.fail_trial(again.number, "killed again") is True
+    assert [t.state for t in study.trials] == [TrialState.FAIL, TrialState.FAIL]
+
+
+def test_fail_trial_of_a_finished_trial_writes_nothing() -> None:
+    study = tuneful.create_study(space=SPACE, storage="memory://", retries=3)
+    trial = study.ask()
+    study.tell(trial, 1.0)
+    assert study.fail_trial(trial.number, "late") is False
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE]
+
+
+@pytest.mark.parametrize(
+    ("trial", "error", "match"),
+    [
+        (0, "", "non-empty string"),
+        (0, None, "non-empty string"),
+        (7, "gone", "no trial number 7"),
+        (1.5, "gone", "expected a trial number"),
+    ],
+)
+def test_fail_trial_refuses_bad_arguments(trial: object, error: object, match: str) -> None:
+    study = tuneful.create_study(space=SPACE, storage="memory://")
+    study.ask()
+    with pytest.raises(TrialError, match=match):
+        study.fail_trial(trial, error)  # type: ignore[arg-type]
+    assert study.trials[0].state is TrialState.RUNNING
+
+
+def test_fail_trial_refuses_a_trial_of_another_study() -> None:
+    storage = MemoryStorage()
+    study = tuneful.create_study("a", space=SPACE, storage=storage)
+    other = tuneful.create_study("b", space=SPACE, storage=storage)
+    with pytest.raises(TrialError, match="belongs to study 'b'"):
+        study.fail_trial(other.ask(), "gone")
+
+
+def test_trial_study_is_the_study_the_user_holds() -> None:
+    study = tuneful.create_study(space=SPACE, storage="memory://")
+    assert study.ask().study is study
+    seen: list[object] = []
+    study.optimize(lambda t: seen.append(t.study) or 0.0, n_trials=1, show_progress_bar=False)
+    assert seen == [study]

@@ -100,6 +100,38 @@ def test_keyboard_interrupt_marks_the_trial_failed_and_stops() -> None:
     assert not [t for t in trials if t.state is TrialState.RUNNING]
 
 
+def test_an_interrupted_trial_is_queued_again_per_the_study_retries() -> None:
+    study = tuneful.create_study(
+        space=tuneful.Space(x=tuneful.Float(0.0, 1.0)), storage="memory://", seed=0, retries=1
+    )
+
+    def interrupted_once(trial: tuneful.Trial) -> float:
+        if trial.number == 1:
+            raise KeyboardInterrupt
+        return trial.params["x"]
+
+    with pytest.raises(KeyboardInterrupt):
+        study.optimize(interrupted_once, n_trials=5, show_progress_bar=False)
+    cut, copy = study.trials[1:]
+    assert cut.state is TrialState.FAIL and cut.error == "interrupted (KeyboardInterrupt)"
+    assert copy.state is TrialState.WAITING and copy.params == cut.params
+    assert copy.system_attrs["retry_of"] == 1
+    study.optimize(interrupted_once, n_trials=1, show_progress_bar=False)
+    rerun = study.trials[2]  # the copy runs first, to completion
+    assert rerun.state is TrialState.COMPLETE and rerun.params == cut.params
+
+
+def test_an_interrupted_trial_is_not_queued_again_without_retries() -> None:
+    study = _study()
+
+    def interrupted(trial: tuneful.Trial) -> float:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        study.optimize(interrupted, n_trials=5, show_progress_bar=False)
+    assert [t.state for t in study.trials] == [TrialState.FAIL]
+
+
 def test_timeout_and_callbacks() -> None:
     study = _study()
     seen: list[int] = []
