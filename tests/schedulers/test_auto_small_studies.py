@@ -40,28 +40,35 @@ def _study(seed: int) -> tuneful.Study:
     return tuneful.create_study(space=SPACE, direction="maximize", storage="memory://", seed=seed)
 
 
+def _least_complete(n: int, reduction_factor: float = 3) -> int:
+    """The rule's structural bound: of n finished trials, at least this many completed."""
+    return min(MIN_COMPLETED, math.ceil(n / reduction_factor))
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_the_guides_example_keeps_min_completed_trials_of_40(seed: int) -> None:
+def test_the_guides_example_completes_enough_of_40_trials(seed: int) -> None:
     study = _study(seed)
     study.optimize(objective, n_trials=40, show_progress_bar=False)
     trials = study.trials
     complete = [t for t in trials if t.state is TrialState.COMPLETE]
-    assert len(complete) >= MIN_COMPLETED
-    # one worker: nothing is stopped before MIN_COMPLETED trials have completed
-    assert all(t.state is TrialState.COMPLETE for t in trials[:MIN_COMPLETED])
-    # and pruning still saves compute once they have
+    assert len(complete) >= _least_complete(40) == MIN_COMPLETED
+    # at every point of the study, not only at the end
+    for end in range(1, 41):
+        done = sum(t.state is TrialState.COMPLETE for t in trials[:end])
+        assert done >= _least_complete(end), end
+    # pruning still saves compute
     assert any(t.state is TrialState.PRUNED for t in trials)
     # no trial is judged at the first rung (exploration starts at min_budget * η = 3)
     assert not any("rung_1" in t.system_attrs for t in trials)
 
 
 @pytest.mark.parametrize("seed", [0, 1])
-def test_a_16_trial_study_on_two_workers_completes_min_completed_trials(seed: int) -> None:
+def test_a_16_trial_study_on_two_workers_completes_enough_trials(seed: int) -> None:
     study = _study(seed)
     study.optimize(objective, n_trials=16, n_jobs=2, show_progress_bar=False)
     trials = study.trials
     assert len(trials) == 16
-    assert sum(t.state is TrialState.COMPLETE for t in trials) >= MIN_COMPLETED
+    assert sum(t.state is TrialState.COMPLETE for t in trials) >= _least_complete(16) == 5
     # the two trials placed before anything was reported explore too (no rung-1 judgement)
     assert not any("rung_1" in t.system_attrs for t in trials)
 
@@ -95,21 +102,29 @@ def test_trials_placed_before_the_first_completion_explore_from_the_second_rung(
     assert AutoScheduler(max_budget=3).bracket_of(running) == 0
 
 
-def test_no_trial_is_stopped_before_min_completed_trials_have_completed() -> None:
+def test_a_trial_that_fails_its_rung_is_kept_while_too_few_trials_have_completed() -> None:
     scheduler = AutoScheduler(max_budget=27, min_completed=3)
-    done = [
-        _record(i, {3: 0.1 * i, 9: 0.05 * i, 27: 0.01 * i}, TrialState.COMPLETE, bracket=1)
-        for i in range(2)
-    ]
+    curve = {3: 0.3, 9: 0.2, 27: 0.1}
+    done = [_record(0, curve, TrialState.COMPLETE, bracket=1)]
+    stopped = [_record(i, {3: 0.5}, TrialState.PRUNED, bracket=1) for i in (1, 2)]
     hopeless = _record(5, {3: 50.0}, TrialState.RUNNING, bracket=1)
-    decision = scheduler.decide(hopeless, _history([*done, hopeless]))
+    # 1 of 3 finished trials completed: stopping a fourth needs ceil(4 / 3) = 2
+    decision = scheduler.decide(hopeless, _history([*done, *stopped, hopeless]))
     assert decision is not None and not decision.stop
-    assert decision.attrs["rung_3"]["rule"] == "none" and decision.attrs["rung_3"]["passed"]
-    assert "fewer than 3 trials have completed" in decision.reason
-    third = _record(2, {3: 0.3, 9: 0.2, 27: 0.1}, TrialState.COMPLETE, bracket=1)
-    decision = scheduler.decide(hopeless, _history([*done, third, hopeless]))
-    assert decision is not None and decision.stop  # ranked 4 of 4 at rung 3
-    assert AutoScheduler(min_completed=0).settings()["min_completed"] == 0
+    record = decision.attrs["rung_3"]
+    assert record["rule"] == "rank" and record["rank"] == 4 and record["passed"]
+    assert "1 of 3 finished trials have completed; at least 2" in record["kept"]
+    # 2 of 4: enough; the rank rule stops it
+    second = _record(3, curve, TrialState.COMPLETE, bracket=1)
+    decision = scheduler.decide(hopeless, _history([*done, second, *stopped, hopeless]))
+    assert decision is not None and decision.stop and "pruned" in decision.attrs
+    # min_completed caps what is asked of a long study: 3 of 30 finished suffice here
+    many = [_record(10 + i, {3: 0.5}, TrialState.PRUNED, bracket=1) for i in range(26)]
+    third = _record(4, curve, TrialState.COMPLETE, bracket=1)
+    history = _history([*done, second, third, *stopped, *many, hopeless])
+    decision = scheduler.decide(hopeless, history)
+    assert decision is not None and decision.stop
+    assert AutoScheduler(min_completed=0).keep_reason(_history([hopeless])) is None
 
 
 @pytest.mark.parametrize("value", [-1, 2.5, True, "5"])
