@@ -51,7 +51,7 @@ def test_the_guides_example_completes_enough_of_40_trials(seed: int) -> None:
     study.optimize(objective, n_trials=40, show_progress_bar=False)
     trials = study.trials
     complete = [t for t in trials if t.state is TrialState.COMPLETE]
-    assert len(complete) >= _least_complete(40) == MIN_COMPLETED
+    assert len(complete) >= _least_complete(40) == MIN_COMPLETED == 3
     # at every point of the study, not only at the end
     for end in range(1, 41):
         done = sum(t.state is TrialState.COMPLETE for t in trials[:end])
@@ -68,9 +68,22 @@ def test_a_16_trial_study_on_two_workers_completes_enough_trials(seed: int) -> N
     study.optimize(objective, n_trials=16, n_jobs=2, show_progress_bar=False)
     trials = study.trials
     assert len(trials) == 16
-    assert sum(t.state is TrialState.COMPLETE for t in trials) >= _least_complete(16) == 5
+    assert sum(t.state is TrialState.COMPLETE for t in trials) >= _least_complete(16) == 3
     # the two trials placed before anything was reported explore too (no rung-1 judgement)
     assert not any("rung_1" in t.system_attrs for t in trials)
+
+
+def test_min_completed_5_keeps_a_third_of_a_16_trial_study() -> None:
+    study = tuneful.create_study(
+        space=SPACE,
+        direction="maximize",
+        storage="memory://",
+        seed=0,
+        scheduler={"name": "auto", "settings": {"min_completed": 5}},
+    )
+    study.optimize(objective, n_trials=16, n_jobs=2, show_progress_bar=False)
+    complete = sum(t.state is TrialState.COMPLETE for t in study.trials)
+    assert complete >= min(5, math.ceil(16 / 3)) == 5
 
 
 def _record(number: int, curve: dict[int, float], state: TrialState, **attrs) -> TrialRecord:
