@@ -307,3 +307,122 @@ def test_cli_errors_are_one_line(
     )
     one_line_error(cli("scaling", "fit", str(tmp_path / "none.csv")), "cannot read")
     one_line_error(cli("scaling", "fit", str(renamed), "--column", "lr"), "expected ROLE=NAME")
+
+
+# -- degenerate runs ----------------------------------------------------------------------------
+def moe_rows(seed: int = 0) -> list[dict[str, Any]]:
+    """Runs shaped like Step Law's MoE release: total N between 2.150e9 and 2.156e9 (the
+    experts' sparsity varies, not the size), D over a decade, a noisy bowl around Step Law's
+    optimum; an ``active N`` column that does vary."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for n, active in ((2.150e9, 2.7e8), (2.152e9, 5.4e8), (2.154e9, 1.1e9), (2.156e9, 2.15e9)):
+        for d in (2e10, 5e10, 1e11, 2e11):
+            lr0, bs0 = scaling.steplaw(active, d).learning_rate, 2e6
+            for lr_step in range(-3, 4):
+                for bs_step in range(-2, 3):
+                    lr, bs_tokens = lr0 * 2 ** (lr_step / 2), bs0 * 2 ** (bs_step / 2)
+                    loss = 2.5 + 0.02 * (lr_step**2 + bs_step**2) + 0.002 * rng.standard_normal()
+                    rows.append(
+                        {
+                            "N": n,
+                            "active N": active,
+                            "D": d,
+                            "lr": lr,
+                            "bs": bs_tokens / 2048,
+                            "smooth loss": loss,
+                        }
+                    )
+    return rows
+
+
+def test_a_total_n_that_barely_varies_is_refused_with_the_reason() -> None:
+    runs = scaling.runs_from_rows(moe_rows())
+    with pytest.raises(scaling.UnidentifiedLawError, match=r"exponent alpha of N") as caught:
+        scaling.fit(runs, n_bootstrap=200)
+    assert caught.value.quantity == "N"
+    assert "N varies by only 0.28% across the scales (2.15e+09 – 2.156e+09)" in str(caught.value)
+    assert "active parameters" in str(caught.value)
+    # the same runs with the active parameters as N: identified, with finite intervals
+    active = scaling.runs_from_rows(moe_rows(), columns={"n": "active N"})
+    law = scaling.fit(active, n_bootstrap=200)
+    assert all(math.isfinite(v) for pair in law.intervals().values() for v in pair)
+    # a fold of leave-one-scale-out that loses identification is skipped, not raised
+    assert len(scaling.leave_one_scale_out(active)) == 16
+
+
+def test_cli_fit_on_a_barely_varying_n_is_one_line_naming_the_active_column(
+    cli: Callable[..., Any], one_line_error: Callable[..., str], tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "moe.csv", moe_rows())
+    message = one_line_error(cli("scaling", "fit", str(path)), "exponent alpha of N")
+    assert "--column n='active N'" in message
+    result = cli("scaling", "fit", str(path), "--column", "n=active N", "--bootstrap", "50")
+    assert result.returncode == 0, result.stderr
+
+
+def test_n_and_d_that_grow_together_are_refused() -> None:
+    rows = [r for r in synthetic_rows(noise=0.002, seed=1) if (r["N"], r["D"]) != (1e9, 5e9)]
+    # keep only the diagonal grids, nudged so that log N and log D are not exactly collinear
+    diagonal = {(1e8, 5e9), (3e8, 2e10), (1e9, 8e10)}
+    rows = [r for r in rows if (r["N"], r["D"]) in diagonal]
+    for row in rows:
+        if row["N"] == 3e8:
+            row["N"] = 3.05e8
+    with pytest.raises(ScalingError, match="move together"):
+        scaling.fit(scaling.runs_from_rows(rows), n_bootstrap=0)
+
+
+def test_negative_losses_keep_each_grids_best_on_the_plateau() -> None:
+    rows = [{**r, "smooth loss": -r["smooth loss"] + 10} for r in synthetic_rows()]
+    shifted = [{**r, "smooth loss": r["smooth loss"] - 20} for r in synthetic_rows()]
+    for rows_ in (rows, shifted):
+        runs = scaling.runs_from_rows(rows_)
+        plateau = runs.select(runs.plateau(0.0025))
+        assert plateau.grids() == runs.grids()
+    law = scaling.fit(scaling.runs_from_rows(shifted), n_bootstrap=0)
+    assert law.coefficients()["alpha"] == pytest.approx(TRUE["alpha"], rel=1e-6)
+    gaps = scaling.grid_gaps(scaling.runs_from_rows(shifted), law.point)
+    assert max(g.gap for g in gaps) == 0
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "no runs"),
+        (b"N,D,lr,bs,smooth loss\n", "no runs"),
+        (b"N,D,lr,bs,smooth loss\n1e8,5e9,1e-3,64,nan\n1e9,5e9,1e-3,64,2.0\n", "finite loss"),
+        (b"N,D,lr,bs,smooth loss\n1e8,5e9,,64,2.1\n1e9,5e9,1e-3,64,2.0\n", "'lr': empty"),
+        (b"N,D,lr,bs,smooth loss\n1e8,5e9,1e-3\n1e9,5e9,1e-3,64,2.0\n", "'bs': empty"),
+        (b"\xff\xfeN\x00,\x00D\x00", "not UTF-8"),
+    ],
+)
+def test_bad_run_files_are_one_line_errors(
+    content: bytes,
+    message: str,
+    cli: Callable[..., Any],
+    one_line_error: Callable[..., str],
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "runs.csv"
+    path.write_bytes(content)
+    with pytest.raises(ScalingError, match=message):
+        scaling.read_runs(path)
+    one_line_error(cli("scaling", "fit", str(path)), message)
+
+
+def test_a_byte_order_mark_does_not_hide_the_first_column(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "runs.csv", synthetic_rows())
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert len(scaling.read_runs(path)) == 9 * 63
+
+
+def test_fit_settings_and_empty_runs_are_clear_errors() -> None:
+    runs = scaling.runs_from_rows(synthetic_rows())
+    with pytest.raises(ScalingError, match="level='high'"):
+        scaling.fit(runs, level="high")  # type: ignore[arg-type]
+    with pytest.raises(ScalingError, match="no runs to fit"):
+        scaling.fit(runs.select(np.zeros(len(runs), dtype=bool)))
+    law = scaling.fit(runs, n_bootstrap=0)
+    with pytest.raises(ScalingError, match="out of floating-point range"):
+        law.predict(1e-320, 1e300)

@@ -17,6 +17,7 @@ from tuneful.scaling import (
     LawFit,
     Prediction,
     ScalingError,
+    UnidentifiedLawError,
     deepseek_llm,
     dense_params,
     fit,
@@ -24,6 +25,7 @@ from tuneful.scaling import (
     leave_one_scale_out,
     published_law,
     published_point,
+    read_header,
     read_runs,
     steplaw,
     summarize_gaps,
@@ -203,8 +205,12 @@ def fit_command(
     as_json: bool,
 ) -> None:
     """Fit lr* = a·N^α·D^β and B* = b·D^γ to the runs in RUNS.csv (Step Law's procedure)."""
-    runs = read_runs(csv_file, columns=_columns(column_items), tokens_per_unit=tokens_per_unit)
-    law = fit(runs, tolerance=tolerance, n_bootstrap=bootstrap, seed=seed)
+    columns = _columns(column_items)
+    runs = read_runs(csv_file, columns=columns, tokens_per_unit=tokens_per_unit)
+    try:
+        law = fit(runs, tolerance=tolerance, n_bootstrap=bootstrap, seed=seed)
+    except UnidentifiedLawError as exc:
+        raise _with_column_hint(exc, csv_file, columns) from None
     predictions = []
     for target in targets:
         n_text, _, d_text = target.partition(",")
@@ -252,6 +258,22 @@ def fit_command(
         )
     if plots is not None:
         stdout.print(f"Figures in {shown(plots)}")
+
+
+def _with_column_hint(
+    error: UnidentifiedLawError, path: Path, columns: dict[str, str]
+) -> ScalingError:
+    """The error, naming the file's columns that may count active parameters when N is
+    the quantity that barely varies."""
+    if error.quantity != "N":
+        return error
+    header = read_header(path)
+    used = columns.get("n", DEFAULT_COLUMNS["n"])
+    active = [name for name in header if "activ" in name.lower() and name != used]
+    if not active:
+        return error
+    names = ", ".join(repr(name) for name in active)
+    return ScalingError(f"{error} — this file has {names}: --column n={active[0]!r}?")
 
 
 def _deepseek_point(n: float, d: float) -> tuple[float, float]:

@@ -184,6 +184,8 @@ def _show_judgements(trial: TrialRecord) -> None:
             detail = (
                 f"rank {record.get('rank')} of {record.get('of')}, best {record.get('keep')} go on"
             )
+        if record.get("kept"):
+            detail += f"; {record['kept']}"
         stdout.print(f"rung {rung}: {verdict} ({shown(detail)})")
     pruned = attrs.get("pruned")
     if isinstance(pruned, dict):

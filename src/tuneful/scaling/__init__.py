@@ -19,18 +19,14 @@ Example:
 from __future__ import annotations
 
 from tuneful.scaling.fit import (
-    DEFAULT_COLUMNS,
     GridGap,
     LawFit,
-    Runs,
+    UnidentifiedLawError,
     fit,
     grid_gaps,
     leave_one_scale_out,
     published_law,
     published_point,
-    read_runs,
-    runs_from_rows,
-    runs_from_studies,
     summarize_gaps,
 )
 from tuneful.scaling.law import (
@@ -41,12 +37,21 @@ from tuneful.scaling.law import (
     dense_params,
     steplaw,
 )
+from tuneful.scaling.runs import (
+    DEFAULT_COLUMNS,
+    Runs,
+    read_header,
+    read_runs,
+    runs_from_rows,
+    runs_from_studies,
+)
 
 __all__ = [
     "STEPLAW",
     "DEFAULT_COLUMNS",
     "Prediction",
     "ScalingError",
+    "UnidentifiedLawError",
     "Runs",
     "LawFit",
     "GridGap",
@@ -54,6 +59,7 @@ __all__ = [
     "deepseek_llm",
     "dense_params",
     "fit",
+    "read_header",
     "read_runs",
     "runs_from_rows",
     "runs_from_studies",

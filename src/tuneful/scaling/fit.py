@@ -13,6 +13,12 @@ Law (Li et al. 2025):
    refitted each time; a prediction's interval is the percentile interval of the
    resampled fits' predictions.
 
+Before fitting, runs that cannot pin an exponent down are refused with a message saying why
+(a mixture of experts' total N that varies by 0.3 % across the scales makes α's interval
+±70 and the bootstrap's refits meaningless): an exponent whose 95 % interval from the least
+squares is wider than ±1 (:data:`MAX_EXPONENT_HALF_WIDTH`) is not identified. Step Law's
+dense runs give ±0.11 for α.
+
 From a fit: :meth:`LawFit.predict` (with intervals), :meth:`LawFit.plateau` (where the
 plateau runs lie relative to the law, carried to a new scale), :meth:`LawFit.space_at` (a
 narrowed search space around the prediction, to warm-start a study at the new scale);
@@ -22,30 +28,21 @@ narrowed search space around the prediction, to warm-start a study at the new sc
 
 from __future__ import annotations
 
-import csv
 import math
-import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from tuneful.scaling.law import STEPLAW, Prediction, ScalingError, check_positive, steplaw
+from tuneful.scaling.runs import DEFAULT_TOKENS_PER_UNIT, Runs
 from tuneful.space import Float, Int, Space
 
-if TYPE_CHECKING:
-    from tuneful.study import Study
-
 __all__ = [
-    "Runs",
     "LawFit",
     "GridGap",
-    "DEFAULT_COLUMNS",
-    "read_runs",
-    "runs_from_rows",
-    "runs_from_studies",
+    "MAX_EXPONENT_HALF_WIDTH",
+    "UnidentifiedLawError",
     "fit",
     "grid_gaps",
     "leave_one_scale_out",
@@ -54,170 +51,78 @@ __all__ = [
     "summarize_gaps",
 ]
 
-#: Column names of Step Law's released CSV (``dense_lr_bs_loss.csv``).
-DEFAULT_COLUMNS = {"n": "N", "d": "D", "lr": "lr", "bs": "bs", "loss": "smooth loss"}
-#: Step Law's CSV counts the batch size in sequences of 2048 tokens.
-DEFAULT_TOKENS_PER_UNIT = 2048
-
-
-@dataclass(frozen=True)
-class Runs:
-    """Training runs, one entry per run (arrays of equal length)."""
-
-    n: np.ndarray
-    d: np.ndarray
-    lr: np.ndarray
-    batch_tokens: np.ndarray
-    loss: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.n)
-
-    def grids(self) -> list[tuple[float, float]]:
-        """The distinct (N, D) scales, sorted."""
-        return sorted({(float(a), float(b)) for a, b in zip(self.n, self.d, strict=True)})
-
-    def select(self, mask: np.ndarray) -> Runs:
-        return Runs(
-            self.n[mask], self.d[mask], self.lr[mask], self.batch_tokens[mask], self.loss[mask]
-        )
-
-    def in_grid(self, n: float, d: float) -> np.ndarray:
-        return (self.n == n) & (self.d == d)
-
-    def plateau(self, tolerance: float) -> np.ndarray:
-        """Mask of the runs within ``tolerance`` (relative) of their grid's best loss."""
-        keep = np.zeros(len(self), dtype=bool)
-        for n, d in self.grids():
-            grid = self.in_grid(n, d)
-            best = self.loss[grid].min()
-            keep |= grid & (self.loss <= best * (1.0 + tolerance))
-        return keep
-
-
-def _check_columns(columns: Mapping[str, str] | None) -> dict[str, str]:
-    chosen = dict(DEFAULT_COLUMNS)
-    for key, name in (columns or {}).items():
-        if key not in DEFAULT_COLUMNS:
-            raise ScalingError(
-                f"columns: unknown role {key!r} (roles: {', '.join(DEFAULT_COLUMNS)})"
-            )
-        if not isinstance(name, str) or not name:
-            raise ScalingError(f"columns: {key}={name!r}: expected a column name")
-        chosen[key] = name
-    return chosen
-
-
-def runs_from_rows(
-    rows: Iterable[Mapping[str, Any]],
-    *,
-    columns: Mapping[str, str] | None = None,
-    tokens_per_unit: float = DEFAULT_TOKENS_PER_UNIT,
-    source: str = "runs",
-) -> Runs:
-    """Runs from mappings (CSV rows, records); ``columns`` maps the roles n, d, lr, bs, loss
-    to names (default :data:`DEFAULT_COLUMNS`); the batch size is ``bs * tokens_per_unit``
-    tokens (1 when the column is already in tokens).
-
-    Raises:
-        ScalingError: a missing column, a value that is not a number, a non-positive N, D,
-            learning rate or batch size, or fewer than two runs.
-    """
-    names = _check_columns(columns)
-    unit = check_positive("tokens_per_unit", tokens_per_unit)
-    values: dict[str, list[float]] = {key: [] for key in names}
-    for index, row in enumerate(rows):
-        if index == 0:
-            missing = [name for name in names.values() if name not in row]
-            if missing:
-                raise ScalingError(
-                    f"{source}: missing column(s) {', '.join(repr(m) for m in missing)} (has "
-                    f"{', '.join(repr(str(k)) for k in row)}); name them with columns="
-                )
-        for key, name in names.items():
-            raw = row.get(name)
-            try:
-                number = float(raw)  # type: ignore[arg-type]
-            except (TypeError, ValueError):
-                raise ScalingError(
-                    f"{source}: row {index + 1}, column {name!r}: {raw!r} is not a number"
-                ) from None
-            if key != "loss" and not (math.isfinite(number) and number > 0):
-                raise ScalingError(
-                    f"{source}: row {index + 1}, column {name!r}: {raw!r}: expected a positive "
-                    "number"
-                )
-            if key == "loss" and not math.isfinite(number):
-                raise ScalingError(f"{source}: row {index + 1}, column {name!r}: {raw!r}")
-            values[key].append(number)
-    if len(values["n"]) < 2:
-        raise ScalingError(
-            f"{source}: {len(values['n'])} run(s): a fit needs runs at several scales"
-        )
-    arrays = {key: np.asarray(found, dtype=float) for key, found in values.items()}
-    return Runs(arrays["n"], arrays["d"], arrays["lr"], arrays["bs"] * unit, arrays["loss"])
-
-
-def read_runs(
-    path: str | os.PathLike[str],
-    *,
-    columns: Mapping[str, str] | None = None,
-    tokens_per_unit: float = DEFAULT_TOKENS_PER_UNIT,
-) -> Runs:
-    """Runs from a CSV file (see :func:`runs_from_rows`)."""
-    where = Path(path)
-    try:
-        with open(where, newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
-    except OSError as exc:
-        raise ScalingError(f"{where}: cannot read: {exc.strerror or exc}") from None
-    if not rows:
-        raise ScalingError(f"{where}: no runs (an empty file, or a header alone)")
-    return runs_from_rows(rows, columns=columns, tokens_per_unit=tokens_per_unit, source=str(where))
-
-
-def runs_from_studies(
-    studies: Iterable[Study],
-    *,
-    lr: str = "lr",
-    bs: str = "bs",
-    n_attr: str = "N",
-    d_attr: str = "D",
-    tokens_per_unit: float = DEFAULT_TOKENS_PER_UNIT,
-) -> Runs:
-    """Runs from tuneful studies, one per scale: N and D are study attributes
-    (``study.set_user_attr("N", ...)``), the learning rate and batch size trial parameters
-    named ``lr`` and ``bs``, the loss each COMPLETE trial's value (minimized)."""
-    from tuneful.records import TrialState
-
-    rows = []
-    for study in studies:
-        attrs = study.user_attrs
-        for key in (n_attr, d_attr):
-            if key not in attrs:
-                raise ScalingError(
-                    f"study {study.name!r} has no attribute {key!r}: set it with "
-                    f"study.set_user_attr({key!r}, value)"
-                )
-        for trial in study.trials:
-            if trial.state is TrialState.COMPLETE and lr in trial.params and bs in trial.params:
-                rows.append(
-                    {
-                        "N": attrs[n_attr],
-                        "D": attrs[d_attr],
-                        "lr": trial.params[lr],
-                        "bs": trial.params[bs],
-                        "smooth loss": trial.value,
-                    }
-                )
-    if not rows:
-        raise ScalingError(f"no COMPLETE trial with parameters {lr!r} and {bs!r} in the studies")
-    return runs_from_rows(rows, tokens_per_unit=tokens_per_unit, source="studies")
-
 
 def _ols(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     coef, *_ = np.linalg.lstsq(x, y, rcond=None)
     return coef
+
+
+#: An exponent whose 95 % interval is wider than ±1 is not identified by the runs: every
+#: published exponent (−0.713, 0.307, 0.571) fits in it, with either sign.
+MAX_EXPONENT_HALF_WIDTH = 1.0
+
+
+class UnidentifiedLawError(ScalingError):
+    """The runs cannot pin down an exponent; ``quantity`` is what it multiplies ("N", "D")."""
+
+    def __init__(self, message: str, quantity: str) -> None:
+        super().__init__(message)
+        self.quantity = quantity
+
+
+def _half_widths(x: np.ndarray, y: np.ndarray) -> np.ndarray | None:
+    """1.96 standard errors of the OLS slopes (columns 1.. of ``x``), from the centred design
+    so that a large log N with a small spread loses no precision; inf for a slope the design
+    cannot separate. None when no degree of freedom is left to estimate the noise."""
+    dof = len(y) - x.shape[1]
+    if dof <= 0:
+        return None
+    residual = y - x @ _ols(x, y)
+    variance = float(residual @ residual) / dof
+    centred = x[:, 1:] - x[:, 1:].mean(axis=0)
+    _, singular, vt = np.linalg.svd(centred, full_matrices=False)
+    with np.errstate(divide="ignore"):
+        inverse = np.where(singular > 1e-12 * max(singular.max(), 1e-300), singular**-2.0, np.inf)
+    return np.asarray(1.96 * np.sqrt(variance * ((vt**2).T @ inverse)), dtype=float)
+
+
+def _check_identified(
+    x: np.ndarray, y: np.ndarray, exponents: Sequence[tuple[str, str, np.ndarray]]
+) -> None:
+    """Refuse a fit whose exponent the runs cannot pin down (see MAX_EXPONENT_HALF_WIDTH):
+    ``exponents`` names each slope, the quantity it multiplies, and that quantity's values."""
+    widths = _half_widths(x, y)
+    if widths is None:
+        return
+    for (name, symbol, values), width in zip(exponents, widths, strict=True):
+        if width <= MAX_EXPONENT_HALF_WIDTH:
+            continue
+        low, high = float(values.min()), float(values.max())
+        message = (
+            f"the exponent {name} of {symbol} is not identified by these runs (95 % interval "
+            f"±{width:.3g}): "
+        )
+        if high / low < 2:
+            message += (
+                f"{symbol} varies by only {high / low - 1:.2%} across the scales "
+                f"({low:.4g} – {high:.4g}); fit runs at {symbol} values further apart"
+            )
+        else:
+            message += "log N and log D move together across the scales; add grids that vary one"
+        if symbol == "N":
+            message += (
+                " (for a mixture of experts whose total N barely varies, fit on the active "
+                "parameters: columns={'n': NAME}, or --column n=NAME)"
+            )
+        raise UnidentifiedLawError(message, symbol)
+
+
+def _exp(value: float) -> float:
+    """e**value, inf past the floating-point range (an interval's end, not an error)."""
+    try:
+        return math.exp(value)
+    except OverflowError:
+        return math.inf
 
 
 def _designs(runs: Runs) -> tuple[np.ndarray, np.ndarray]:
@@ -256,11 +161,11 @@ class LawFit:
 
     @property
     def a(self) -> float:
-        return float(math.exp(self.lr_coef[0]))
+        return _exp(self.lr_coef[0])
 
     @property
     def b(self) -> float:
-        return float(math.exp(self.bs_coef[0]))
+        return _exp(self.bs_coef[0])
 
     def coefficients(self) -> dict[str, float]:
         """a, α, β, b, γ as in η = a·N^α·D^β, B = b·D^γ."""
@@ -283,10 +188,10 @@ class LawFit:
             return float(lo), float(hi)
 
         return {
-            "a": tuple(math.exp(v) for v in span(self.lr_boot[:, 0])),  # type: ignore[dict-item]
+            "a": tuple(_exp(v) for v in span(self.lr_boot[:, 0])),  # type: ignore[dict-item]
             "alpha": span(self.lr_boot[:, 1]),
             "beta": span(self.lr_boot[:, 2]),
-            "b": tuple(math.exp(v) for v in span(self.bs_boot[:, 0])),  # type: ignore[dict-item]
+            "b": tuple(_exp(v) for v in span(self.bs_boot[:, 0])),  # type: ignore[dict-item]
             "gamma": span(self.bs_boot[:, 1]),
         }
 
@@ -300,8 +205,16 @@ class LawFit:
     def point(self, n: float, d: float) -> tuple[float, float]:
         """(η*, B* in tokens) at (N, D), without intervals."""
         ln, ld = math.log(n), math.log(d)
-        lr = math.exp(self.lr_coef[0] + self.lr_coef[1] * ln + self.lr_coef[2] * ld)
-        return lr, math.exp(self.bs_coef[0] + self.bs_coef[1] * ld)
+        log_lr = self.lr_coef[0] + self.lr_coef[1] * ln + self.lr_coef[2] * ld
+        log_bs = self.bs_coef[0] + self.bs_coef[1] * ld
+        lr, tokens = _exp(log_lr), _exp(log_bs)
+        if not (0 < lr < math.inf and 0 < tokens < math.inf):
+            raise ScalingError(
+                f"the law's optimum at N={n:g}, D={d:g} is out of floating-point range "
+                f"(log lr* = {log_lr:.4g}, log B* = {log_bs:.4g}): N or D is far outside the "
+                "scales it was fitted on"
+            )
+        return lr, tokens
 
     def predict(self, n_params: float, n_tokens: float, seq_len: int | None = None) -> Prediction:
         """The fitted optimum at (N, D), with bootstrap intervals."""
@@ -315,8 +228,8 @@ class LawFit:
             low, high = 50 * (1 - self.level), 50 * (1 + self.level)
             log_lr = self.lr_boot @ np.array([1.0, math.log(n), math.log(d)])
             log_bs = self.bs_boot @ np.array([1.0, math.log(d)])
-            lr_interval = tuple(float(v) for v in np.exp(np.percentile(log_lr, [low, high])))
-            tokens_interval = tuple(float(v) for v in np.exp(np.percentile(log_bs, [low, high])))
+            lr_interval = tuple(_exp(v) for v in np.percentile(log_lr, [low, high]))
+            tokens_interval = tuple(_exp(v) for v in np.percentile(log_bs, [low, high]))
         return Prediction(
             n,
             d,
@@ -385,17 +298,25 @@ def fit(
     """Fit the law to ``runs`` by Step Law's procedure (see the module docstring).
 
     Raises:
-        ScalingError: a bad setting, or runs that cannot identify the law (fewer than two
-            distinct N or D values among the scales).
+        ScalingError: a bad setting, or runs that cannot identify the law: fewer than two
+            distinct N or D values among the scales, or an exponent whose 95 % interval is
+            wider than ±1 (N or D barely varies, or they vary together).
     """
     tol = check_positive("tolerance", tolerance) if tolerance != 0 else 0.0
     if isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, int) or n_bootstrap < 0:
         raise ScalingError(f"n_bootstrap={n_bootstrap!r}: expected an int >= 0")
-    if not 0 < level < 1:
+    if (
+        isinstance(level, bool)
+        or not isinstance(level, int | float)
+        or not math.isfinite(level)
+        or not 0 < level < 1
+    ):
         raise ScalingError(f"level={level!r}: expected a coverage in (0, 1)")
     grids = runs.grids()
     n_values = {n for n, _ in grids}
     d_values = {d for _, d in grids}
+    if not grids:
+        raise ScalingError("no runs to fit")
     if len(grids) < 2:
         raise ScalingError(
             f"the runs hold a single scale (N={grids[0][0]:g}, D={grids[0][1]:g}): a scaling "
@@ -414,6 +335,8 @@ def fit(
             "log N and log D are collinear across the scales: the law is not identified"
         )
     y_lr, y_bs = np.log(plateau.lr), np.log(plateau.batch_tokens)
+    _check_identified(lr_x, y_lr, [("alpha", "N", plateau.n), ("beta", "D", plateau.d)])
+    _check_identified(bs_x, y_bs, [("gamma", "D", plateau.d)])
     lr_coef, bs_coef = _ols(lr_x, y_lr), _ols(bs_x, y_bs)
     rng = np.random.default_rng(seed)
     lr_boot = np.empty((n_bootstrap, 3))
@@ -451,7 +374,7 @@ class GridGap:
         n / d: the scale. best_loss: the grid's best loss. lr / batch_tokens: the law's point.
         nearest_lr / nearest_batch_tokens / nearest_loss: the measured run nearest to it (in
             log coordinates scaled to the grid's ranges).
-        gap: (nearest_loss − best_loss) / best_loss.
+        gap: (nearest_loss − best_loss) / |best_loss|.
     """
 
     n: float
@@ -495,10 +418,18 @@ def grid_gaps(runs: Runs, law: Callable[[float, float], tuple[float, float]]) ->
                 float(runs.lr[k]),
                 float(runs.batch_tokens[k]),
                 loss,
-                (loss - best) / best,
+                _relative_gap(loss, best),
             )
         )
     return out
+
+
+def _relative_gap(loss: float, best: float) -> float:
+    """(loss − best) / |best|: a fraction of the best loss whatever its sign (0 when a zero
+    best loss is matched, inf when it is not)."""
+    if best == 0:
+        return 0.0 if loss == best else math.inf
+    return (loss - best) / abs(best)
 
 
 def published_law() -> LawFit:

@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 
 from tuneful.errors import MissingDependencyError
-from tuneful.scaling.fit import LawFit, Runs
+from tuneful.scaling.fit import LawFit
+from tuneful.scaling.runs import Runs, plateau_limit
 
 __all__ = ["plot_grid", "plot_fit"]
 
@@ -51,10 +52,10 @@ def plot_grid(
     grid = runs.in_grid(n, d)
     lr, tokens, loss = runs.lr[grid], runs.batch_tokens[grid], runs.loss[grid]
     best = int(np.argmin(loss))
-    plateau = loss <= loss[best] * (1 + tolerance)
+    plateau = loss <= plateau_limit(float(loss[best]), tolerance)
     figure, axes = plt.subplots(figsize=(6.4, 4.8))
     # Colours span the best loss to 3 % above it: diverged runs would flatten the rest.
-    top = min(float(loss.max()), float(loss[best]) * 1.03)
+    top = min(float(loss.max()), plateau_limit(float(loss[best]), 0.03))
     shown = axes.scatter(
         lr,
         tokens,

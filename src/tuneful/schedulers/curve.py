@@ -172,6 +172,10 @@ class CurvePredictor(RungScheduler):
         return "the best" if not self.quantile else f"the {self.quantile:g}-quantile"
 
     # -- decisions ---------------------------------------------------------------------
+    def keep_reason(self, history: History) -> str | None:
+        """Why a trial that failed its rung must go on all the same (None: it stops)."""
+        return None
+
     def decide(self, trial: TrialRecord, history: History) -> Decision | None:
         attrs: dict[str, Any] = {}
         for rung in self.new_rungs(trial, history):
@@ -202,6 +206,10 @@ class CurvePredictor(RungScheduler):
                     f"{prediction['p_improve']:.3g} < Δ = {self.delta:g}"
                 )
             attrs[f"rung_{rung}"] = record
+            kept = None if passed else self.keep_reason(history)
+            if kept is not None:  # failed, but too few trials have completed to stop it
+                record.update(passed=True, kept=kept)
+                continue
             if not passed:
                 attrs["pruned"] = {"step": trial.last_step, "rung": rung, "reason": reason}
                 return Decision(stop=True, reason=reason, attrs=attrs)
