@@ -39,7 +39,7 @@ class Study:
         optimizer: Optimizer,
         scheduler: Scheduler | None = None,
     ) -> None:
-        self._engine = Engine(info, storage, optimizer, scheduler, face_factory=Study.over)
+        self._engine = Engine(info, storage, optimizer, scheduler, face_factory=type(self).over)
         self._engine.face = self
 
     @classmethod
@@ -347,7 +347,8 @@ class Study:
         on; exceptions not matching ``catch`` fail the trial and then propagate. But once 5
         trials of this run failed with the same error and none completed, the run stops with
         RepeatedFailureError (``fail_fast``: an int sets the count, False never stops). Ctrl-C
-        or SIGTERM marks the running trial failed and re-raises. ``n_jobs=k`` runs k worker
+        or SIGTERM fails the running trial (queued again per ``retries``, as a trial whose
+        worker died) and re-raises. ``n_jobs=k`` runs k worker
         processes (threads for ``memory://``, which other processes cannot see).
 
         Example:
