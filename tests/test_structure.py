@@ -160,7 +160,6 @@ def _inside(module: Module, package: str) -> bool:
     return module.package == package
 
 
-@_REACHING
 def test_no_import_cycle() -> None:
     assert _cycles(_graph()) == []
 
@@ -212,7 +211,6 @@ def _private_attributes(module: Module) -> set[str]:
 _STANDARD = {"_exit", "_asdict", "_replace", "_fields", "_make"}
 
 
-@_REACHING
 def test_no_private_attribute_of_another_package_is_used() -> None:
     """``obj._name`` only for names that the module's own package defines: code that needs
     another package's internals needs a public interface there instead."""
@@ -242,7 +240,6 @@ def test_module_length(module: Module) -> None:
     assert lines <= MAX_MODULE_LINES, f"{module.name}: {lines} lines"
 
 
-@_REACHING
 def test_function_length() -> None:
     long = []
     for module in MODULES:
