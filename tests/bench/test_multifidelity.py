@@ -241,7 +241,7 @@ def test_interrupted_mf_cell_resumes(curve_tasks: type[Curve], tmp_path: Path) -
     study = tuneful.load_study(study_name("parts", Cell("random+asha", "c/1", 0)), storage=url)
     cut = [t for t in study.trials if "interrupted" in (t.error or "")]
     assert len(cut) == 1 and "cost" not in cut[0].user_attrs
-    retry = next(t for t in study.trials if t.user_attrs.get("bench_retry_of") == cut[0].number)
+    retry = next(t for t in study.trials if t.system_attrs.get("retry_of") == cut[0].number)
     assert retry.params == cut[0].params and "cost" in retry.user_attrs
     (resumed,) = load_runs(url, "parts")
     (whole,) = load_runs(url, "whole")
@@ -268,7 +268,7 @@ def test_killed_mf_cell_resumes_with_its_cut_trial(
     assert cut.state is TrialState.FAIL and cut.error == "the benchmark run stopped"
     assert "cost" not in cut.user_attrs
     retry = trials[running.number + 1]
-    assert retry.user_attrs["bench_retry_of"] == cut.number and retry.params == cut.params
+    assert retry.system_attrs["retry_of"] == cut.number and retry.params == cut.params
     assert "cost" in retry.user_attrs
     (run,) = load_runs(url, "kill")
     assert run.costs.sum() >= 6 and run.meta["complete"] is True

@@ -109,7 +109,7 @@ def test_interrupted_benchmark_resumes(fake_tasks: type[Parabola], tmp_path: Pat
     trials = tuneful.load_study(study_name("parts", Cell("sobol", "p/1", 0)), storage=url).trials
     cut, retry = trials[3], trials[4]
     assert "metrics" not in cut.user_attrs and "interrupted" in (cut.error or "")
-    assert retry.params == cut.params and retry.user_attrs["bench_retry_of"] == 3
+    assert retry.params == cut.params and retry.system_attrs["retry_of"] == 3
     (resumed,) = load_runs(url, "parts")
     (uninterrupted,) = load_runs(url, "whole")
     assert len(resumed.losses) == 8
@@ -137,7 +137,7 @@ def test_killed_benchmark_cell_resumes_with_its_cut_trial(
     trials = tuneful.load_study(name, storage=url).trials
     cut, retry = trials[2], trials[3]
     assert cut.state is TrialState.FAIL and cut.error == "the benchmark run stopped"
-    assert retry.params == cut.params and retry.user_attrs["bench_retry_of"] == 2
+    assert retry.params == cut.params and retry.system_attrs["retry_of"] == 2
     (run,) = load_runs(url, "kill")
     (uninterrupted,) = load_runs(url, "whole")
     assert len(run.losses) == 6

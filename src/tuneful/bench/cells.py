@@ -28,7 +28,6 @@ from tuneful.storage import Storage
 __all__ = [
     "Cell",
     "TUNEFUL_PREFIX",
-    "RETRY_OF",
     "study_name",
     "tuneful_name",
     "bench_attrs",
@@ -41,7 +40,6 @@ __all__ = [
 TUNEFUL_PREFIX = "tuneful:"
 
 #: The user attribute of a trial that evaluates again an interrupted trial (its number).
-RETRY_OF = "bench_retry_of"
 
 
 @dataclass(frozen=True)
@@ -120,29 +118,22 @@ def record_test_score(study: tuneful.Study, task: Task) -> None:
 
 
 def retry_interrupted(study: tuneful.Study, paid: Callable[[tuneful.TrialRecord], bool]) -> None:
-    """Queue again, once each, the configurations whose evaluation an interruption cut short.
+    """Fail the trials a killed run left RUNNING; the study's ``retries`` queue them again.
 
-    A trial was cut short when nothing was ``paid`` for it (a black-box cell's trial has no
-    metrics and no evaluation error, a multi-fidelity cell's has no cost) and it is RUNNING
-    (the process was killed) or FAIL (Ctrl-C: ``optimize`` failed it). A benchmark is run by
-    one process at a time, so a RUNNING trial found on resume belongs to a run that died; it
-    is failed. The copy records the number of the trial it repeats in ``bench_retry_of`` and
-    is evaluated first, so the resumed cell proposes what an uninterrupted one would have.
-
-    The study's own ``retries`` cannot do this: ``optimize`` fails a trial that Ctrl-C stopped
-    without re-enqueuing it, and a killed trial of a study without heartbeats is never found
-    stale.
+    A cell's study is created with ``retries=1``: a trial that Ctrl-C or SIGTERM cut short is
+    failed and queued again (once) by ``optimize`` itself, and one whose process was killed
+    is found RUNNING here (a benchmark is run by one process at a time, so it belongs to a run
+    that died) and failed through :meth:`~tuneful.Study.fail_trial`, which queues it again the
+    same way. The copy is evaluated first (``system_attrs["retry_of"]`` names the trial it
+    repeats), so the resumed cell proposes what an uninterrupted one would have. A trial whose
+    evaluation was ``paid`` for (its metrics or cost were recorded) is failed without a retry:
+    running it again would count its cost twice.
     """
-    trials = study.trials
-    retried = {t.user_attrs.get(RETRY_OF) for t in trials}
-    for trial in trials:
-        if paid(trial) or trial.number in retried or not trial.params:
-            continue
-        if trial.state is TrialState.RUNNING:
+    for trial in study.get_trials(states=[TrialState.RUNNING]):
+        if paid(trial):
             study.tell(trial.number, state=TrialState.FAIL, error="the benchmark run stopped")
-        elif trial.state is not TrialState.FAIL:
-            continue
-        study.enqueue(trial.params, user_attrs={RETRY_OF: trial.number})
+        else:
+            study.fail_trial(trial.number, "the benchmark run stopped")
 
 
 def open_cell_study(

@@ -228,6 +228,7 @@ def run_mf_cell(
             scheduler=_scheduler_spec(setup, plan),
             seed=cell.seed,
             heartbeat_interval=None,
+            retries=1,  # an interrupted evaluation is run again, once
         )
         proposer = setup.adapter if setup.adapter is not None else setup.optimizer
         attrs = bench_attrs(task, cell, run, total, str(budget), proposer)

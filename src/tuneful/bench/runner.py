@@ -161,6 +161,7 @@ def run_cell(
             scheduler="none",
             seed=cell.seed,
             heartbeat_interval=None,
+            retries=1,  # an interrupted evaluation is run again, once
         )
         study.set_user_attr("bench", bench_attrs(task, cell, run, total, str(budget), proposer))
         return study
