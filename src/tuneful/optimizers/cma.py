@@ -76,6 +76,7 @@ from typing import Any
 
 import numpy as np
 
+from tuneful._validation import check_choice, check_int, check_number, refuse
 from tuneful.errors import MissingDependencyError, OptimizerError
 from tuneful.optimizers.base import Optimizer, config_key
 from tuneful.optimizers.random import SobolOptimizer
@@ -173,28 +174,24 @@ class CMAESOptimizer(Optimizer):
         with_margin: bool | str = "auto",
         n_startup: int = 0,
     ) -> None:
-        if seed is not None and not _is_int(seed):
-            raise OptimizerError(f"cmaes: seed={seed!r} must be an int or None")
-        if not _is_number(sigma0) or not 0 < sigma0 <= 1:
-            raise OptimizerError(f"cmaes: sigma0={sigma0!r} must be a number in (0, 1]")
-        if popsize is not None and (not _is_int(popsize) or popsize < 4):
-            raise OptimizerError(f"cmaes: popsize={popsize!r} must be None or an int >= 4")
-        if restart not in _RESTARTS:
-            raise OptimizerError(f"cmaes: restart={restart!r} must be 'ipop' or None")
+        self.seed = check_int("cmaes", "seed", seed, allow_none=True, error=OptimizerError)
+        self.sigma0 = check_number(
+            "cmaes", "sigma0", sigma0, low=0, high=1, high_inclusive=True, error=OptimizerError
+        )
+        self.popsize = check_int(
+            "cmaes", "popsize", popsize, minimum=4, allow_none=True, error=OptimizerError
+        )
+        self.restart = check_choice("cmaes", "restart", restart, _RESTARTS, error=OptimizerError)
         if isinstance(with_margin, np.bool_):
             with_margin = bool(with_margin)
         if not (with_margin is True or with_margin is False or with_margin == "auto"):
-            raise OptimizerError(
-                f"cmaes: with_margin={with_margin!r} must be 'auto', True or False"
+            refuse(
+                "cmaes", "with_margin", with_margin, "'auto', True or False", error=OptimizerError
             )
-        if not _is_int(n_startup) or n_startup < 0:
-            raise OptimizerError(f"cmaes: n_startup={n_startup!r} must be an int >= 0")
-        self.seed = None if seed is None else int(seed)
-        self.sigma0 = float(sigma0)
-        self.popsize = None if popsize is None else int(popsize)
-        self.restart = restart
         self.with_margin: bool | str = with_margin
-        self.n_startup = int(n_startup)
+        self.n_startup = int(
+            check_int("cmaes", "n_startup", n_startup, minimum=0, error=OptimizerError)
+        )
         self._lock = threading.Lock()  # threads of one study share the replay cache
         self._layout: _Layout | None = None
         self._replay: _Replay | None = None
@@ -668,13 +665,3 @@ def _check_single_objective(history: History) -> None:
             f"cmaes: CMA-ES optimizes one objective; this study has {len(history.directions)} "
             f"({', '.join(history.directions)}): use optimizer='tpe' for several"
         )
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
-        value, (bool, np.bool_)
-    )
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))

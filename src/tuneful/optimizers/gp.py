@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize_scalar
 
+from tuneful._validation import check_choice, check_int
 from tuneful.errors import OptimizerError
 from tuneful.optimizers._gp_acquisition import maximize_log_ei
 from tuneful.optimizers._gp_inputs import InputMap
@@ -120,9 +121,7 @@ _one_blas_thread = _OneBlasThread()
 
 
 def _positive_int(value: Any, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise OptimizerError(f"gp: {name}={value!r} must be an int >= {minimum}")
-    return int(value)
+    return int(check_int("gp", name, value, minimum=minimum, error=OptimizerError))
 
 
 def _yeo_johnson(x: np.ndarray, lam: float) -> np.ndarray:
@@ -245,10 +244,7 @@ class GPOptimizer(Optimizer):
     ) -> None:
         if n_startup is not None:
             n_startup = _positive_int(n_startup, "n_startup")
-        if acquisition not in _ACQUISITIONS:
-            raise OptimizerError(
-                f"gp: acquisition={acquisition!r} is unknown: expected one of {_ACQUISITIONS}"
-            )
+        check_choice("gp", "acquisition", acquisition, _ACQUISITIONS, error=OptimizerError)
         self.seed = seed
         self.n_startup = n_startup
         self.acquisition = acquisition

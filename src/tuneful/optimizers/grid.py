@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from tuneful._validation import check_int, refuse
 from tuneful.errors import OptimizerError
 from tuneful.optimizers.base import Optimizer
 from tuneful.records import History
@@ -71,10 +72,12 @@ class GridOptimizer(Optimizer):
     name = "grid"
 
     def __init__(self, *, seed: int | None = None, resolution: int = 5, shuffle: bool = False):
-        if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
-            raise OptimizerError(f"grid resolution={resolution!r}: expected an int >= 2")
+        if not isinstance(resolution, int):  # numpy ints are not JSON-safe settings
+            refuse("grid", "resolution", resolution, "an int >= 2", error=OptimizerError)
         self.seed = seed
-        self.resolution = resolution
+        self.resolution = check_int(
+            "grid", "resolution", resolution, minimum=2, error=OptimizerError
+        )
         self.shuffle = shuffle
         self._cache: tuple[Any, list[dict[str, Any]]] | None = None
 

@@ -49,6 +49,7 @@ from typing import Any
 
 import numpy as np
 
+from tuneful._validation import check_flag, check_int, check_number
 from tuneful.errors import OptimizerError
 from tuneful.optimizers._activation import ActivationGroups
 from tuneful.optimizers._parzen import ParzenEstimator
@@ -112,27 +113,23 @@ class TPEOptimizer(Optimizer):
         multivariate: bool = True,
         constant_liar: bool = True,
     ) -> None:
-        _check_int("n_startup", n_startup, 0)
-        _check_int("max_good", max_good, 1)
-        _check_int("n_candidates", n_candidates, 1)
-        _check_fraction("gamma", gamma)
-        _check_fraction("bandwidth_factor", bandwidth_factor)
-        _check_fraction("min_bandwidth", min_bandwidth)
-        if not _is_number(prior_weight) or not 0 < prior_weight < math.inf:
-            raise OptimizerError(f"tpe: prior_weight={prior_weight!r} must be a number > 0")
-        for key, flag in (("multivariate", multivariate), ("constant_liar", constant_liar)):
-            if not isinstance(flag, (bool, np.bool_)):
-                raise OptimizerError(f"tpe: {key}={flag!r} must be True or False")
         self.seed = seed
-        self.n_startup = int(n_startup)
-        self.gamma = float(gamma)
-        self.max_good = int(max_good)
-        self.n_candidates = int(n_candidates)
-        self.prior_weight = float(prior_weight)
-        self.bandwidth_factor = float(bandwidth_factor)
-        self.min_bandwidth = float(min_bandwidth)
-        self.multivariate = bool(multivariate)
-        self.constant_liar = bool(constant_liar)
+        self.n_startup = _int("n_startup", n_startup, 0)
+        self.gamma = _fraction("gamma", gamma)
+        self.max_good = _int("max_good", max_good, 1)
+        self.n_candidates = _int("n_candidates", n_candidates, 1)
+        self.prior_weight = check_number(
+            "tpe",
+            "prior_weight",
+            prior_weight,
+            low=0,
+            expected="a number > 0",
+            error=OptimizerError,
+        )
+        self.bandwidth_factor = _fraction("bandwidth_factor", bandwidth_factor)
+        self.min_bandwidth = _fraction("min_bandwidth", min_bandwidth)
+        self.multivariate = check_flag("tpe", "multivariate", multivariate, error=OptimizerError)
+        self.constant_liar = check_flag("tpe", "constant_liar", constant_liar, error=OptimizerError)
         self._lock = threading.Lock()  # threads of one study share this object's caches
         self._sobol: dict[int | None, SobolOptimizer] = {}
         self._rows: _EncodedRows | None = None
@@ -357,19 +354,11 @@ def _scalarize(y: np.ndarray) -> np.ndarray:
 # -- validation ----------------------------------------------------------------------------
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
-        value, (bool, np.bool_)
+def _int(key: str, value: Any, minimum: int) -> int:
+    return int(check_int("tpe", key, value, minimum=minimum, error=OptimizerError))
+
+
+def _fraction(key: str, value: Any) -> float:
+    return float(
+        check_number("tpe", key, value, low=0, high=1, high_inclusive=True, error=OptimizerError)
     )
-
-
-def _check_int(key: str, value: Any, minimum: int) -> None:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, (bool, np.bool_)):
-        raise OptimizerError(f"tpe: {key}={value!r} must be an int >= {minimum}")
-    if value < minimum:
-        raise OptimizerError(f"tpe: {key}={value!r} must be >= {minimum}")
-
-
-def _check_fraction(key: str, value: Any) -> None:
-    if not _is_number(value) or not 0 < value <= 1:
-        raise OptimizerError(f"tpe: {key}={value!r} must be a number in (0, 1]")

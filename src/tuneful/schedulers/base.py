@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import abc
 import bisect
-import math
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from tuneful._registry import Component, build
+from tuneful._validation import check_int, check_number
 from tuneful.errors import SchedulerError
 from tuneful.records import History, TrialRecord, TrialState
 
@@ -166,27 +166,6 @@ def _inferred_max(trials: Sequence[TrialRecord]) -> int | None:
 
 
 # -- rung schedulers ----------------------------------------------------------------------
-def check_int(scheduler: str, key: str, value: Any, *, minimum: int, allow_none: bool = False):
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        expected = f"an int >= {minimum}" + (" or None" if allow_none else "")
-        raise SchedulerError(f"{scheduler}: {key}={value!r}: expected {expected}")
-    return int(value)
-
-
-def check_number(scheduler: str, key: str, value: Any, *, low: float, high: float) -> float:
-    """A real number in the open interval (low, high)."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or not low < value < high
-    ):
-        raise SchedulerError(f"{scheduler}: {key}={value!r}: expected a number in ({low}, {high})")
-    return float(value)
-
-
 class RungScheduler(Scheduler):
     """Shared by schedulers that judge trials at rungs ``min_budget * η**k``.
 
@@ -204,14 +183,18 @@ class RungScheduler(Scheduler):
         max_budget: int | None = None,
         reduction_factor: float = 3,
     ) -> None:
-        self.min_budget = check_int(self.name, "min_budget", min_budget, minimum=1)
-        self.max_budget = check_int(self.name, "max_budget", max_budget, minimum=1, allow_none=True)
+        self.min_budget = check_int(
+            self.name, "min_budget", min_budget, minimum=1, error=SchedulerError
+        )
+        self.max_budget = check_int(
+            self.name, "max_budget", max_budget, minimum=1, allow_none=True, error=SchedulerError
+        )
         if self.max_budget is not None and self.max_budget < self.min_budget:
             raise SchedulerError(
                 f"{self.name}: max_budget={max_budget!r} is below min_budget={min_budget!r}"
             )
         self.reduction_factor = check_number(
-            self.name, "reduction_factor", reduction_factor, low=1.0, high=math.inf
+            self.name, "reduction_factor", reduction_factor, low=1.0, error=SchedulerError
         )
         self._index = _RungIndex()
         self._index_lock = threading.Lock()
