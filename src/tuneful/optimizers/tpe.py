@@ -31,8 +31,8 @@ Its Algorithm Components", arXiv:2304.11127):
    is drawn.
 
 Multi-objective studies are scalarized before the split: the Pareto front index of each
-trial (non-dominated sorting), ties inside a front broken by the mean over objectives of
-the trial's normalized rank. That keeps TPE's split well defined without weights the user
+trial (Deb et al. 2002's fast non-dominated sort, :mod:`tuneful._pareto`), ties inside a
+front broken by the mean over objectives of the trial's normalized rank. That keeps TPE's split well defined without weights the user
 did not ask for.
 
 Encoding every trial on each call costs milliseconds at a thousand trials, so the
@@ -49,6 +49,7 @@ from typing import Any
 
 import numpy as np
 
+from tuneful._pareto import non_dominated_sort
 from tuneful._validation import check_flag, check_int, check_number
 from tuneful.errors import OptimizerError
 from tuneful.optimizers._activation import ActivationGroups
@@ -329,24 +330,7 @@ def _scalarize(y: np.ndarray) -> np.ndarray:
     n, m = y.shape
     if m == 1:
         return y[:, 0]
-    # dominated[i, j]: trial j dominates trial i
-    no_worse = np.ones((n, n), dtype=bool)
-    better = np.zeros((n, n), dtype=bool)
-    for k in range(m):
-        column = y[:, k]
-        no_worse &= column[None, :] <= column[:, None]
-        better |= column[None, :] < column[:, None]
-    dominated = no_worse & better
-    count = dominated.sum(axis=1)
-    front = np.full(n, -1)
-    remaining = np.ones(n, dtype=bool)
-    level = 0
-    while remaining.any():  # peel the fronts: O(n^2) in all
-        current = remaining & (count == 0)
-        front[current] = level
-        remaining &= ~current
-        count = count - dominated[:, current].sum(axis=1)
-        level += 1
+    front = non_dominated_sort(y)
     ranks = np.argsort(np.argsort(y, axis=0, kind="stable"), axis=0, kind="stable")
     return front + ranks.mean(axis=1) / n
 
