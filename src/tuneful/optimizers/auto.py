@@ -49,7 +49,7 @@ import numpy as np
 
 from tuneful._validation import check_choice, check_int, check_number
 from tuneful.errors import OptimizerError
-from tuneful.optimizers.base import Optimizer
+from tuneful.optimizers.base import Capabilities, Optimizer
 from tuneful.optimizers.cma import CMAESOptimizer
 from tuneful.optimizers.gp import GPOptimizer
 from tuneful.optimizers.random import SobolOptimizer
@@ -92,6 +92,10 @@ class AutoOptimizer(Optimizer):
     """
 
     name = "auto"
+    # several objectives: TPE after the start-up (GP and CMA-ES are skipped)
+    capabilities = Capabilities(
+        multi_objective=True, constraints=False, conditional=True, define_by_run=True, batch=True
+    )
 
     def __init__(
         self,

@@ -78,7 +78,7 @@ import numpy as np
 
 from tuneful._validation import check_choice, check_int, check_number, refuse
 from tuneful.errors import MissingDependencyError, OptimizerError
-from tuneful.optimizers.base import Optimizer, config_key
+from tuneful.optimizers.base import Capabilities, Optimizer, check_supported, config_key
 from tuneful.optimizers.random import SobolOptimizer
 from tuneful.optimizers.tpe import TPEOptimizer
 from tuneful.records import History, TrialRecord, TrialState, is_finite_number
@@ -163,6 +163,10 @@ class CMAESOptimizer(Optimizer):
     """
 
     name = "cmaes"
+    # one objective: CMA-ES ranks the members of a generation by one value
+    capabilities = Capabilities(
+        multi_objective=False, constraints=False, conditional=True, define_by_run=True, batch=True
+    )
 
     def __init__(
         self,
@@ -213,7 +217,7 @@ class CMAESOptimizer(Optimizer):
         if space.dim == 0:
             return np.empty((n, 0))
         cmaes = _import_cmaes()
-        _check_single_objective(history)
+        check_supported(self, directions=history.directions, space=history.space)
         layout = self._layout_of(space)
         if layout.delegated:
             return self._delegate().suggest(history, n, rng)
@@ -300,7 +304,7 @@ class CMAESOptimizer(Optimizer):
             MissingDependencyError: cmaes is not installed.
         """
         cmaes = _import_cmaes()
-        _check_single_objective(history)
+        check_supported(self, directions=history.directions, space=history.space)
         if history.space.dim == 0:
             return None
         layout = self._layout_of(history.space)
@@ -657,11 +661,3 @@ def _all_finished(records: list[TrialRecord | None], count: int) -> list[TrialRe
     """``records`` when there are ``count`` of them and all are finished, else None."""
     finished = [r for r in records if r is not None and r.state.is_finished]
     return finished if len(finished) == count else None
-
-
-def _check_single_objective(history: History) -> None:
-    if len(history.directions) != 1:
-        raise OptimizerError(
-            f"cmaes: CMA-ES optimizes one objective; this study has {len(history.directions)} "
-            f"({', '.join(history.directions)}): use optimizer='tpe' for several"
-        )

@@ -61,7 +61,7 @@ from tuneful.optimizers._gp_model import (
     default_starts,
     fit_hyperparameters,
 )
-from tuneful.optimizers.base import Optimizer, config_key
+from tuneful.optimizers.base import Capabilities, Optimizer, check_supported, config_key
 from tuneful.optimizers.random import SobolOptimizer
 from tuneful.records import History
 from tuneful.space import Space
@@ -231,6 +231,10 @@ class GPOptimizer(Optimizer):
     """
 
     name = "gp"
+    # one objective: the GP models y[:, 0] alone
+    capabilities = Capabilities(
+        multi_objective=False, constraints=False, conditional=True, define_by_run=True, batch=True
+    )
 
     def __init__(
         self,
@@ -274,11 +278,7 @@ class GPOptimizer(Optimizer):
     # -- suggest -----------------------------------------------------------------------------
     def suggest(self, history: History, n: int, rng: np.random.Generator) -> np.ndarray:
         space = history.space
-        if len(history.directions) != 1:
-            raise OptimizerError(
-                f"gp: the study has {len(history.directions)} objectives; the GP optimizer "
-                "handles one (use 'random' or 'sobol' for multi-objective studies)"
-            )
+        check_supported(self, directions=history.directions, space=history.space)
         if space.dim == 0 or history.y.shape[0] < max(self.startup_trials(space.dim), 2):
             return self._sobol.suggest(history, n, rng)
         with _one_blas_thread():

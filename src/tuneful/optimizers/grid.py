@@ -11,7 +11,7 @@ import numpy as np
 
 from tuneful._validation import check_int, refuse
 from tuneful.errors import OptimizerError
-from tuneful.optimizers.base import Optimizer
+from tuneful.optimizers.base import Capabilities, Optimizer
 from tuneful.records import History
 
 __all__ = ["GridOptimizer"]
@@ -70,6 +70,9 @@ class GridOptimizer(Optimizer):
     """
 
     name = "grid"
+    capabilities = Capabilities(
+        multi_objective=True, constraints=False, conditional=True, define_by_run=True, batch=True
+    )
 
     def __init__(self, *, seed: int | None = None, resolution: int = 5, shuffle: bool = False):
         if not isinstance(resolution, int):  # numpy ints are not JSON-safe settings

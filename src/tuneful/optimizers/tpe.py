@@ -32,8 +32,8 @@ Its Algorithm Components", arXiv:2304.11127):
 
 Multi-objective studies are scalarized before the split: the Pareto front index of each
 trial (Deb et al. 2002's fast non-dominated sort, :mod:`tuneful._pareto`), ties inside a
-front broken by the mean over objectives of the trial's normalized rank. That keeps TPE's split well defined without weights the user
-did not ask for.
+front broken by the mean over objectives of the trial's normalized rank. That keeps TPE's
+split well defined without weights the user did not ask for.
 
 Encoding every trial on each call costs milliseconds at a thousand trials, so the
 optimizer memoizes each trial's encoded row by trial number (checked against the record's
@@ -54,7 +54,7 @@ from tuneful._validation import check_flag, check_int, check_number
 from tuneful.errors import OptimizerError
 from tuneful.optimizers._activation import ActivationGroups
 from tuneful.optimizers._parzen import ParzenEstimator
-from tuneful.optimizers.base import Optimizer, config_key
+from tuneful.optimizers.base import Capabilities, Optimizer, config_key
 from tuneful.optimizers.random import SobolOptimizer
 from tuneful.records import History, TrialRecord, TrialState
 from tuneful.space import Space
@@ -99,6 +99,10 @@ class TPEOptimizer(Optimizer):
     """
 
     name = "tpe"
+    # several objectives: ranked by Pareto front (see the module docstring)
+    capabilities = Capabilities(
+        multi_objective=True, constraints=False, conditional=True, define_by_run=True, batch=True
+    )
 
     def __init__(
         self,
