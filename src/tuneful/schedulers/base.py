@@ -19,13 +19,13 @@ import abc
 import bisect
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from tuneful._registry import Component, build
 from tuneful._validation import check_int, check_number
 from tuneful.errors import SchedulerError
 from tuneful.records import History, TrialRecord, TrialState
+from tuneful.schedulers.decision import Decision
 
 __all__ = [
     "Decision",
@@ -41,21 +41,6 @@ __all__ = [
 
 #: The largest budget a rung grid is extended to when ``max_budget`` is not known.
 _UNBOUNDED = 2**62
-
-
-@dataclass(frozen=True)
-class Decision:
-    """A scheduler's verdict on a trial after a report.
-
-    Attributes:
-        stop: whether the trial must stop now.
-        reason: one sentence a person can read (why it stops, or why it goes on).
-        attrs: system attributes to record on the trial (JSON-safe), e.g. ``rung_9``.
-    """
-
-    stop: bool
-    reason: str = ""
-    attrs: Mapping[str, Any] = field(default_factory=dict)
 
 
 def sign_of(history: History) -> float:
@@ -134,8 +119,10 @@ class Scheduler(Component, abc.ABC):
 
     @abc.abstractmethod
     def decide(self, trial: TrialRecord, history: History) -> Decision | None:
-        """Judge ``trial`` after a report (its record includes the report). None: nothing to
-        decide at this step (the trial goes on, nothing is recorded)."""
+        """Judge ``trial`` after a report (its record includes the report): a
+        :class:`~tuneful.schedulers.decision.Decision` to go on, stop, or exploit another
+        trial's checkpoint. None: nothing to decide at this step (the trial goes on, nothing
+        is recorded)."""
 
     def model_budgets(self, history: History) -> list[int]:
         """Budgets at which optimizers may model the objective (see :mod:`._view`)."""
@@ -277,10 +264,10 @@ class RungScheduler(Scheduler):
                     f"{self.reduction_factor:g})"
                 )
                 attrs["pruned"] = {"step": trial.last_step, "rung": rung, "reason": reason}
-                return Decision(stop=True, reason=reason, attrs=attrs)
+                return Decision.stop_now(reason, attrs=attrs)
         if not attrs:
             return None
-        return Decision(stop=False, reason="passed every rung reached", attrs=attrs)
+        return Decision.go_on("passed every rung reached", attrs=attrs)
 
 
 class _RungIndex:

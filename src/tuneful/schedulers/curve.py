@@ -210,7 +210,7 @@ class CurvePredictor(RungScheduler):
                 continue
             if not passed:
                 attrs["pruned"] = {"step": trial.last_step, "rung": rung, "reason": reason}
-                return Decision(stop=True, reason=reason, attrs=attrs)
+                return Decision.stop_now(reason, attrs=attrs)
         if not attrs:
             return None
-        return Decision(stop=False, reason="passed every rung reached", attrs=attrs)
+        return Decision.go_on("passed every rung reached", attrs=attrs)

@@ -76,8 +76,6 @@ class MedianStopping(RungScheduler):
             f"at step {step} its best value {sign * best:.6g} is worse than the median "
             f"{sign * median:.6g} of the running averages of {len(averages)} completed trials"
         )
-        return Decision(
-            stop=True,
-            reason=reason,
-            attrs={"pruned": {"step": step, "rule": "median", "reason": reason}},
+        return Decision.stop_now(
+            reason, attrs={"pruned": {"step": step, "rule": "median", "reason": reason}}
         )
