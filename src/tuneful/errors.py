@@ -29,6 +29,7 @@ __all__ = [
     "CorruptDataWarning",
     "RepeatedFailureError",
     "MetricValueError",
+    "VersionChangedWarning",
     "did_you_mean",
 ]
 
@@ -122,3 +123,11 @@ class MetricValueError(CommandError):
     """A trial's program printed its metric, but as something that is not a finite number
     (``nan``, ``inf``, ``1e999``, an integer too large for a float). The trial fails with this
     one-line reason; no traceback is stored, since none would say more."""
+
+
+class VersionChangedWarning(UserWarning):
+    """A stored optimizer or scheduler description names another version of its algorithm
+    than this release's: the component is rebuilt, but a resumed study may propose or stop
+    trials differently from the one that began it. The message names the component and both
+    versions; passing the component explicitly (``load_study(..., optimizer=...)``) silences
+    it."""

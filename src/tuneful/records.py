@@ -160,19 +160,18 @@ class StudySummary:
 
 
 def pareto_front(records: list[TrialRecord], directions: tuple[str, ...]) -> list[TrialRecord]:
-    """The records (with values) that no other record beats on every objective, in order."""
+    """The records (with values) that no other record dominates (no worse on every objective
+    and better on one), in order: the first front of :func:`tuneful._pareto.pareto_front_mask`."""
     import numpy as np
+
+    from tuneful._pareto import pareto_front_mask
 
     if not records:
         return []
     signs = np.array([1.0 if d == "minimize" else -1.0 for d in directions])
-    y = np.array([t.values for t in records], dtype=float) * signs
-    dominated = np.zeros(len(records), dtype=bool)
-    for i in range(len(records)):
-        better_or_equal = np.all(y <= y[i], axis=1)
-        strictly_better = np.any(y < y[i], axis=1)
-        dominated[i] = bool(np.any(better_or_equal & strictly_better))
-    return [t for t, d in zip(records, dominated, strict=True) if not d]
+    y = np.array([t.values for t in records], dtype=float).reshape(len(records), -1) * signs
+    kept = pareto_front_mask(y)
+    return [t for t, keep in zip(records, kept, strict=True) if keep]
 
 
 def is_finite_number(value: Any) -> bool:

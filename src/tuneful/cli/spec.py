@@ -29,6 +29,7 @@ from typing import Any
 
 import yaml
 
+from tuneful._validation import is_int, is_real
 from tuneful._yaml import read_yaml
 from tuneful.cli.output import resolve_storage
 from tuneful.errors import OptimizerError, SchedulerError, SpaceError, SpecError, did_you_mean
@@ -117,8 +118,8 @@ def _positive(data: Mapping[str, Any], key: str, kind: type, default: Any = None
     value = data.get(key, default)
     if value is None:
         return default
-    ok = isinstance(value, int | float) if kind is float else isinstance(value, int)
-    if isinstance(value, bool) or not ok or not value > 0:
+    ok = is_real(value) if kind is float else is_int(value)
+    if not ok or not value > 0:
         what = "a positive integer" if kind is int else "a positive number of seconds"
         raise SpecError(f"{key}: {value!r} is not {what}")
     return kind(value)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from tuneful.optimizers.auto import AutoOptimizer
 from tuneful.optimizers.base import (
+    Capabilities,
     Optimizer,
     available_optimizers,
+    check_supported,
     make_optimizer,
     register_optimizer,
 )
@@ -17,6 +19,7 @@ from tuneful.optimizers.random import RandomOptimizer, SobolOptimizer
 from tuneful.optimizers.tpe import TPEOptimizer
 
 __all__ = [
+    "Capabilities",
     "Optimizer",
     "AutoOptimizer",
     "RandomOptimizer",
@@ -27,6 +30,7 @@ __all__ = [
     "GPOptimizer",
     "CMAESOptimizer",
     "available_optimizers",
+    "check_supported",
     "make_optimizer",
     "register_optimizer",
 ]

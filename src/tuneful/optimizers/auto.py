@@ -47,8 +47,9 @@ from typing import Any
 
 import numpy as np
 
+from tuneful._validation import check_choice, check_int, check_number
 from tuneful.errors import OptimizerError
-from tuneful.optimizers.base import Optimizer
+from tuneful.optimizers.base import Capabilities, Optimizer
 from tuneful.optimizers.cma import CMAESOptimizer
 from tuneful.optimizers.gp import GPOptimizer
 from tuneful.optimizers.random import SobolOptimizer
@@ -91,6 +92,10 @@ class AutoOptimizer(Optimizer):
     """
 
     name = "auto"
+    # several objectives: TPE after the start-up (GP and CMA-ES are skipped)
+    capabilities = Capabilities(
+        multi_objective=True, constraints=False, conditional=True, define_by_run=True, batch=True
+    )
 
     def __init__(
         self,
@@ -102,33 +107,26 @@ class AutoOptimizer(Optimizer):
         multi_fidelity: str = "gp",
         mf_startup: int = 1,
     ) -> None:
-        if isinstance(gp_trials, bool) or not isinstance(gp_trials, (int, np.integer)):
-            raise OptimizerError(f"auto: gp_trials={gp_trials!r} must be an int >= 0")
-        if gp_trials < 0:
-            raise OptimizerError(f"auto: gp_trials={gp_trials!r} must be an int >= 0")
-        if (
-            isinstance(late_sigma0, bool)
-            or not isinstance(late_sigma0, (int, float, np.integer, np.floating))
-            or not 0 < late_sigma0 <= 1
-        ):
-            raise OptimizerError(f"auto: late_sigma0={late_sigma0!r} must be a number in (0, 1]")
-        if late not in _LATE:
-            raise OptimizerError(f"auto: late={late!r} must be one of {', '.join(_LATE)}")
-        if multi_fidelity not in _MULTI_FIDELITY:
-            raise OptimizerError(
-                f"auto: multi_fidelity={multi_fidelity!r} must be one of "
-                f"{', '.join(_MULTI_FIDELITY)}"
-            )
-        if isinstance(mf_startup, bool) or not isinstance(mf_startup, (int, np.integer)):
-            raise OptimizerError(f"auto: mf_startup={mf_startup!r} must be an int >= 1")
-        if mf_startup < 1:
-            raise OptimizerError(f"auto: mf_startup={mf_startup!r} must be an int >= 1")
-        self.multi_fidelity = multi_fidelity
-        self.mf_startup = int(mf_startup)
+        self.gp_trials = int(
+            check_int("auto", "gp_trials", gp_trials, minimum=0, error=OptimizerError)
+        )
+        self.late_sigma0 = check_number(
+            "auto",
+            "late_sigma0",
+            late_sigma0,
+            low=0,
+            high=1,
+            high_inclusive=True,
+            error=OptimizerError,
+        )
+        self.late = check_choice("auto", "late", late, _LATE, error=OptimizerError)
+        self.multi_fidelity = check_choice(
+            "auto", "multi_fidelity", multi_fidelity, _MULTI_FIDELITY, error=OptimizerError
+        )
+        self.mf_startup = int(
+            check_int("auto", "mf_startup", mf_startup, minimum=1, error=OptimizerError)
+        )
         self.seed = seed
-        self.late = late
-        self.gp_trials = int(gp_trials)
-        self.late_sigma0 = float(late_sigma0)
         self._sobol = SobolOptimizer(seed=seed)
         self._gp = GPOptimizer(seed=seed)
         self._tpe = TPEOptimizer(seed=seed)

@@ -5,12 +5,16 @@ An optimizer proposes points in the encoded unit cube of ``history.space`` (see
 the history cannot rebuild, so any worker can suggest and a resumed study continues exactly
 where an uninterrupted one would. Pending trials (``history.pending``) are part of the input
 so that parallel workers do not pile onto one point.
+
+Each optimizer class declares what it can work with (:class:`Capabilities`); one function,
+:func:`check_supported`, refuses a study that needs more, naming the optimizers that would do.
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -20,7 +24,9 @@ from tuneful.errors import OptimizerError
 from tuneful.records import History
 
 __all__ = [
+    "Capabilities",
     "Optimizer",
+    "check_supported",
     "register_optimizer",
     "make_optimizer",
     "available_optimizers",
@@ -33,10 +39,42 @@ def config_key(config: Mapping[str, Any]) -> tuple[Any, ...]:
     return tuple(sorted((name, type(value).__name__, value) for name, value in config.items()))
 
 
+@dataclass(frozen=True, kw_only=True)
+class Capabilities:
+    """What an optimizer can work with, declared on its class (``Optimizer.capabilities``).
+
+    Attributes:
+        multi_objective: studies with several objectives (``directions`` of length > 1).
+        constraints: studies with constraints on the trials' outcomes.
+        conditional: spaces with conditional parameters (``when=``).
+        define_by_run: studies without a space, whose objective defines its parameters as it
+            runs (the optimizer then sees the parameters seen so far as one flat space).
+        batch: ``suggest(history, n, rng)`` with ``n > 1`` proposes points meant to be
+            evaluated together (distinct, each aware of the earlier ones).
+    """
+
+    multi_objective: bool
+    constraints: bool
+    conditional: bool
+    define_by_run: bool
+    batch: bool
+
+
+#: What tuneful assumed of every optimizer before optimizers declared their capabilities.
+_UNDECLARED = Capabilities(
+    multi_objective=True, constraints=False, conditional=True, define_by_run=True, batch=True
+)
+
+
 class Optimizer(Component, abc.ABC):
-    """Base class of every optimizer. Subclasses set ``name`` and implement ``suggest``."""
+    """Base class of every optimizer. Subclasses set ``name``, declare ``capabilities`` and
+    implement ``suggest``."""
 
     name: ClassVar[str] = "optimizer"
+    #: What the optimizer can work with; :func:`check_supported` refuses studies that need
+    #: more. A subclass that does not declare it keeps what every optimizer was taken to
+    #: support before the declaration existed: everything but constraints.
+    capabilities: ClassVar[Capabilities] = _UNDECLARED
 
     @abc.abstractmethod
     def suggest(self, history: History, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -54,6 +92,84 @@ class Optimizer(Component, abc.ABC):
         """JSON-safe facts to record on the trial ``history.number`` along with the point
         ``suggest`` proposes for it (its ``system_attrs``), e.g. which model chose it."""
         return {}
+
+
+_NEEDS = {
+    "multi_objective": "several objectives",
+    "constraints": "constraints",
+    "conditional": "conditional parameters (when=)",
+    "define_by_run": "define-by-run (no space)",
+    "batch": "batch suggestions",
+}
+
+
+def check_supported(
+    optimizer: Optimizer,
+    *,
+    directions: Sequence[str],
+    space: Any,
+    constraints: bool = False,
+    batch: bool = False,
+) -> None:
+    """Refuse a study that needs what ``optimizer`` does not declare in its ``capabilities``.
+
+    Args:
+        optimizer: the study's optimizer.
+        directions: the study's directions, one per objective.
+        space: the study's :class:`~tuneful.space.Space`; None for a define-by-run study.
+        constraints: whether the study has constraints.
+        batch: whether several points will be asked of one ``suggest`` call.
+
+    Raises:
+        OptimizerError: names the optimizer, what the study needs that it lacks, and the
+            registered optimizers that support all of it.
+
+    Example:
+        >>> import tuneful
+        >>> from tuneful.optimizers import make_optimizer
+        >>> space = tuneful.Space(x=tuneful.Float(0, 1))
+        >>> two = ["minimize", "maximize"]
+        >>> check_supported(make_optimizer("tpe", seed=0), directions=two, space=space)
+        >>> check_supported(make_optimizer("gp", seed=0), directions=two, space=space)
+        Traceback (most recent call last):
+        ...
+        tuneful.errors.OptimizerError: optimizer 'gp' handles one objective; this study has 2 \
+(minimize, maximize): optimizers that handle several objectives: auto, external, grid, \
+random, sobol, tpe
+    """
+    declared = type(optimizer).capabilities
+    needs = {
+        "multi_objective": len(directions) > 1,
+        "constraints": constraints,
+        "conditional": space is not None and bool(getattr(space, "is_conditional", False)),
+        "define_by_run": space is None,
+        "batch": batch,
+    }
+    needed = [key for key, needed in needs.items() if needed]
+    missing = [key for key in needed if not getattr(declared, key)]
+    if not missing:
+        return
+    what = []
+    for key in missing:
+        if key == "multi_objective":
+            what.append(
+                f"handles one objective; this study has {len(directions)} ({', '.join(directions)})"
+            )
+        else:
+            what.append(f"does not handle {_NEEDS[key]}, which this study needs")
+    able = [
+        name
+        for name, factory in sorted(_REGISTRY.items())
+        if isinstance(capabilities := getattr(factory, "capabilities", None), Capabilities)
+        and all(getattr(capabilities, key) for key in needed)
+    ]
+    wanted = " and ".join(_NEEDS[key] for key in needed)
+    alternatives = (
+        f"optimizers that handle {wanted}: {', '.join(able)}"
+        if able
+        else f"no registered optimizer handles {wanted}"
+    )
+    raise OptimizerError(f"optimizer {optimizer.name!r} {'; it '.join(what)}: {alternatives}")
 
 
 _REGISTRY: dict[str, Callable[..., Optimizer]] = {}

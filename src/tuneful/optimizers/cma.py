@@ -9,8 +9,9 @@ neighbours instead of getting stuck. IPOP restarts (Auger & Hansen 2005, CEC): w
 meets one of ``should_stop()``'s criteria, the next run starts at a uniformly random mean
 with twice the population.
 
-What CMA-ES models. The unconditional numeric columns of the space (Floats and Ints without
-``when=``), each bounded to [0, 1] in the encoded cube. Categorical columns and conditional
+What CMA-ES models (:mod:`~tuneful.optimizers._cma_columns`). The unconditional numeric
+columns of the space (Floats and Ints without ``when=``), each bounded to [0, 1] in the
+encoded cube. Categorical columns and conditional
 ones (a parameter with ``when=``) are not modelled: for each suggestion each is drawn,
 independently and with the trial's generator, from the good trials: the best quarter of the
 last 2 lambda completed trials where the column was active (recent ones, so that they are
@@ -20,7 +21,8 @@ categorical and integer columns, a value perturbed by Gaussian noise of scale ``
 for continuous ones. A space where such columns outnumber the modelled ones is handed to
 :class:`~tuneful.optimizers.tpe.TPEOptimizer` (same seed) entirely, which models them.
 
-State from the history, never stored. Runs and generations are laid over trial numbers:
+State from the history, never stored (steps 1-5: :mod:`~tuneful.optimizers._cma_replay`;
+step 6: here). Runs and generations are laid over trial numbers:
 
 1. Start-up: trials ``0 .. n_startup - 1`` are scrambled Sobol points (by trial number, as
    :class:`~tuneful.optimizers.random.SobolOptimizer`). The first run's mean is the best of
@@ -65,31 +67,29 @@ deterministic given the seeds, so the result is the same as a fresh replay.
 
 from __future__ import annotations
 
-import copy
 import itertools
-import math
 import threading
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
+from tuneful._validation import check_choice, check_int, check_number, refuse
 from tuneful.errors import MissingDependencyError, OptimizerError
-from tuneful.optimizers.base import Optimizer, config_key
+from tuneful.optimizers._cma_columns import ColumnLayout, draw_others
+from tuneful.optimizers._cma_replay import Replay, by_number
+from tuneful.optimizers.base import Capabilities, Optimizer, check_supported, config_key
 from tuneful.optimizers.random import SobolOptimizer
 from tuneful.optimizers.tpe import TPEOptimizer
-from tuneful.records import History, TrialRecord, TrialState, is_finite_number
-from tuneful.space import Int, Space
+from tuneful.records import History
+from tuneful.space import Space
 
 __all__ = ["CMAESOptimizer", "CMAESState"]
 
 _RESTARTS = ("ipop", None)
-_GOOD_FRACTION = 0.25  # columns CMA-ES does not model are drawn from the best quarter
 _RESAMPLES = 32  # draws from the distribution to replace a repeat ...
 _UNIFORM = 1024  # ... then at most this many uniform points
-_MASK_64 = (1 << 64) - 1
 
 
 def _import_cmaes() -> ModuleType:
@@ -100,12 +100,6 @@ def _import_cmaes() -> ModuleType:
             "optimizer 'cmaes' needs the cmaes package: pip install cmaes"
         ) from None
     return cmaes
-
-
-def _generation_seed(seed: int, run: int, generation: int) -> int:
-    """The seed of the CMA generator for generation ``generation`` of run ``run``."""
-    entropy = [seed & _MASK_64, 0, run, generation]
-    return int(np.random.SeedSequence(entropy).generate_state(1)[0])
 
 
 @dataclass(frozen=True, eq=False)
@@ -162,6 +156,10 @@ class CMAESOptimizer(Optimizer):
     """
 
     name = "cmaes"
+    # one objective: CMA-ES ranks the members of a generation by one value
+    capabilities = Capabilities(
+        multi_objective=False, constraints=False, conditional=True, define_by_run=True, batch=True
+    )
 
     def __init__(
         self,
@@ -173,31 +171,27 @@ class CMAESOptimizer(Optimizer):
         with_margin: bool | str = "auto",
         n_startup: int = 0,
     ) -> None:
-        if seed is not None and not _is_int(seed):
-            raise OptimizerError(f"cmaes: seed={seed!r} must be an int or None")
-        if not _is_number(sigma0) or not 0 < sigma0 <= 1:
-            raise OptimizerError(f"cmaes: sigma0={sigma0!r} must be a number in (0, 1]")
-        if popsize is not None and (not _is_int(popsize) or popsize < 4):
-            raise OptimizerError(f"cmaes: popsize={popsize!r} must be None or an int >= 4")
-        if restart not in _RESTARTS:
-            raise OptimizerError(f"cmaes: restart={restart!r} must be 'ipop' or None")
+        self.seed = check_int("cmaes", "seed", seed, allow_none=True, error=OptimizerError)
+        self.sigma0 = check_number(
+            "cmaes", "sigma0", sigma0, low=0, high=1, high_inclusive=True, error=OptimizerError
+        )
+        self.popsize = check_int(
+            "cmaes", "popsize", popsize, minimum=4, allow_none=True, error=OptimizerError
+        )
+        self.restart = check_choice("cmaes", "restart", restart, _RESTARTS, error=OptimizerError)
         if isinstance(with_margin, np.bool_):
             with_margin = bool(with_margin)
         if not (with_margin is True or with_margin is False or with_margin == "auto"):
-            raise OptimizerError(
-                f"cmaes: with_margin={with_margin!r} must be 'auto', True or False"
+            refuse(
+                "cmaes", "with_margin", with_margin, "'auto', True or False", error=OptimizerError
             )
-        if not _is_int(n_startup) or n_startup < 0:
-            raise OptimizerError(f"cmaes: n_startup={n_startup!r} must be an int >= 0")
-        self.seed = None if seed is None else int(seed)
-        self.sigma0 = float(sigma0)
-        self.popsize = None if popsize is None else int(popsize)
-        self.restart = restart
         self.with_margin: bool | str = with_margin
-        self.n_startup = int(n_startup)
+        self.n_startup = int(
+            check_int("cmaes", "n_startup", n_startup, minimum=0, error=OptimizerError)
+        )
         self._lock = threading.Lock()  # threads of one study share the replay cache
-        self._layout: _Layout | None = None
-        self._replay: _Replay | None = None
+        self._layout: ColumnLayout | None = None
+        self._replay: Replay | None = None
         self._sobol: dict[int, SobolOptimizer] = {}
         self._tpe: TPEOptimizer | None = None
 
@@ -216,7 +210,7 @@ class CMAESOptimizer(Optimizer):
         if space.dim == 0:
             return np.empty((n, 0))
         cmaes = _import_cmaes()
-        _check_single_objective(history)
+        check_supported(self, directions=history.directions, space=history.space)
         layout = self._layout_of(space)
         if layout.delegated:
             return self._delegate().suggest(history, n, rng)
@@ -235,7 +229,7 @@ class CMAESOptimizer(Optimizer):
                     points[i] = self._sobol_point(history, seed, number)
             if layout.others.size and from_cma.any():
                 window, count = 2 * replay.popsize, int(from_cma.sum())
-                drawn = _draw_others(history, layout, self.sigma0, window, rng, count)
+                drawn = draw_others(history, layout, self.sigma0, window, rng, count)
                 points[np.ix_(from_cma, layout.others)] = drawn
             if layout.discrete and from_cma.any():  # under the lock: replay is this history's
                 self._replace_repeats(history, layout, replay, points, from_cma, rng)
@@ -244,8 +238,8 @@ class CMAESOptimizer(Optimizer):
     def _replace_repeats(
         self,
         history: History,
-        layout: _Layout,
-        replay: _Replay,
+        layout: ColumnLayout,
+        replay: Replay,
         points: np.ndarray,
         from_cma: np.ndarray,
         rng: np.random.Generator,
@@ -270,8 +264,8 @@ class CMAESOptimizer(Optimizer):
     def _new_point(
         self,
         history: History,
-        layout: _Layout,
-        replay: _Replay,
+        layout: ColumnLayout,
+        replay: Replay,
         taken: set[tuple[Any, ...]],
         rng: np.random.Generator,
     ) -> tuple[np.ndarray, tuple[Any, ...]] | None:
@@ -284,7 +278,7 @@ class CMAESOptimizer(Optimizer):
         draws[:, layout.columns] = replay.resample(int(rng.integers(0, 2**32)), _RESAMPLES)
         if layout.others.size:
             window = 2 * replay.popsize
-            draws[:, layout.others] = _draw_others(
+            draws[:, layout.others] = draw_others(
                 history, layout, self.sigma0, window, rng, _RESAMPLES
             )
         uniform = (rng.random((_RESAMPLES, space.dim)) for _ in range(_UNIFORM // _RESAMPLES))
@@ -303,7 +297,7 @@ class CMAESOptimizer(Optimizer):
             MissingDependencyError: cmaes is not installed.
         """
         cmaes = _import_cmaes()
-        _check_single_objective(history)
+        check_supported(self, directions=history.directions, space=history.space)
         if history.space.dim == 0:
             return None
         layout = self._layout_of(history.space)
@@ -328,11 +322,11 @@ class CMAESOptimizer(Optimizer):
             return self.seed
         return int(history.seed) if history.seed is not None else 0
 
-    def _layout_of(self, space: Space) -> _Layout:
+    def _layout_of(self, space: Space) -> ColumnLayout:
         with self._lock:
             layout = self._layout
             if layout is None or not (layout.space is space or layout.space == space):
-                layout = self._layout = _Layout(space, self.with_margin)
+                layout = self._layout = ColumnLayout(space, self.with_margin)
             return layout
 
     def _delegate(self) -> TPEOptimizer:
@@ -347,9 +341,11 @@ class CMAESOptimizer(Optimizer):
         at = History(history.space, history.directions, [], number=number, seed=seed)
         return sobol.suggest(at, 1, np.random.default_rng(0))[0]
 
-    def _replayed(self, cmaes: ModuleType, history: History, layout: _Layout, seed: int) -> _Replay:
+    def _replayed(
+        self, cmaes: ModuleType, history: History, layout: ColumnLayout, seed: int
+    ) -> Replay:
         """The replay of ``history``: the cached one continued when it still applies."""
-        table = _by_number(history.trials)
+        table = by_number(history.trials)
         sign = 1.0 if history.directions[0] == "minimize" else -1.0
         replay = self._replay
         if (
@@ -359,322 +355,16 @@ class CMAESOptimizer(Optimizer):
             or replay.sign != sign
             or not replay.consumed_prefix_of(table)
         ):
-            replay = _Replay(cmaes, layout, seed, sign, self)
+            replay = Replay(
+                cmaes,
+                layout,
+                seed,
+                sign,
+                sigma0=self.sigma0,
+                popsize=self.popsize,
+                restart=self.restart,
+                n_startup=self.n_startup,
+            )
         replay.advance(table)
         self._replay = replay
         return replay
-
-
-# -- which columns CMA-ES models -----------------------------------------------------------
-
-
-class _Layout:
-    """The split of a space's encoded columns between CMA-ES and the per-column draws.
-
-    Attributes:
-        columns: indices of the unconditional numeric columns (CMA-ES's dimensions).
-        others: indices of categorical and conditional columns, drawn per column.
-        steps: per modelled column, the level width 1/k of a discrete column, else 0.
-        bounds: per modelled column, (low, high) for CMA-ES, shape (len(columns), 2): the
-            centres of the first and last level for discrete columns under a margin, else
-            (0, 1).
-        margin: whether runs use CMA-ES with margin.
-        discrete: whether every modelled column is discrete (draws may repeat a
-            configuration; with a continuous one they practically never do).
-        delegated: whether the space goes to TPE (more other columns than modelled ones).
-    """
-
-    def __init__(self, space: Space, with_margin: bool | str) -> None:
-        self.space = space
-        modelled: list[int] = []
-        steps: list[float] = []
-        for j, name in enumerate(space.encoded_names):
-            param = space[name]
-            if param.when or space.is_categorical[j]:
-                continue
-            levels = int(space.n_levels[j])
-            modelled.append(j)  # log-scaled Ints have levels of unequal widths: continuous
-            steps.append(1.0 / levels if levels >= 2 and not _is_log_int(space, j) else 0.0)
-        self.columns = np.array(modelled, dtype=np.intp)
-        self.others = np.setdiff1d(np.arange(space.dim), self.columns).astype(np.intp)
-        self.continuous_others = np.array(  # columns drawn with noise rather than as levels
-            [space.n_levels[j] == 0 or _is_log_int(space, j) for j in self.others], dtype=bool
-        )
-        self.steps = np.array(steps, dtype=float)
-        discrete = bool((self.steps > 0).any())
-        self.margin = discrete if with_margin == "auto" else bool(with_margin)
-        half = self.steps / 2 if self.margin else np.zeros(len(steps))
-        self.bounds = np.column_stack([half, 1.0 - half])
-        self.discrete = bool(np.all(space.n_levels[self.columns] > 0))
-        self.delegated = len(modelled) == 0 or len(modelled) < self.others.size
-
-    def encode(self, params: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        """Modelled columns of configurations, shape (len(params), len(columns)), NaN where
-        a value is missing or invalid."""
-        return self.space.encode_lenient(params)[:, self.columns]
-
-    def canonical(self, draws: np.ndarray) -> np.ndarray:
-        """What draws (m, len(columns)) encode to once decoded: comparable with ``encode``."""
-        full = np.full((len(draws), self.space.dim), 0.5)
-        full[:, self.columns] = draws
-        return self.encode(self.space.decode(full))
-
-
-def _is_log_int(space: Space, column: int) -> bool:
-    param = space[space.encoded_names[column]]
-    return isinstance(param, Int) and param.log
-
-
-# -- the replay ----------------------------------------------------------------------------
-
-
-class _Replay:
-    """CMA-ES runs replayed over a history's trial numbers (see the module docstring)."""
-
-    def __init__(
-        self,
-        cmaes: ModuleType,
-        layout: _Layout,
-        seed: int,
-        sign: float,
-        settings: CMAESOptimizer,
-    ) -> None:
-        self.cmaes = cmaes
-        self.layout = layout
-        self.seed = seed
-        self.sign = sign
-        self.sigma0 = settings.sigma0
-        self.base_popsize = settings.popsize
-        self.restart = settings.restart
-        self.n_startup = settings.n_startup
-        self.consumed: list[TrialRecord] = []  # every record before ``start``, by number
-        self.start = self.n_startup
-        self.started = False
-        self.run = 0
-        self.generation = 0
-        self.popsize = 0
-        self._first_popsize = 0
-        self._cma: Any = None
-        self._told: list[np.ndarray] = []  # this generation's draws, as told
-        self._evaluated: list[np.ndarray] = []  # ... as proposed (discretized under a margin)
-        self._canonical: list[np.ndarray] = []  # ... as their decoded configurations encode
-
-    @property
-    def mean(self) -> np.ndarray:
-        return np.asarray(self._cma.mean)
-
-    def consumed_prefix_of(self, table: list[TrialRecord | None]) -> bool:
-        """Whether ``table`` begins with the records this replay has consumed."""
-        if len(table) < len(self.consumed):
-            return False
-        for old, new in zip(self.consumed, table, strict=False):
-            if new is old:
-                continue
-            if (
-                new is None
-                or new.state is not old.state
-                or new.values != old.values
-                or new.params != old.params
-            ):
-                return False
-        return True
-
-    def advance(self, table: list[TrialRecord | None]) -> None:
-        """Tell every generation whose members are all finished in ``table``."""
-        if not self.started:
-            head = _all_finished(table[: self.n_startup], self.n_startup)
-            if head is None:
-                return
-            self._begin_run(0, self._startup_mean(head))
-            self.consumed.extend(head)
-        while True:
-            members = _all_finished(table[self.start : self.start + self.popsize], self.popsize)
-            if members is None:
-                return
-            self._tell(members)
-            self.consumed.extend(members)
-
-    def point(self, k: int) -> np.ndarray:
-        """The current generation's k-th draw, as proposed (modelled columns)."""
-        self._draw(k + 1)
-        return self._evaluated[k]
-
-    def resample(self, seed: int, count: int) -> np.ndarray:
-        """``count`` further draws from the current distribution, as proposed (modelled
-        columns), shape (count, len(columns)): a copy of the run's CMA object reseeded with
-        ``seed`` draws them, so the generation's own draws are left as they are."""
-        cma = copy.deepcopy(self._cma)
-        cma.reseed_rng(seed)
-        draws = [cma.ask()[0] if self.layout.margin else cma.ask() for _ in range(count)]
-        return np.array(draws, dtype=float).reshape(count, len(self.layout.columns))
-
-    def _begin_run(self, run: int, mean: np.ndarray) -> None:
-        cmaes, layout = self.cmaes, self.layout
-        popsize = None  # run 0 without a popsize setting: cmaes's default
-        if run > 0 or self.base_popsize is not None:
-            popsize = (self.base_popsize or self._first_popsize) * 2**run  # IPOP doubling
-        seed = _generation_seed(self.seed, run, 0)
-        if layout.margin:
-            self._cma = cmaes.CMAwM(
-                mean=mean,
-                sigma=self.sigma0,
-                bounds=layout.bounds.copy(),
-                steps=layout.steps.copy(),
-                seed=seed,
-                population_size=popsize,
-            )
-        else:
-            self._cma = cmaes.CMA(
-                mean=mean,
-                sigma=self.sigma0,
-                bounds=layout.bounds.copy(),
-                seed=seed,
-                population_size=popsize,
-            )
-        self.started = True
-        self.run = run
-        self.popsize = int(self._cma.population_size)
-        if run == 0:
-            self._first_popsize = self.popsize
-        self.generation = 0
-        self._new_generation()
-
-    def _new_generation(self) -> None:
-        self._told, self._evaluated, self._canonical = [], [], []
-        self._cma.reseed_rng(_generation_seed(self.seed, self.run, self.generation))
-
-    def _draw(self, count: int) -> None:
-        """Extend this generation's draws to ``count``, continuing its generator."""
-        fresh = []
-        while len(self._told) < count:
-            if self.layout.margin:
-                evaluated, told = self._cma.ask()  # x ~ N(m, sigma^2 C), then discretized
-            else:
-                evaluated = told = self._cma.ask()  # x ~ N(m, sigma^2 C), resampled in bounds
-            self._told.append(np.asarray(told, dtype=float))
-            self._evaluated.append(np.asarray(evaluated, dtype=float))
-            fresh.append(self._evaluated[-1])
-        if fresh:
-            self._canonical.extend(self.layout.canonical(np.array(fresh)))
-
-    def _tell(self, members: list[TrialRecord]) -> None:
-        self._draw(self.popsize)
-        encoded = self.layout.encode([record.params for record in members])
-        low, high = self.layout.bounds[:, 0], self.layout.bounds[:, 1]
-        completed: list[tuple[np.ndarray, float]] = []
-        failed: list[np.ndarray] = []
-        for k, record in enumerate(members):
-            told = self._told[k]
-            if np.array_equal(encoded[k], self._canonical[k]):
-                x = told  # the member ran its own draw
-            else:  # injected: its own point, a missing column taken from its draw
-                x = np.where(np.isnan(encoded[k]), told, np.clip(encoded[k], low, high))
-            value = self._value(record)
-            if value is None:
-                failed.append(x)
-            else:
-                completed.append((x, value))
-        worst = max((value for _, value in completed), default=0.0)
-        self._cma.tell(completed + [(x, worst) for x in failed])
-        self.start += self.popsize
-        if self.restart == "ipop" and self._cma.should_stop():
-            rng = np.random.default_rng([self.seed & _MASK_64, 1, self.run + 1])
-            self._begin_run(self.run + 1, low + (high - low) * rng.random(len(low)))
-        else:
-            self.generation += 1
-            self._new_generation()
-
-    def _value(self, record: TrialRecord) -> float | None:
-        """The member's value for minimization; None for a failed or pruned member."""
-        if record.state is not TrialState.COMPLETE or not record.values:
-            return None
-        value = record.values[0]
-        return self.sign * float(value) if is_finite_number(value) else None
-
-    def _startup_mean(self, head: list[TrialRecord]) -> np.ndarray:
-        low, high = self.layout.bounds[:, 0], self.layout.bounds[:, 1]
-        centre = (low + high) / 2
-        scored = [
-            (value, record.number, record)
-            for record in head
-            if (value := self._value(record)) is not None
-        ]
-        if not scored:
-            return centre
-        best = min(scored, key=lambda entry: (entry[0], entry[1]))[2]
-        encoded = self.layout.encode([best.params])[0]
-        return np.where(np.isnan(encoded), centre, np.clip(encoded, low, high))
-
-
-# -- the columns CMA-ES does not model -----------------------------------------------------
-
-
-def _draw_others(
-    history: History,
-    layout: _Layout,
-    sigma0: float,
-    window: int,
-    rng: np.random.Generator,
-    count: int,
-) -> np.ndarray:
-    """Draws of the categorical and conditional columns, shape (count, len(layout.others)).
-
-    Per column, from the best quarter of the last ``window`` completed trials where it is
-    active: with probability 1 / (g + 1) uniform, else one of those g trials' value
-    (continuous columns: plus Gaussian noise of scale ``sigma0``).
-    """
-    X = np.asarray(history.X)[:, layout.others]
-    y = np.asarray(history.y)[:, 0]
-    out = np.empty((count, layout.others.size))
-    for j in range(layout.others.size):
-        active = np.flatnonzero(~np.isnan(X[:, j]))[-window:]  # completed in number order
-        best = active[np.argsort(y[active], kind="stable")]
-        good = X[best[: math.ceil(_GOOD_FRACTION * len(best))], j]
-        pick = rng.integers(0, len(good) + 1, size=count)  # len(good): the uniform prior
-        uniform = rng.random(count)
-        if len(good) == 0:
-            out[:, j] = uniform
-            continue
-        values = good[np.minimum(pick, len(good) - 1)]
-        if layout.continuous_others[j]:
-            values = np.clip(values + sigma0 * rng.standard_normal(count), 0.0, 1.0)
-        out[:, j] = np.where(pick == len(good), uniform, values)
-    return out
-
-
-# -- helpers -------------------------------------------------------------------------------
-
-
-def _by_number(trials: list[TrialRecord]) -> list[TrialRecord | None]:
-    """Records indexed by trial number (None for a number the history lacks)."""
-    if all(record.number == i for i, record in enumerate(trials)):
-        return list(trials)
-    size = 1 + max((record.number for record in trials), default=-1)
-    table: list[TrialRecord | None] = [None] * size
-    for record in trials:
-        table[record.number] = record
-    return table
-
-
-def _all_finished(records: list[TrialRecord | None], count: int) -> list[TrialRecord] | None:
-    """``records`` when there are ``count`` of them and all are finished, else None."""
-    finished = [r for r in records if r is not None and r.state.is_finished]
-    return finished if len(finished) == count else None
-
-
-def _check_single_objective(history: History) -> None:
-    if len(history.directions) != 1:
-        raise OptimizerError(
-            f"cmaes: CMA-ES optimizes one objective; this study has {len(history.directions)} "
-            f"({', '.join(history.directions)}): use optimizer='tpe' for several"
-        )
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
-        value, (bool, np.bool_)
-    )
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from tuneful.errors import OptimizerError
-from tuneful.optimizers.base import Optimizer
+from tuneful.optimizers.base import Capabilities, Optimizer
 from tuneful.records import History
 
 __all__ = ["ExternalOptimizer"]
@@ -16,6 +16,10 @@ class ExternalOptimizer(Optimizer):
     """Proposes nothing: every trial must be asked with complete ``fixed_params``."""
 
     name = "external"
+    # proposes nothing, whatever the study: no study needs more than it has
+    capabilities = Capabilities(
+        multi_objective=True, constraints=False, conditional=True, define_by_run=True, batch=True
+    )
 
     def __init__(self, *, seed: int | None = None) -> None:
         del seed

@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize_scalar
 
+from tuneful._validation import check_choice, check_int
 from tuneful.errors import OptimizerError
 from tuneful.optimizers._gp_acquisition import maximize_log_ei
 from tuneful.optimizers._gp_inputs import InputMap
@@ -60,7 +61,7 @@ from tuneful.optimizers._gp_model import (
     default_starts,
     fit_hyperparameters,
 )
-from tuneful.optimizers.base import Optimizer, config_key
+from tuneful.optimizers.base import Capabilities, Optimizer, check_supported, config_key
 from tuneful.optimizers.random import SobolOptimizer
 from tuneful.records import History
 from tuneful.space import Space
@@ -120,9 +121,7 @@ _one_blas_thread = _OneBlasThread()
 
 
 def _positive_int(value: Any, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise OptimizerError(f"gp: {name}={value!r} must be an int >= {minimum}")
-    return int(value)
+    return int(check_int("gp", name, value, minimum=minimum, error=OptimizerError))
 
 
 def _yeo_johnson(x: np.ndarray, lam: float) -> np.ndarray:
@@ -232,6 +231,10 @@ class GPOptimizer(Optimizer):
     """
 
     name = "gp"
+    # one objective: the GP models y[:, 0] alone
+    capabilities = Capabilities(
+        multi_objective=False, constraints=False, conditional=True, define_by_run=True, batch=True
+    )
 
     def __init__(
         self,
@@ -245,10 +248,7 @@ class GPOptimizer(Optimizer):
     ) -> None:
         if n_startup is not None:
             n_startup = _positive_int(n_startup, "n_startup")
-        if acquisition not in _ACQUISITIONS:
-            raise OptimizerError(
-                f"gp: acquisition={acquisition!r} is unknown: expected one of {_ACQUISITIONS}"
-            )
+        check_choice("gp", "acquisition", acquisition, _ACQUISITIONS, error=OptimizerError)
         self.seed = seed
         self.n_startup = n_startup
         self.acquisition = acquisition
@@ -278,11 +278,7 @@ class GPOptimizer(Optimizer):
     # -- suggest -----------------------------------------------------------------------------
     def suggest(self, history: History, n: int, rng: np.random.Generator) -> np.ndarray:
         space = history.space
-        if len(history.directions) != 1:
-            raise OptimizerError(
-                f"gp: the study has {len(history.directions)} objectives; the GP optimizer "
-                "handles one (use 'random' or 'sobol' for multi-objective studies)"
-            )
+        check_supported(self, directions=history.directions, space=history.space)
         if space.dim == 0 or history.y.shape[0] < max(self.startup_trials(space.dim), 2):
             return self._sobol.suggest(history, n, rng)
         with _one_blas_thread():

@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 
+from tuneful._validation import check_int, refuse
 from tuneful.errors import OptimizerError
-from tuneful.optimizers.base import Optimizer
+from tuneful.optimizers.base import Capabilities, Optimizer
 from tuneful.records import History
 
 __all__ = ["GridOptimizer"]
@@ -69,12 +70,17 @@ class GridOptimizer(Optimizer):
     """
 
     name = "grid"
+    capabilities = Capabilities(
+        multi_objective=True, constraints=False, conditional=True, define_by_run=True, batch=True
+    )
 
     def __init__(self, *, seed: int | None = None, resolution: int = 5, shuffle: bool = False):
-        if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
-            raise OptimizerError(f"grid resolution={resolution!r}: expected an int >= 2")
+        if not isinstance(resolution, int):  # numpy ints are not JSON-safe settings
+            refuse("grid", "resolution", resolution, "an int >= 2", error=OptimizerError)
         self.seed = seed
-        self.resolution = resolution
+        self.resolution = check_int(
+            "grid", "resolution", resolution, minimum=2, error=OptimizerError
+        )
         self.shuffle = shuffle
         self._cache: tuple[Any, list[dict[str, Any]]] | None = None
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tuneful.optimizers.base import Optimizer
+from tuneful.optimizers.base import Capabilities, Optimizer
 from tuneful.records import History
 
 if TYPE_CHECKING:
@@ -21,6 +21,9 @@ class RandomOptimizer(Optimizer):
     uniform over levels for integers and categoricals, conditions respected on decoding."""
 
     name = "random"
+    capabilities = Capabilities(
+        multi_objective=True, constraints=False, conditional=True, define_by_run=True, batch=True
+    )
 
     def __init__(self, *, seed: int | None = None) -> None:
         del seed  # randomness comes from the per-trial generator
@@ -38,6 +41,9 @@ class SobolOptimizer(Optimizer):
     """
 
     name = "sobol"
+    capabilities = Capabilities(
+        multi_objective=True, constraints=False, conditional=True, define_by_run=True, batch=True
+    )
 
     def __init__(self, *, seed: int | None = None, scramble: bool = True) -> None:
         self.seed = seed

@@ -31,9 +31,9 @@ Its Algorithm Components", arXiv:2304.11127):
    is drawn.
 
 Multi-objective studies are scalarized before the split: the Pareto front index of each
-trial (non-dominated sorting), ties inside a front broken by the mean over objectives of
-the trial's normalized rank. That keeps TPE's split well defined without weights the user
-did not ask for.
+trial (Deb et al. 2002's fast non-dominated sort, :mod:`tuneful._pareto`), ties inside a
+front broken by the mean over objectives of the trial's normalized rank. That keeps TPE's
+split well defined without weights the user did not ask for.
 
 Encoding every trial on each call costs milliseconds at a thousand trials, so the
 optimizer memoizes each trial's encoded row by trial number (checked against the record's
@@ -49,10 +49,12 @@ from typing import Any
 
 import numpy as np
 
+from tuneful._pareto import non_dominated_sort
+from tuneful._validation import check_flag, check_int, check_number
 from tuneful.errors import OptimizerError
 from tuneful.optimizers._activation import ActivationGroups
 from tuneful.optimizers._parzen import ParzenEstimator
-from tuneful.optimizers.base import Optimizer, config_key
+from tuneful.optimizers.base import Capabilities, Optimizer, config_key
 from tuneful.optimizers.random import SobolOptimizer
 from tuneful.records import History, TrialRecord, TrialState
 from tuneful.space import Space
@@ -97,6 +99,10 @@ class TPEOptimizer(Optimizer):
     """
 
     name = "tpe"
+    # several objectives: ranked by Pareto front (see the module docstring)
+    capabilities = Capabilities(
+        multi_objective=True, constraints=False, conditional=True, define_by_run=True, batch=True
+    )
 
     def __init__(
         self,
@@ -112,27 +118,23 @@ class TPEOptimizer(Optimizer):
         multivariate: bool = True,
         constant_liar: bool = True,
     ) -> None:
-        _check_int("n_startup", n_startup, 0)
-        _check_int("max_good", max_good, 1)
-        _check_int("n_candidates", n_candidates, 1)
-        _check_fraction("gamma", gamma)
-        _check_fraction("bandwidth_factor", bandwidth_factor)
-        _check_fraction("min_bandwidth", min_bandwidth)
-        if not _is_number(prior_weight) or not 0 < prior_weight < math.inf:
-            raise OptimizerError(f"tpe: prior_weight={prior_weight!r} must be a number > 0")
-        for key, flag in (("multivariate", multivariate), ("constant_liar", constant_liar)):
-            if not isinstance(flag, (bool, np.bool_)):
-                raise OptimizerError(f"tpe: {key}={flag!r} must be True or False")
         self.seed = seed
-        self.n_startup = int(n_startup)
-        self.gamma = float(gamma)
-        self.max_good = int(max_good)
-        self.n_candidates = int(n_candidates)
-        self.prior_weight = float(prior_weight)
-        self.bandwidth_factor = float(bandwidth_factor)
-        self.min_bandwidth = float(min_bandwidth)
-        self.multivariate = bool(multivariate)
-        self.constant_liar = bool(constant_liar)
+        self.n_startup = _int("n_startup", n_startup, 0)
+        self.gamma = _fraction("gamma", gamma)
+        self.max_good = _int("max_good", max_good, 1)
+        self.n_candidates = _int("n_candidates", n_candidates, 1)
+        self.prior_weight = check_number(
+            "tpe",
+            "prior_weight",
+            prior_weight,
+            low=0,
+            expected="a number > 0",
+            error=OptimizerError,
+        )
+        self.bandwidth_factor = _fraction("bandwidth_factor", bandwidth_factor)
+        self.min_bandwidth = _fraction("min_bandwidth", min_bandwidth)
+        self.multivariate = check_flag("tpe", "multivariate", multivariate, error=OptimizerError)
+        self.constant_liar = check_flag("tpe", "constant_liar", constant_liar, error=OptimizerError)
         self._lock = threading.Lock()  # threads of one study share this object's caches
         self._sobol: dict[int | None, SobolOptimizer] = {}
         self._rows: _EncodedRows | None = None
@@ -332,24 +334,7 @@ def _scalarize(y: np.ndarray) -> np.ndarray:
     n, m = y.shape
     if m == 1:
         return y[:, 0]
-    # dominated[i, j]: trial j dominates trial i
-    no_worse = np.ones((n, n), dtype=bool)
-    better = np.zeros((n, n), dtype=bool)
-    for k in range(m):
-        column = y[:, k]
-        no_worse &= column[None, :] <= column[:, None]
-        better |= column[None, :] < column[:, None]
-    dominated = no_worse & better
-    count = dominated.sum(axis=1)
-    front = np.full(n, -1)
-    remaining = np.ones(n, dtype=bool)
-    level = 0
-    while remaining.any():  # peel the fronts: O(n^2) in all
-        current = remaining & (count == 0)
-        front[current] = level
-        remaining &= ~current
-        count = count - dominated[:, current].sum(axis=1)
-        level += 1
+    front = non_dominated_sort(y)
     ranks = np.argsort(np.argsort(y, axis=0, kind="stable"), axis=0, kind="stable")
     return front + ranks.mean(axis=1) / n
 
@@ -357,19 +342,11 @@ def _scalarize(y: np.ndarray) -> np.ndarray:
 # -- validation ----------------------------------------------------------------------------
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
-        value, (bool, np.bool_)
+def _int(key: str, value: Any, minimum: int) -> int:
+    return int(check_int("tpe", key, value, minimum=minimum, error=OptimizerError))
+
+
+def _fraction(key: str, value: Any) -> float:
+    return float(
+        check_number("tpe", key, value, low=0, high=1, high_inclusive=True, error=OptimizerError)
     )
-
-
-def _check_int(key: str, value: Any, minimum: int) -> None:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, (bool, np.bool_)):
-        raise OptimizerError(f"tpe: {key}={value!r} must be an int >= {minimum}")
-    if value < minimum:
-        raise OptimizerError(f"tpe: {key}={value!r} must be >= {minimum}")
-
-
-def _check_fraction(key: str, value: Any) -> None:
-    if not _is_number(value) or not 0 < value <= 1:
-        raise OptimizerError(f"tpe: {key}={value!r} must be a number in (0, 1]")

@@ -23,10 +23,10 @@ al.'s critical batch size depends on the loss reached) are not included.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from tuneful._validation import check_int, check_number
 from tuneful.errors import TunefulError
 
 __all__ = [
@@ -81,15 +81,9 @@ class Prediction:
 
 def check_positive(name: str, value: Any) -> float:
     """``value`` as a positive finite float, else a ScalingError naming ``name``."""
-    if isinstance(value, bool):
-        raise ScalingError(f"{name}={value!r}: expected a positive number")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ScalingError(f"{name}={value!r}: expected a positive number") from None
-    if not math.isfinite(number) or number <= 0:
-        raise ScalingError(f"{name}={value!r}: expected a positive number")
-    return number
+    return float(
+        check_number(None, name, value, low=0, expected="a positive number", error=ScalingError)
+    )
 
 
 def _seq_len(seq_len: Any) -> int | None:
@@ -151,6 +145,5 @@ def dense_params(layers: int, hidden: int, ffn_hidden: int) -> int:
     """
     values = {"layers": layers, "hidden": hidden, "ffn_hidden": ffn_hidden}
     for name, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ScalingError(f"{name}={value!r}: expected a positive int")
+        check_int(None, name, value, minimum=1, error=ScalingError)
     return layers * (4 * hidden * hidden + 3 * hidden * ffn_hidden)

@@ -23,12 +23,15 @@ from tuneful.schedulers.base import (
     value_at,
 )
 from tuneful.schedulers.curve import CurvePredictor
+from tuneful.schedulers.decision import Action, refuse_exploit
 from tuneful.schedulers.halving import ASHA, Hyperband, hyperband_brackets
 from tuneful.schedulers.median import MedianStopping
 
 __all__ = [
     "Scheduler",
     "Decision",
+    "Action",
+    "refuse_exploit",
     "NoScheduler",
     "RungScheduler",
     "MedianStopping",

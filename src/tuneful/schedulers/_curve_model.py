@@ -25,6 +25,8 @@ from scipy.linalg import cho_factor, cho_solve, eigh
 from scipy.spatial.distance import cdist
 from scipy.special import ndtr
 
+from tuneful._validation import check_int
+
 __all__ = ["CurveModel", "probability_of_improvement"]
 
 _INACTIVE_FILL = 0.5  # inactive hyperparameters sit mid-cube; the indicator column tells them apart
@@ -67,12 +69,8 @@ class CurveModel:
     """
 
     def __init__(self, *, n_members: int = 10, seed: int = 0) -> None:
-        if isinstance(n_members, bool) or not isinstance(n_members, int) or n_members < 1:
-            raise ValueError(f"n_members must be an integer >= 1, got {n_members!r}")
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise ValueError(f"seed must be an integer, got {seed!r}")
-        self._n_members = n_members
-        self._seed = seed
+        self._n_members = check_int(None, "n_members", n_members, minimum=1, error=ValueError)
+        self._seed = check_int(None, "seed", seed, error=ValueError)
         self._fitted = False
         self._n_train = 0
         self._tau = 0

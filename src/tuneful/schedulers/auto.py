@@ -52,8 +52,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from tuneful._validation import check_int
+from tuneful.errors import SchedulerError
 from tuneful.records import History, TrialRecord, TrialState
-from tuneful.schedulers.base import check_int
 from tuneful.schedulers.curve import CurvePredictor
 from tuneful.schedulers.halving import hyperband_brackets
 
@@ -85,7 +86,9 @@ class AutoScheduler(CurvePredictor):
         **settings: Any,
     ) -> None:
         super().__init__(quantile=quantile, delta=delta, **settings)
-        self.min_completed = check_int(self.name, "min_completed", min_completed, minimum=0)
+        self.min_completed = check_int(
+            self.name, "min_completed", min_completed, minimum=0, error=SchedulerError
+        )
 
     def settings(self) -> dict[str, Any]:
         return {**super().settings(), "min_completed": self.min_completed}

@@ -17,15 +17,15 @@ from __future__ import annotations
 
 import abc
 import bisect
-import math
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from tuneful._registry import Component, build
+from tuneful._validation import check_int, check_number
 from tuneful.errors import SchedulerError
 from tuneful.records import History, TrialRecord, TrialState
+from tuneful.schedulers.decision import Decision
 
 __all__ = [
     "Decision",
@@ -41,21 +41,6 @@ __all__ = [
 
 #: The largest budget a rung grid is extended to when ``max_budget`` is not known.
 _UNBOUNDED = 2**62
-
-
-@dataclass(frozen=True)
-class Decision:
-    """A scheduler's verdict on a trial after a report.
-
-    Attributes:
-        stop: whether the trial must stop now.
-        reason: one sentence a person can read (why it stops, or why it goes on).
-        attrs: system attributes to record on the trial (JSON-safe), e.g. ``rung_9``.
-    """
-
-    stop: bool
-    reason: str = ""
-    attrs: Mapping[str, Any] = field(default_factory=dict)
 
 
 def sign_of(history: History) -> float:
@@ -134,8 +119,10 @@ class Scheduler(Component, abc.ABC):
 
     @abc.abstractmethod
     def decide(self, trial: TrialRecord, history: History) -> Decision | None:
-        """Judge ``trial`` after a report (its record includes the report). None: nothing to
-        decide at this step (the trial goes on, nothing is recorded)."""
+        """Judge ``trial`` after a report (its record includes the report): a
+        :class:`~tuneful.schedulers.decision.Decision` to go on, stop, or exploit another
+        trial's checkpoint. None: nothing to decide at this step (the trial goes on, nothing
+        is recorded)."""
 
     def model_budgets(self, history: History) -> list[int]:
         """Budgets at which optimizers may model the objective (see :mod:`._view`)."""
@@ -166,27 +153,6 @@ def _inferred_max(trials: Sequence[TrialRecord]) -> int | None:
 
 
 # -- rung schedulers ----------------------------------------------------------------------
-def check_int(scheduler: str, key: str, value: Any, *, minimum: int, allow_none: bool = False):
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        expected = f"an int >= {minimum}" + (" or None" if allow_none else "")
-        raise SchedulerError(f"{scheduler}: {key}={value!r}: expected {expected}")
-    return int(value)
-
-
-def check_number(scheduler: str, key: str, value: Any, *, low: float, high: float) -> float:
-    """A real number in the open interval (low, high)."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or not low < value < high
-    ):
-        raise SchedulerError(f"{scheduler}: {key}={value!r}: expected a number in ({low}, {high})")
-    return float(value)
-
-
 class RungScheduler(Scheduler):
     """Shared by schedulers that judge trials at rungs ``min_budget * η**k``.
 
@@ -204,14 +170,18 @@ class RungScheduler(Scheduler):
         max_budget: int | None = None,
         reduction_factor: float = 3,
     ) -> None:
-        self.min_budget = check_int(self.name, "min_budget", min_budget, minimum=1)
-        self.max_budget = check_int(self.name, "max_budget", max_budget, minimum=1, allow_none=True)
+        self.min_budget = check_int(
+            self.name, "min_budget", min_budget, minimum=1, error=SchedulerError
+        )
+        self.max_budget = check_int(
+            self.name, "max_budget", max_budget, minimum=1, allow_none=True, error=SchedulerError
+        )
         if self.max_budget is not None and self.max_budget < self.min_budget:
             raise SchedulerError(
                 f"{self.name}: max_budget={max_budget!r} is below min_budget={min_budget!r}"
             )
         self.reduction_factor = check_number(
-            self.name, "reduction_factor", reduction_factor, low=1.0, high=math.inf
+            self.name, "reduction_factor", reduction_factor, low=1.0, error=SchedulerError
         )
         self._index = _RungIndex()
         self._index_lock = threading.Lock()
@@ -294,10 +264,10 @@ class RungScheduler(Scheduler):
                     f"{self.reduction_factor:g})"
                 )
                 attrs["pruned"] = {"step": trial.last_step, "rung": rung, "reason": reason}
-                return Decision(stop=True, reason=reason, attrs=attrs)
+                return Decision.stop_now(reason, attrs=attrs)
         if not attrs:
             return None
-        return Decision(stop=False, reason="passed every rung reached", attrs=attrs)
+        return Decision.go_on("passed every rung reached", attrs=attrs)
 
 
 class _RungIndex:

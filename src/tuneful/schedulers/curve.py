@@ -19,10 +19,11 @@ from typing import Any
 
 import numpy as np
 
+from tuneful._validation import check_int, check_number
 from tuneful.errors import SchedulerError
 from tuneful.records import History, TrialRecord, TrialState
 from tuneful.schedulers._curve_model import CurveModel, probability_of_improvement
-from tuneful.schedulers.base import Decision, RungScheduler, check_int, check_number, sign_of
+from tuneful.schedulers.base import Decision, RungScheduler, sign_of
 from tuneful.schedulers.base import value_at as _value_at
 
 __all__ = ["CurvePredictor"]
@@ -62,23 +63,20 @@ class CurvePredictor(RungScheduler):
         super().__init__(
             min_budget=min_budget, max_budget=max_budget, reduction_factor=reduction_factor
         )
-        self.delta = check_number(self.name, "delta", delta, low=0.0, high=1.0)
-        self.min_curves = check_int(self.name, "min_curves", min_curves, minimum=3)
-        self.n_members = check_int(self.name, "n_members", n_members, minimum=1)
-        self.seed = check_int(self.name, "seed", seed, minimum=0)
+        name, error = self.name, SchedulerError
+        self.delta = check_number(name, "delta", delta, low=0.0, high=1.0, error=error)
+        self.min_curves = check_int(name, "min_curves", min_curves, minimum=3, error=error)
+        self.n_members = check_int(name, "n_members", n_members, minimum=1, error=error)
+        self.seed = check_int(name, "seed", seed, minimum=0, error=error)
         if fallback not in ("rank", "none"):
             raise SchedulerError(
                 f"{self.name}: fallback={fallback!r}: expected 'rank' (successive halving "
                 "until the model has enough curves) or 'none' (no stopping until then)"
             )
         self.fallback = fallback
-        if (
-            isinstance(quantile, bool)
-            or not isinstance(quantile, int | float)
-            or not 0.0 <= quantile < 1.0
-        ):
-            raise SchedulerError(f"{self.name}: quantile={quantile!r}: expected a number in [0, 1)")
-        self.quantile = float(quantile)
+        self.quantile = check_number(
+            name, "quantile", quantile, low=0, high=1, low_inclusive=True, error=error
+        )
         self._models: dict[tuple[int, ...], tuple[tuple[int, ...], CurveModel]] = {}
 
     def settings(self) -> dict[str, Any]:
@@ -212,7 +210,7 @@ class CurvePredictor(RungScheduler):
                 continue
             if not passed:
                 attrs["pruned"] = {"step": trial.last_step, "rung": rung, "reason": reason}
-                return Decision(stop=True, reason=reason, attrs=attrs)
+                return Decision.stop_now(reason, attrs=attrs)
         if not attrs:
             return None
-        return Decision(stop=False, reason="passed every rung reached", attrs=attrs)
+        return Decision.go_on("passed every rung reached", attrs=attrs)

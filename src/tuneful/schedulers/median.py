@@ -8,8 +8,10 @@ from typing import Any
 
 import numpy as np
 
+from tuneful._validation import check_int
+from tuneful.errors import SchedulerError
 from tuneful.records import History, TrialRecord, TrialState
-from tuneful.schedulers.base import Decision, RungScheduler, check_int, sign_of
+from tuneful.schedulers.base import Decision, RungScheduler, sign_of
 
 __all__ = ["MedianStopping"]
 
@@ -39,9 +41,11 @@ class MedianStopping(RungScheduler):
             min_budget=min_budget, max_budget=max_budget, reduction_factor=reduction_factor
         )
         self.n_startup_trials = check_int(
-            self.name, "n_startup_trials", n_startup_trials, minimum=1
+            self.name, "n_startup_trials", n_startup_trials, minimum=1, error=SchedulerError
         )
-        self.n_warmup_steps = check_int(self.name, "n_warmup_steps", n_warmup_steps, minimum=0)
+        self.n_warmup_steps = check_int(
+            self.name, "n_warmup_steps", n_warmup_steps, minimum=0, error=SchedulerError
+        )
 
     def settings(self) -> dict[str, Any]:
         return {
@@ -72,8 +76,6 @@ class MedianStopping(RungScheduler):
             f"at step {step} its best value {sign * best:.6g} is worse than the median "
             f"{sign * median:.6g} of the running averages of {len(averages)} completed trials"
         )
-        return Decision(
-            stop=True,
-            reason=reason,
-            attrs={"pruned": {"step": step, "rule": "median", "reason": reason}},
+        return Decision.stop_now(
+            reason, attrs={"pruned": {"step": step, "rule": "median", "reason": reason}}
         )
