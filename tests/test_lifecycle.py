@@ -172,3 +172,33 @@ def test_load_study_refuses_a_scheduler_for_several_objectives() -> None:
     with pytest.raises(StudyError, match="scheduler='asha'.*2 objectives"):
         tuneful.load_study("two", storage=storage, scheduler="asha")
     assert tuneful.load_study("two", storage=storage).scheduler.name == "none"
+
+
+def test_a_study_stored_before_descriptions_had_versions_loads_with_the_same_optimizer(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    space = {"x": {"type": "float", "low": 0.0, "high": 1.0}}
+    made = tuneful.create_study("new", space=space, storage=url, optimizer="tpe", seed=3)
+    settings = dict(made.settings)
+    for key in ("optimizer", "scheduler"):
+        settings[key] = {k: v for k, v in settings[key].items() if k != "version"}
+    from tuneful.storage import open_storage
+
+    open_storage(url).create_study(
+        "old", directions=["minimize"], space=made.space.to_dict(), settings=settings
+    )
+    loaded = tuneful.create_study(
+        "old", space=space, storage=url, optimizer="tpe", seed=3, load_if_exists=True
+    )
+    assert loaded.name == "old" and loaded.optimizer.name == "tpe"
+
+
+def test_an_optimizer_that_cannot_serve_the_study_is_refused_at_creation() -> None:
+    with pytest.raises(OptimizerError, match="'gp' handles one objective"):
+        tuneful.create_study(
+            space={"x": {"type": "float", "low": 0.0, "high": 1.0}},
+            directions=["minimize", "maximize"],
+            optimizer="gp",
+            storage="memory://",
+        )

@@ -17,7 +17,7 @@ import numpy as np
 from tuneful._ported import refuse_keywords
 from tuneful.errors import DuplicateStudyError, SpaceError, StudyError
 from tuneful.execution.engine import DEFAULT_HEARTBEAT_INTERVAL, open_engine
-from tuneful.optimizers import Optimizer, make_optimizer
+from tuneful.optimizers import Optimizer, check_supported, make_optimizer
 from tuneful.records import StudySummary
 from tuneful.schedulers import Scheduler, make_scheduler
 from tuneful.space import Space
@@ -129,15 +129,15 @@ def _check_supported(
     """Refuse a study its optimizer or scheduler cannot serve, before any trial runs.
 
     The one place where a study's components are checked against its directions and space
-    (``create_study``, and ``load_study`` for the components it is given). Today: a
-    scheduler judges one reported value, so an active one needs a single objective. The
-    optimizers' own refusals (several objectives for "gp" and "cmaes") are raised when they
-    first suggest; a capability check of the optimizers' own goes here.
+    (``create_study``, and ``load_study``): the optimizer's declared capabilities
+    (:func:`~tuneful.optimizers.check_supported`), and a scheduler, which judges one reported
+    value, needs a single objective.
 
     Raises:
+        OptimizerError: the optimizer cannot serve the study (e.g. "gp" with 2 objectives).
         StudyError: the scheduler is active and the study has several objectives.
     """
-    del optimizer, space  # checked by the optimizers themselves for now (see above)
+    check_supported(optimizer, directions=directions, space=space)
     if scheduler is not None and scheduler.active and len(directions) != 1:
         raise StudyError(
             f"scheduler={scheduler.name!r}: schedulers judge one reported value; this "
@@ -387,10 +387,10 @@ def _check_same_study(info: StudyInfo, given: _Given) -> None:
         if spec is None:
             continue
         old = stored.get(key) or "none"  # studies made before schedulers existed have none
-        mine = _plain(build(spec).describe())
+        built = build(spec)
         theirs = _plain(build(old).describe() if isinstance(old, str) else old)
-        if mine != theirs:
-            differences.append(_component_difference(key, theirs, mine))
+        if not built.same_as(theirs):  # name and settings; a version change only warns
+            differences.append(_component_difference(key, theirs, _plain(built.describe())))
     defaults = (0, DEFAULT_HEARTBEAT_INTERVAL, None)
     for key, value, default in zip(
         ("retries", "heartbeat_interval", "grace_period"), given.liveness, defaults, strict=True

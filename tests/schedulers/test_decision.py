@@ -95,3 +95,23 @@ def test_an_engine_that_cannot_exploit_refuses_with_a_clear_error() -> None:
         "{'lr': 0.01} (trial 1 is ahead), and this cannot be carried out: the objective "
         "saves no checkpoints"
     )
+
+
+def test_an_exploit_decision_is_refused_by_the_engine_not_ignored() -> None:
+    import tuneful
+    from tuneful.schedulers import Decision, MedianStopping
+
+    class Exploiter(MedianStopping):
+        name = "exploiter"
+
+        def decide(self, trial, history):  # type: ignore[no-untyped-def]
+            return Decision.exploit(source=0, params={"x": 0.5}, reason="trial 0 is ahead")
+
+    study = tuneful.create_study(
+        space={"x": {"type": "float", "low": 0.0, "high": 1.0}},
+        storage="memory://",
+        scheduler=Exploiter(),
+    )
+    trial = study.ask()
+    with pytest.raises(SchedulerError, match="trials save no checkpoints"):
+        trial.report(step=1, value=0.3)

@@ -173,7 +173,7 @@ def test_promotions_across_processes_are_judged_once_against_the_log(tmp_path: P
         seed=7,
     )
     study.optimize(_slow_objective, n_trials=40, n_jobs=4, show_progress_bar=False)
-    events = study.storage.read_events(study._info.id, 0)
+    events = study.storage.read_events(study.engine.study_id, 0)
     judged: dict[tuple[int, str], int] = {}
     curves: dict[int, dict[int, float]] = {}
     reported_at: dict[tuple[int, int], int] = {}

@@ -102,17 +102,19 @@ def _open_study(spec: RunSpec, url: str, seed: int | None) -> tuple[Study, bool]
     if seed is not None and seed != study.seed:
         raise SpecError(f"{where} with seed {study.seed}, not {seed}; drop the seed or {fix}")
     if spec.optimizer is not None:
-        wanted = make_optimizer(spec.optimizer, seed=study.seed).describe()
+        optimizer = make_optimizer(spec.optimizer, seed=study.seed)
         stored_optimizer = study.settings.get("optimizer")
-        if wanted != stored_optimizer:
+        if not optimizer.same_as(stored_optimizer):  # a version change only warns
+            wanted = optimizer.describe()
             raise SpecError(
                 f"{where} with optimizer {stored_optimizer}, not {wanted}; drop `optimizer` "
                 f"or {fix}"
             )
     if spec.scheduler is not None:
-        wanted = make_scheduler(spec.scheduler).describe()
+        scheduler = make_scheduler(spec.scheduler)
         stored_scheduler = study.settings.get("scheduler")
-        if wanted != stored_scheduler:
+        if not scheduler.same_as(stored_scheduler):
+            wanted = scheduler.describe()
             raise SpecError(
                 f"{where} with scheduler {stored_scheduler}, not {wanted}; drop `scheduler` "
                 f"or {fix}"

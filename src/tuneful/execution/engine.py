@@ -27,7 +27,7 @@ import numpy as np
 from tuneful.errors import SearchExhausted, SpaceError, TrialError
 from tuneful.optimizers import Optimizer, make_optimizer
 from tuneful.records import History, TrialRecord, TrialState
-from tuneful.schedulers import Decision, ModelView, Scheduler, make_scheduler
+from tuneful.schedulers import Decision, ModelView, Scheduler, make_scheduler, refuse_exploit
 from tuneful.space import Space
 from tuneful.storage import Storage, StudyInfo, open_storage
 from tuneful.storage.replay import StudyReplica
@@ -409,6 +409,14 @@ class Engine:
             return Decision(stop=True, reason=str(stopped.get("reason", "")))
         decision = self.scheduler.decide(record, self.history(self.space, number))
         if decision is not None:
+            # Carrying on from another trial's checkpoint needs checkpoints, which trials
+            # cannot save yet: such a decision is an error, never a silent "go on".
+            refuse_exploit(
+                decision,
+                scheduler=self.scheduler.name,
+                trial=number,
+                why="trials save no checkpoints to go on from",
+            )
             for key, value in decision.attrs.items():
                 self.record(number, "system_attr", {"key": key, "value": value})
         return decision
