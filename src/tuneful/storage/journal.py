@@ -94,6 +94,7 @@ class JournalLog(LogBase):
         if self._fd is not None and self._pid == os.getpid():
             return self._fd
         if self._fd is not None:  # a forked child: its own descriptor, or flock is shared
+            os.close(self._fd)
             self._fd, self._pid = None, os.getpid()
         if self.read_only and not self.file.exists():
             return None
