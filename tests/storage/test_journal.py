@@ -13,7 +13,7 @@ import pytest
 import tuneful
 from tuneful.errors import CorruptDataWarning, StorageError, StudyNotFoundError
 from tuneful.records import TrialState
-from tuneful.storage import Storage, open_storage
+from tuneful.storage import Storage, journal, open_storage
 from tuneful.storage.journal import HEADER
 
 SPACE = {"x": {"type": "float", "low": 0, "high": 1}}
@@ -168,3 +168,24 @@ def test_a_value_that_is_not_json_writes_nothing(tmp_path: Path) -> None:
     assert path.read_bytes() == before
     storage.append(sid, number, "reported", {"step": 0, "value": 1.0})
     assert [e.kind for e in open_storage(_url(path)).read_events(sid)] == ["created", "reported"]
+
+
+def test_a_write_that_fails_on_a_full_disk_is_cut_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "runs.jsonl"
+    storage = open_storage(_url(path))
+    sid = storage.create_study("s", directions=["minimize"], space=None, settings={}).id
+    number = storage.create_trial(sid, state=TrialState.RUNNING)
+    before = path.read_bytes()
+
+    def full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(journal.os, "fsync", full)
+    with pytest.raises(StorageError, match="No space left on device.*nothing of this write"):
+        storage.finish_trial(sid, number, state=TrialState.COMPLETE, values=[1.0])
+    assert path.read_bytes() == before
+    monkeypatch.undo()
+    storage.finish_trial(sid, number, state=TrialState.COMPLETE, values=[1.0])
+    assert open_storage(_url(path)).count_trials(sid) == {"COMPLETE": 1}

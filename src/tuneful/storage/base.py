@@ -193,7 +193,7 @@ class Storage:
 
     def check_writable(self, action: str) -> None:
         """Raise :class:`StorageError` when the storage was opened read-only."""
-        if self.read_only:
+        if self.log.read_only:
             raise StorageError(
                 f"storage {redact_url(self.url)!r} was opened read-only: cannot {action} "
                 "(open it with open_storage(url) to write)"

@@ -10,7 +10,8 @@ then reads only what was appended since, from the byte offset where it stopped.
   check the write's conditions against that state (the trial's state, the next number, the
   limit), append the write's lines with one ``write`` and ``fsync`` them before the lock is
   released: a write that returned survives the process being killed and the machine losing
-  power, as on a database server with its defaults. (Batching the fsyncs would need writes
+  power, as on a database server with its defaults; one that failed (a full disk) is cut
+  off before the lock is released, so it never half lands. (Batching the fsyncs would need writes
   to wait for one another; heartbeats alone are not synced: one lost to a power cut only
   makes a trial look stale sooner.) The lines of one write that logs several events carry
   ``"more": true`` except the last, and are applied only together.
@@ -61,6 +62,14 @@ def journal_path(url: str) -> str:
 
 def _line(record: Mapping[str, Any]) -> bytes:
     return json.dumps(record, separators=(",", ":"), allow_nan=False).encode() + b"\n"
+
+
+def _sync_folder(folder: str) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class JournalLog(LogBase):
@@ -209,13 +218,23 @@ class JournalLog(LogBase):
         data = b"".join(lines)
         if self._offset == 0:  # a new (or emptied) file
             data = _HEADER_LINE + data
-        written = 0
-        while written < len(data):
-            written += os.write(fd, data[written:])
-        if sync:
-            os.fsync(fd)
-        for record in records:
-            self._mirror.apply(record)
+        try:
+            written = 0
+            while written < len(data):
+                written += os.write(fd, data[written:])
+            if sync:
+                os.fsync(fd)
+        except BaseException as exc:  # a full disk, say: the write must not half land
+            os.ftruncate(fd, self._offset)
+            if isinstance(exc, OSError):
+                raise StorageError(
+                    f"cannot write storage {self._shown!r}: {exc.strerror or exc} (nothing of "
+                    "this write was kept)"
+                ) from None
+            raise
+        if self._offset == 0:  # the new file's name, on disk too
+            _sync_folder(os.path.dirname(self.file.path))
+        self._mirror.apply_planned(records)
         self._offset += len(data)
         self._lines += len(records) + (1 if self._lines == 0 else 0)
 

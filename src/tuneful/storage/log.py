@@ -105,10 +105,11 @@ def warn_skipped(skipped: SkippedEvent, where: str) -> None:
 Retry = Callable[[int, Sequence[Event]], Mapping[str, Any] | None]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Entry:
     """One event to append to a study's log and the conditions it lands under (see the
-    module docstring). ``payload`` is logged as given; a backend never changes it."""
+    module docstring). ``payload`` is logged as given; a backend never changes it, nor the
+    entry (not frozen only because a frozen dataclass is slow to build, on the hot path)."""
 
     kind: str
     payload: Mapping[str, Any]

@@ -67,8 +67,7 @@ class MemoryLog(LogBase):
             if planned is None:
                 return None
             number, records = planned
-            for record in records:
-                self._mirror.apply(record)
+            self._mirror.apply_planned(records)
             return number
 
     def read_events(self, study_id: int, after: int) -> list[Event]:

@@ -22,12 +22,13 @@ from typing import Any
 
 from tuneful.errors import StudyNotFoundError
 from tuneful.records import TrialState
-from tuneful.storage.log import NEW, OLDEST, Entry, Event, StudyInfo
+from tuneful.storage.log import NEW, Entry, Event, StudyInfo
 
 __all__ = ["Mirror", "Record"]
 
 Record = dict[str, Any]
 _RUNNING = TrialState.RUNNING.value
+_STATES = {state: state.value for state in TrialState}  # faster than .value on a hot path
 
 
 @dataclass
@@ -41,7 +42,6 @@ class _Study:
     info: StudyInfo
     events: list[Event] = field(default_factory=list)
     slots: list[_Slot] = field(default_factory=list)
-    by_trial: dict[int, list[Event]] = field(default_factory=dict)
 
 
 class Mirror:
@@ -80,14 +80,10 @@ class Mirror:
 
     def read_events(self, study_id: int, after: int) -> list[Event]:
         events = self.study(study_id).events
-        lo, hi = 0, len(events)  # event ids grow monotonically, so bisect on them
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if events[mid].id <= after:
-                lo = mid + 1
-            else:
-                hi = mid
-        return events[lo:]
+        start = len(events)  # a reader mostly asks for the few newest: look from the end
+        while start and events[start - 1].id > after:
+            start -= 1
+        return events[start:]
 
     def stale_trials(self, study_id: int, cutoff: float) -> list[int]:
         return [
@@ -121,34 +117,37 @@ class Mirror:
         }
 
     def plan(self, study_id: int, entry: Entry, now: float) -> tuple[int, list[Record]] | None:
-        """The trial number and the records that write ``entry``; None when refused."""
+        """The trial number and the records that write ``entry``; None when refused.
+
+        (States compare as strings: :class:`~tuneful.records.TrialState` is a ``str``.)
+        """
         data = self.study(study_id)
         slots = data.slots
-        if entry.trial == NEW:
+        trial = entry.trial
+        if trial.__class__ is int:
+            number: int = trial
+        elif trial == NEW:
             number = len(slots)
             if entry.limit is not None and number >= entry.limit:
                 return None
-            state = (entry.state or TrialState.RUNNING).value
+            state = _STATES[entry.state or TrialState.RUNNING]
             beat = now if entry.monitored else None
             payload = entry.payload_for(number)
             return number, [self._event(study_id, 1, number, "created", payload, now, state, beat)]
-        if entry.trial is None:
+        elif trial is None:
             return 0, [self._event(study_id, 1, None, entry.kind, entry.payload, now)]
-        if entry.trial == OLDEST:
-            wanted = None if entry.when is None else entry.when.value
-            number = next((n for n, s in enumerate(slots) if s.state == wanted), -1)
-        else:
-            number = int(entry.trial)
+        else:  # OLDEST
+            number = next((n for n, s in enumerate(slots) if s.state == entry.when), -1)
         if not 0 <= number < len(slots) or not _holds(slots[number], entry):
             return None
         record = self._event(study_id, 1, number, entry.kind, entry.payload, now)
         if entry.state is not None:
-            record["state"] = entry.state.value
+            record["state"] = _STATES[entry.state]
             if entry.state is TrialState.RUNNING:
                 record["beat"] = now if entry.monitored else None
         records = [record]
         if entry.retry is not None:
-            events = [*data.by_trial.get(number, []), _as_event(record)]
+            events = [e for e in data.events if e.number == number] + [_as_event(record)]
             retry = entry.retry(number, events)
             if retry is not None:
                 state = str(retry["state"])
@@ -186,7 +185,7 @@ class Mirror:
         ValueError, AttributeError) before anything is changed."""
         op = record["op"]
         if op == "event":
-            self._apply_event(record)
+            self._apply_event(record, None)
         elif op == "beat":
             data = self.by_id.get(int(record["study"]))
             when = float(record["time"])
@@ -213,8 +212,27 @@ class Mirror:
         else:
             raise ValueError(f"unknown record {op!r}")
 
-    def _apply_event(self, record: Mapping[str, Any]) -> None:
-        event = _as_event(record)
+    def apply_planned(self, records: Sequence[Record]) -> None:
+        """Apply records that :meth:`plan` just made (trusted: nothing is checked)."""
+        for record in records:
+            if record["op"] != "event":
+                self.apply(record)
+                continue
+            data = self.by_id[record["study"]]
+            number = record["number"]
+            event = Event(record["id"], number, record["kind"], record["payload"], record["time"])
+            self.last_event_id = event.id
+            if number is not None:
+                if event.kind == "created":
+                    data.slots.append(_Slot(record["state"], record["beat"]))
+                elif "state" in record:
+                    slot = data.slots[number]
+                    slot.state = record["state"]
+                    slot.heartbeat_at = record.get("beat", slot.heartbeat_at)
+            data.events.append(event)
+
+    def _apply_event(self, record: Mapping[str, Any], event: Event | None = None) -> None:
+        event = _as_event(record) if event is None else event
         self.last_event_id = max(self.last_event_id, event.id)
         data = self.by_id.get(int(record["study"]))
         if data is None:  # the study was deleted since
@@ -231,13 +249,12 @@ class Mirror:
                 slot = data.slots[number]
                 slot.state = str(record.get("state", slot.state))
                 slot.heartbeat_at = record.get("beat", slot.heartbeat_at)
-            data.by_trial.setdefault(number, []).append(event)
         data.events.append(event)
 
 
 def _holds(slot: _Slot, entry: Entry) -> bool:
     """Whether an existing trial meets the entry's conditions."""
-    if entry.when is not None and slot.state != entry.when.value:
+    if entry.when is not None and slot.state != entry.when:
         return False
     if entry.stale_before is not None:
         return slot.heartbeat_at is not None and slot.heartbeat_at < entry.stale_before
@@ -246,7 +263,7 @@ def _holds(slot: _Slot, entry: Entry) -> bool:
 
 def _as_event(record: Mapping[str, Any]) -> Event:
     payload = record["payload"]
-    if not isinstance(payload, Mapping):
+    if not isinstance(payload, dict):
         raise TypeError(f"a payload that is a {type(payload).__name__}, not an object")
     number = record["number"]
     return Event(
