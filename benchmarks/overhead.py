@@ -5,8 +5,10 @@ measured is the library's own: drawing parameters, recording the trial, recordin
 Each case runs ``--trials`` ask/tell pairs in a plain loop on a fresh study:
 
 - tuneful ``memory://`` and tuneful SQLite (a new file in a temporary folder),
-- Optuna ``InMemoryStorage`` and Optuna ``RDBStorage("sqlite:///...")``,
-  with ``RandomSampler(seed=0)``, ``study.ask()``, ten ``trial.suggest_float`` and
+- tuneful's journal file (``journal:///...``, a new file in a temporary folder),
+- Optuna ``InMemoryStorage``, Optuna ``RDBStorage("sqlite:///...")`` and Optuna's journal
+  file (``JournalStorage(JournalFileBackend(path))``, Optuna >= 4), with
+  ``RandomSampler(seed=0)``, ``study.ask()``, ten ``trial.suggest_float`` and
   ``study.tell``.
 
 Study creation is outside the timed region; every ask/tell pair is timed on its own with
@@ -49,7 +51,7 @@ NAMES = [f"x{i}" for i in range(DIM)]
 TAIL = 100
 
 #: tuneful's targets for the mean ask + tell cost, in ms per trial.
-TARGETS_MS = {"memory": 0.3, "sqlite": 3.0}
+TARGETS_MS = {"memory": 0.3, "sqlite": 3.0, "journal": 3.0}
 
 
 def quadratic(params: dict[str, float]) -> float:
@@ -63,7 +65,11 @@ def run_tuneful(storage: str, n_trials: int) -> list[float]:
     space = tuneful.Space(**{name: tuneful.Float(LOW, HIGH) for name in NAMES})
     folder = tempfile.mkdtemp(prefix="tuneful-bench-")
     try:
-        url = "memory://" if storage == "memory" else f"sqlite:///{folder}/tuneful.db"
+        url = {
+            "memory": "memory://",
+            "sqlite": f"sqlite:///{folder}/tuneful.db",
+            "journal": f"journal:///{folder}/tuneful.jsonl",
+        }[storage]
         study = tuneful.create_study(
             "overhead", space=space, storage=url, optimizer="random", seed=0
         )
@@ -103,6 +109,11 @@ def run_optuna(storage: str, n_trials: int) -> list[float]:
     try:
         if storage == "memory":
             backend: Any = optuna.storages.InMemoryStorage()
+        elif storage == "journal":
+            from optuna.storages.journal import JournalFileBackend
+
+            path = os.path.join(folder, "optuna.journal")
+            backend = optuna.storages.JournalStorage(JournalFileBackend(path))
         else:
             backend = optuna.storages.RDBStorage(f"sqlite:///{folder}/optuna.db")
             if storage == "sqlite-wal":
@@ -120,7 +131,7 @@ def run_optuna(storage: str, n_trials: int) -> list[float]:
             params = {name: trial.suggest_float(name, LOW, HIGH) for name in NAMES}
             study.tell(trial, quadratic(params))
             times.append(clock() - start)
-        if storage != "memory":
+        if storage not in ("memory", "journal"):
             backend.engine.dispose()
         return times
     finally:
@@ -132,10 +143,19 @@ CASES: dict[str, Callable[[int], list[float]]] = {
     "optuna-memory": lambda n: run_optuna("memory", n),
     "tuneful-sqlite": lambda n: run_tuneful("sqlite", n),
     "optuna-sqlite": lambda n: run_optuna("sqlite", n),
+    "tuneful-journal": lambda n: run_tuneful("journal", n),
+    "optuna-journal": lambda n: run_optuna("journal", n),
     # Not run by default: Optuna's SQLite with tuneful's journal and sync settings.
     "optuna-sqlite-wal": lambda n: run_optuna("sqlite-wal", n),
 }
-DEFAULT_CASES = ["tuneful-memory", "optuna-memory", "tuneful-sqlite", "optuna-sqlite"]
+DEFAULT_CASES = [
+    "tuneful-memory",
+    "optuna-memory",
+    "tuneful-sqlite",
+    "optuna-sqlite",
+    "tuneful-journal",
+    "optuna-journal",
+]
 
 
 # -- environment -------------------------------------------------------------------------------
@@ -229,6 +249,7 @@ def markdown(results: dict[str, dict[str, float]], n_trials: int, repeat: int) -
         ("memory", "memory", "in memory"),
         ("sqlite", "sqlite", "SQLite"),
         ("sqlite", "sqlite-wal", "SQLite, Optuna in WAL + synchronous=NORMAL"),
+        ("journal", "journal", "journal file"),
     )
     for storage, peer_storage, label in rows:
         mine = results.get(f"tuneful-{storage}")

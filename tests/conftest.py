@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tuneful.cli import main
+from tuneful.storage import registered_schemes
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
@@ -35,9 +36,9 @@ def _fresh_postgres() -> str:
         pytest.skip("no PostgreSQL server: set TUNEFUL_TEST_POSTGRES (scripts/postgres-server)")
     import sqlalchemy as sa
 
-    from tuneful.storage.sql import _pick_driver
+    from tuneful.storage.sql_engine import pick_driver
 
-    engine = sa.create_engine(_pick_driver(sa.engine.make_url(POSTGRES_URL)))
+    engine = sa.create_engine(pick_driver(sa.engine.make_url(POSTGRES_URL)))
     with engine.begin() as conn:
         for table in ("tuneful_events", "tuneful_trials", "tuneful_studies", "tuneful_meta"):
             conn.execute(sa.text(f"DROP TABLE IF EXISTS {table} CASCADE"))
@@ -45,22 +46,38 @@ def _fresh_postgres() -> str:
     return POSTGRES_URL
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+#: How the tests make a fresh storage URL of each registered scheme (a new backend adds its own).
+TEST_URLS: dict[str, Callable[[Path], str]] = {
+    "memory": lambda _folder: "memory://",
+    "sqlite": lambda folder: f"sqlite:///{folder / 'studies.db'}",
+    "postgresql": lambda _folder: _fresh_postgres(),
+    "journal": lambda folder: f"journal:///{folder / 'studies.jsonl'}",
+}
+
+
+def _test_url(scheme: str, folder: Path) -> str:
+    make = TEST_URLS.get(scheme)
+    if make is None:
+        pytest.fail(f"storage scheme {scheme!r} is registered but tests/conftest.py has no URL")
+    return make(folder)
+
+
+@pytest.fixture(params=registered_schemes())
 def storage_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Every storage backend, for the conformance suite."""
-    if request.param == "memory":
-        return "memory://"
-    if request.param == "postgresql":
-        return _fresh_postgres()
-    return f"sqlite:///{tmp_path / 'studies.db'}"
+    """Every registered storage backend, for the conformance suite."""
+    return _test_url(request.param, tmp_path)
+
+
+@pytest.fixture(params=registered_schemes(shared=True))
+def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every registered backend that several processes can share (files, servers)."""
+    return _test_url(request.param, tmp_path)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def sql_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """The relational backends, for the tests of several processes on one database."""
-    if request.param == "postgresql":
-        return _fresh_postgres()
-    return f"sqlite:///{tmp_path / 'studies.db'}"
+    """The relational backends, for their own tests (schemas, lost connections)."""
+    return _test_url(request.param, tmp_path)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -1,5 +1,5 @@
-"""Several worker processes on one database (SQLite, PostgreSQL), and durability when a
-process is killed."""
+"""Several worker processes on one storage (every registered scheme that processes share:
+SQLite, PostgreSQL, the journal file), and durability when a process is killed."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from tuneful.records import TrialState
 SPACE = tuneful.Space(x=tuneful.Float(-1.0, 1.0), k=tuneful.Categorical(["a", "b", "c"]))
 
 
-def test_eight_processes_lose_nothing(sql_url: str) -> None:
-    url = sql_url
+def test_eight_processes_lose_nothing(shared_url: str) -> None:
+    url = shared_url
     # random search: the point is the storage, and distinct draws show distinct random streams
     study = tuneful.create_study("par", space=SPACE, storage=url, seed=0, optimizer="random")
 
@@ -74,8 +74,8 @@ WORKER = textwrap.dedent(
 )
 
 
-def test_sigkill_loses_nothing_told_and_recovers(tmp_path: Path, sql_url: str) -> None:
-    url = sql_url
+def test_sigkill_loses_nothing_told_and_recovers(tmp_path: Path, shared_url: str) -> None:
+    url = shared_url
     script = tmp_path / "worker.py"
     script.write_text(WORKER)
     proc = subprocess.Popen([sys.executable, str(script), url], stdout=subprocess.PIPE, text=True)
@@ -141,13 +141,13 @@ def test_independent_scripts_share_a_new_file(tmp_path: Path) -> None:
     assert all(t.state is TrialState.COMPLETE for t in trials)
 
 
-def test_independent_workers_stop_together_at_max_trials(tmp_path: Path, sql_url: str) -> None:
+def test_independent_workers_stop_together_at_max_trials(tmp_path: Path, shared_url: str) -> None:
     """Four scripts that each run until the study holds 90 trials: exactly 90, no gap."""
     script = tmp_path / "independent.py"
     script.write_text(INDEPENDENT)
     procs = [
         subprocess.Popen(
-            [sys.executable, str(script), sql_url, "90"],
+            [sys.executable, str(script), shared_url, "90"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
@@ -156,7 +156,7 @@ def test_independent_workers_stop_together_at_max_trials(tmp_path: Path, sql_url
     for proc in procs:
         _, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err.decode()
-    trials = tuneful.load_study("shared", storage=sql_url).trials
+    trials = tuneful.load_study("shared", storage=shared_url).trials
     assert [t.number for t in trials] == list(range(90))
     assert all(t.state is TrialState.COMPLETE for t in trials)
     assert len({t.worker for t in trials}) > 1

@@ -16,14 +16,16 @@ from sqlalchemy.exc import DBAPIError
 import tuneful
 from tuneful.errors import SchemaVersionError, StorageError
 from tuneful.records import TrialState
-from tuneful.storage import SCHEMA_VERSION, open_storage
-from tuneful.storage.sql import SQLStorage, _failure, _pick_driver, upgrade_schema
+from tuneful.storage import SCHEMA_VERSION, open_storage, upgrade_storage
+from tuneful.storage.postgresql import PostgreSQLStorage
+from tuneful.storage.sql_engine import failure_kind, pick_driver
+from tuneful.storage.sqlite import SQLiteStorage
 
 SERVER_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "postgres-server"
 
 
 def _execute(url: str, *statements: str) -> None:
-    engine = sa.create_engine(_pick_driver(sa.engine.make_url(url)))
+    engine = sa.create_engine(pick_driver(sa.engine.make_url(url)))
     with engine.begin() as conn:
         for statement in statements:
             conn.execute(sa.text(statement))
@@ -52,8 +54,8 @@ def test_an_old_schema_is_refused_then_upgraded_in_place(sql_url: str) -> None:
 
     with pytest.raises(SchemaVersionError, match="version 1, older .* `tuneful db upgrade"):
         open_storage(sql_url)
-    assert upgrade_schema(sql_url) == (1, SCHEMA_VERSION)
-    assert upgrade_schema(sql_url) == (SCHEMA_VERSION, SCHEMA_VERSION)  # idempotent
+    assert upgrade_storage(sql_url) == (1, SCHEMA_VERSION)
+    assert upgrade_storage(sql_url) == (SCHEMA_VERSION, SCHEMA_VERSION)  # idempotent
 
     again = tuneful.load_study("old", storage=sql_url)
     assert [(t.number, t.params, t.value) for t in again.trials] == before
@@ -70,12 +72,12 @@ def test_failures_are_classified_by_sqlstate() -> None:
     def wrapped(sqlstate: str | None, **kw: Any) -> DBAPIError:
         return sa.exc.OperationalError("COMMIT", {}, Raw(sqlstate), **kw)
 
-    assert _failure(wrapped("40001")) == "retry"  # serialization failure
-    assert _failure(wrapped("40P01")) == "retry"  # deadlock
-    assert _failure(wrapped("08006")) == "lost"  # connection failure
-    assert _failure(wrapped("57P01")) == "lost"  # server shutting down
-    assert _failure(wrapped("23505")) is None  # unique violation: the caller's problem
-    assert _failure(wrapped(None, connection_invalidated=True)) == "lost"
+    assert failure_kind(wrapped("40001")) == "retry"  # serialization failure
+    assert failure_kind(wrapped("40P01")) == "retry"  # deadlock
+    assert failure_kind(wrapped("08006")) == "lost"  # connection failure
+    assert failure_kind(wrapped("57P01")) == "lost"  # server shutting down
+    assert failure_kind(wrapped("23505")) is None  # unique violation: the caller's problem
+    assert failure_kind(wrapped(None, connection_invalidated=True)) == "lost"
 
 
 class _LoseConnectionAfterCommit:
@@ -112,10 +114,10 @@ class _LoseConnectionAfterCommit:
 
 
 def test_a_write_whose_commit_was_hidden_is_not_repeated(postgres_url: str) -> None:
-    storage = SQLStorage(postgres_url)
+    storage = PostgreSQLStorage(postgres_url)
     sid = storage.create_study("s", directions=["minimize"], space=None, settings={}).id
-    flaky = _LoseConnectionAfterCommit(storage._engine)
-    storage._engine = flaky  # type: ignore[assignment]
+    flaky = _LoseConnectionAfterCommit(storage.log.engine)
+    storage.log.engine = flaky  # type: ignore[assignment]
 
     flaky.armed = 1
     number = storage.create_trial(sid, state=TrialState.RUNNING, params={"x": 1})
@@ -210,14 +212,14 @@ def test_a_full_disk_stops_the_study_with_a_clear_error(tmp_path: Path) -> None:
     study.optimize(objective, n_trials=3, show_progress_bar=False)
     before = study.trials
     storage = study.storage
-    assert isinstance(storage, SQLStorage)
-    pages = storage._read(lambda conn: conn.exec_driver_sql("PRAGMA page_count").scalar())
+    assert isinstance(storage, SQLiteStorage)
+    pages = storage.log._read(lambda conn: conn.exec_driver_sql("PRAGMA page_count").scalar())
 
-    @sa.event.listens_for(storage._engine, "connect")
+    @sa.event.listens_for(storage.log.engine, "connect")
     def _cap(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.execute(f"PRAGMA max_page_count = {int(pages) + 2}")
 
-    storage._engine.dispose()  # the next connections are capped
+    storage.log.engine.dispose()  # the next connections are capped
     with pytest.raises(StorageError, match="database or disk is full"):
         study.optimize(objective, n_trials=50, show_progress_bar=False)
 

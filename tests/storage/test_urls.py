@@ -13,7 +13,8 @@ from sqlalchemy.exc import DBAPIError
 import tuneful
 from tuneful.errors import StorageError
 from tuneful.storage import open_storage, sql_engine, upgrade_storage
-from tuneful.storage.sql import SQLStorage
+from tuneful.storage.postgresql import PostgreSQLStorage
+from tuneful.storage.sqlite import SQLiteStorage
 from tuneful.storage.urls import has_password, redact_url, scrub, strip_password
 
 SECRET = "S3cret"
@@ -105,7 +106,7 @@ def test_storage_errors_never_show_the_password(url: str, opener: str) -> None:
 def test_an_unreachable_server_error_hides_the_password() -> None:
     url = "postgresql://alice:S3cret@127.0.0.1:1/hpo?connect_timeout=1"
     with pytest.raises(StorageError, match="cannot open storage") as caught:
-        SQLStorage(url, busy_timeout=0.5)
+        PostgreSQLStorage(url, busy_timeout=0.5)
     assert SECRET not in str(caught.value)
 
 
@@ -117,10 +118,10 @@ def test_the_command_line_upgrade_hides_the_password(cli: Callable[..., Any]) ->
 
 
 def test_database_errors_are_rewrapped_without_the_password() -> None:
-    storage = SQLStorage("sqlite:///:memory:")
+    storage = SQLiteStorage("sqlite:///:memory:")
     storage.url = "postgresql://alice:S3cret@db/hpo"  # as a PostgreSQL storage keeps it
     echoed = Exception(f"cannot reach {storage.url}: password 'S3cret' rejected")
-    error = storage._error(DBAPIError("SELECT 1", {}, echoed), "read")
+    error = storage.log._error(DBAPIError("SELECT 1", {}, echoed), "read")
     assert isinstance(error, StorageError)
     assert SECRET not in str(error) and "alice:***@db" in str(error)
 
@@ -143,7 +144,7 @@ def test_a_storage_repr_hides_the_password() -> None:
     assert SECRET not in repr(storage)
     assert repr(storage) == "MemoryStorage('postgresql://alice:***@db/hpo')"
     assert repr(open_storage("sqlite:///x.db", read_only=True)) == (
-        "SQLStorage('sqlite:///x.db', read_only=True)"
+        "SQLiteStorage('sqlite:///x.db', read_only=True)"
     )
 
 

@@ -9,14 +9,14 @@ with a :class:`~tuneful.errors.CorruptDataWarning` and listed in
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from tuneful.records import TrialRecord, TrialState
-from tuneful.storage.base import Event, SkippedEvent, warn_skipped
+from tuneful.storage.log import Event, SkippedEvent, warn_skipped
 
-__all__ = ["StudyReplica", "params_of", "retry_of"]
+__all__ = ["StudyReplica"]
 
 
 @dataclass
@@ -202,38 +202,3 @@ class StudyReplica:
 
     def has_waiting(self) -> bool:
         return bool(self._waiting)
-
-
-def params_of(events: Iterable[Event]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """Params, distributions and system attrs of one trial, from its own events."""
-    params: dict[str, Any] = {}
-    distributions: dict[str, Any] = {}
-    system_attrs: dict[str, Any] = {}
-    for event in events:
-        payload: Mapping[str, Any] = event.payload
-        if event.kind in ("created", "params"):
-            params.update(payload.get("params") or {})
-            distributions.update(payload.get("distributions") or {})
-        if event.kind == "created":
-            system_attrs.update(payload.get("system_attrs") or {})
-        elif event.kind == "system_attr":
-            system_attrs[payload["key"]] = payload["value"]
-    return params, distributions, system_attrs
-
-
-def retry_of(number: int, events: Iterable[Event], retries: int) -> dict[str, Any] | None:
-    """The ``created`` payload re-enqueuing a failed trial, or None once retries are spent."""
-    params, distributions, system_attrs = params_of(events)
-    attempt = int(system_attrs.get("retry_count", 0))
-    if attempt >= retries:
-        return None
-    return {
-        "state": TrialState.WAITING.value,
-        "params": params,
-        "distributions": distributions,
-        "system_attrs": {
-            "retry_of": number,
-            "retry_count": attempt + 1,
-            "first_attempt": system_attrs.get("first_attempt", number),
-        },
-    }

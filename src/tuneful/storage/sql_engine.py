@@ -8,6 +8,7 @@ SQLAlchemy or a driver through :func:`~tuneful.storage.urls.scrub`: a password n
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import time
@@ -16,11 +17,46 @@ from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 from tuneful.errors import StorageError
+from tuneful.storage.files import WatchedFile
 from tuneful.storage.urls import redact_url, scrub
 
-__all__ = ["SQLiteFile", "parse_url", "pick_driver", "make_engine"]
+__all__ = ["SQLiteFile", "parse_url", "pick_driver", "make_engine", "failure_kind", "dumps"]
+
+_TRANSIENT_MARKERS = ("database is locked", "database table is locked", "busy", "deadlock")
+
+# PostgreSQL error codes worth a retry: serialization failure, deadlock, lock not available,
+# too many connections, and the server shutting down, crashing or still starting.
+_RETRY_SQLSTATES = frozenset({"40001", "40P01", "55P03", "53300", "57P01", "57P02", "57P03"})
+
+
+def dumps(value: Any) -> str:
+    """JSON for a stored column: compact, and no NaN or infinity (not JSON)."""
+    return json.dumps(value, separators=(",", ":"), allow_nan=False)
+
+
+def failure_kind(error: DBAPIError) -> str | None:
+    """How a failed statement may be retried: ``"retry"`` (nothing was written),
+    ``"lost"`` (the connection was lost: the write may have committed), or None (do not
+    retry: the error is the caller's)."""
+    if error.connection_invalidated:
+        return "lost"
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if sqlstate is not None:
+        if sqlstate.startswith("08") or sqlstate in ("57P01", "57P02", "57P03"):
+            return "lost"
+        return "retry" if sqlstate in _RETRY_SQLSTATES else None
+    text = str(error.orig if error.orig is not None else error).lower()
+    if any(marker in text for marker in _TRANSIENT_MARKERS):
+        return "retry"
+    if not isinstance(error, sa.exc.OperationalError | sa.exc.InterfaceError):
+        return None
+    module = type(error.orig).__module__ if error.orig is not None else ""
+    # psycopg reports a refused or dropped connection without an error code.
+    return "lost" if module.startswith("psycopg") else None
+
 
 _URL_FORMS = (
     "sqlite:///relative/path.db, sqlite:////absolute/path.db or postgresql://user@host:port/db"
@@ -81,44 +117,8 @@ def pick_driver(url: sa.engine.URL) -> sa.engine.URL:
     return url
 
 
-class SQLiteFile:
-    """The file of an SQLite storage, as this process opened it.
-
-    Its identity (device and inode) is remembered once opened; :meth:`check` raises when
-    the path now names no file or another one. SQLite would otherwise keep writing to the
-    deleted file through its open descriptor, and a run would finish with every result lost.
-    """
-
-    def __init__(self, path: str) -> None:
-        self.path = os.path.abspath(path)
-        self._identity: tuple[int, int] | None = None
-
-    def exists(self) -> bool:
-        return os.path.exists(self.path)
-
-    def remember(self) -> None:
-        """Take the file now at the path as this storage's file."""
-        status = os.stat(self.path)
-        self._identity = (status.st_dev, status.st_ino)
-
-    def check(self) -> None:
-        """Raise :class:`StorageError` when the file was deleted or replaced since it was
-        remembered (one ``stat``: cheap enough for every transaction)."""
-        if self._identity is None:
-            return
-        try:
-            status = os.stat(self.path)
-        except FileNotFoundError:
-            what = "deleted"
-        else:
-            if (status.st_dev, status.st_ino) == self._identity:
-                return
-            what = "replaced by another file"
-        raise StorageError(
-            f"storage file {self.path} was {what} while this process had it open: the trials "
-            "written since are in the lost file, not at that path; stopping here so that no "
-            "more work is lost"
-        )
+class SQLiteFile(WatchedFile):
+    """The file of an SQLite storage (see :class:`~tuneful.storage.files.WatchedFile`)."""
 
     def connect_read_only(self, timeout: float) -> sqlite3.Connection:
         """A connection that cannot write (``mode=ro``): works on a read-only file or folder.

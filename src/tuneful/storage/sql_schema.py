@@ -1,5 +1,6 @@
 """The relational layout (schema version :data:`~tuneful.storage.base.SCHEMA_VERSION`) and
-the statements on the hot path; :mod:`tuneful.storage.sql` describes the tables and runs them.
+the statements on the hot path; :mod:`tuneful.storage.sql` describes the tables and runs them
+(:mod:`tuneful.storage.postgresql` runs the PostgreSQL ones).
 """
 
 from __future__ import annotations
@@ -7,7 +8,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from tuneful.errors import SchemaVersionError
+from tuneful.errors import SchemaVersionError, StorageError
 from tuneful.storage.base import SCHEMA_VERSION
 
 __all__ = [
@@ -17,6 +18,10 @@ __all__ = [
     "trials_table",
     "events_table",
     "migrate",
+    "ALLOW_FOREIGN_TABLES_ENV",
+    "check_version",
+    "stored_version",
+    "create_or_check",
     "SQL_LOCK_STUDY",
     "SQL_LOCK_STUDY_FOR_UPDATE",
     "SQL_BUMP_NUMBER",
@@ -24,7 +29,11 @@ __all__ = [
     "SQL_INSERT_EVENT",
     "SQL_FIND_TOKEN",
     "SQL_TRIAL_STATE",
-    "SQL_FINISH",
+    "SQL_SET_STATE",
+    "SQL_SET_STATE_BEAT",
+    "SQL_SET_STATE_STALE",
+    "SQL_OLDEST",
+    "SQL_STALE",
     "SQL_READ_EVENTS",
     "SQL_TRIAL_EVENTS",
     "PG_CREATE",
@@ -100,9 +109,26 @@ SQL_FIND_TOKEN = sa.text(
 SQL_TRIAL_STATE = sa.text(
     "SELECT state FROM tuneful_trials WHERE study_id = :study_id AND number = :number"
 )
-SQL_FINISH = sa.text(
+SQL_SET_STATE = sa.text(
     "UPDATE tuneful_trials SET state = :state "
-    "WHERE study_id = :study_id AND number = :number AND state = 'RUNNING'"
+    "WHERE study_id = :study_id AND number = :number AND state = :when"
+)
+SQL_SET_STATE_BEAT = sa.text(
+    "UPDATE tuneful_trials SET state = :state, heartbeat_at = :beat "
+    "WHERE study_id = :study_id AND number = :number AND state = :when"
+)
+SQL_SET_STATE_STALE = sa.text(
+    "UPDATE tuneful_trials SET state = :state "
+    "WHERE study_id = :study_id AND number = :number AND state = :when "
+    "AND heartbeat_at < :cutoff"
+)
+SQL_OLDEST = sa.text(
+    "SELECT number FROM tuneful_trials WHERE study_id = :study_id AND state = :when "
+    "ORDER BY number LIMIT 1"
+)
+SQL_STALE = sa.text(
+    "SELECT number FROM tuneful_trials WHERE study_id = :study_id AND state = 'RUNNING' "
+    "AND heartbeat_at < :cutoff ORDER BY number"
 )
 SQL_READ_EVENTS = sa.text(
     "SELECT id, number, kind, payload, time FROM tuneful_events "
@@ -171,3 +197,61 @@ def migrate(conn: Connection, version: int) -> None:
         .where(meta_table.c.key == "schema_version")
         .values(value=str(SCHEMA_VERSION))
     )
+
+
+#: Set to 1 to let tuneful add its tables to a database that holds other tables.
+ALLOW_FOREIGN_TABLES_ENV = "TUNEFUL_ALLOW_FOREIGN_TABLES"
+
+
+def check_version(version: int, shown: str, *, upgrade: bool) -> None:
+    """Refuse a layout newer than this release's, or older unless it is being upgraded."""
+    if version > SCHEMA_VERSION:
+        raise SchemaVersionError(
+            f"storage {shown!r} has schema version {version}, newer than this "
+            f"release reads ({SCHEMA_VERSION}): upgrade tuneful"
+        )
+    if version < SCHEMA_VERSION and not upgrade:
+        raise SchemaVersionError(
+            f"storage {shown!r} has schema version {version}, older than this "
+            f"release's ({SCHEMA_VERSION}): run `tuneful db upgrade --storage URL` once "
+            "(stop the workers of older releases first)"
+        )
+
+
+def stored_version(conn: Connection) -> int:
+    """The schema version recorded in the database (0: none)."""
+    row = conn.execute(
+        sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")
+    ).first()
+    return int(row[0]) if row is not None else 0
+
+
+def refuse_foreign_tables(conn: Connection, shown: str) -> None:
+    """Refuse to add tuneful's tables beside another application's."""
+    foreign = sorted(set(sa.inspect(conn).get_table_names()) - set(metadata.tables))
+    if not foreign:
+        return
+    listed = ", ".join(foreign[:8]) + (f" and {len(foreign) - 8} more" if len(foreign) > 8 else "")
+    raise StorageError(
+        f"storage {shown!r} holds tables that are not tuneful's ({listed}): it looks "
+        "like another application's database, and tuneful will not add its tables to it. "
+        "Point --storage at a database of its own (say sqlite:///tuneful.db); to use this "
+        "one anyway, pass open_storage(url, allow_foreign_tables=True) or set "
+        f"{ALLOW_FOREIGN_TABLES_ENV}=1"
+    )
+
+
+def create_or_check(conn: Connection, shown: str, *, upgrade: bool, allow_foreign: bool) -> int:
+    """In the caller's transaction: create the tables when missing (refusing another
+    application's database unless ``allow_foreign``), else read (and, with ``upgrade``,
+    migrate) the layout. Returns the version found."""
+    if not sa.inspect(conn).has_table(meta_table.name):
+        if not allow_foreign:
+            refuse_foreign_tables(conn, shown)
+        metadata.create_all(conn, checkfirst=True)
+        conn.execute(meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+        return SCHEMA_VERSION
+    version = stored_version(conn)
+    if version < SCHEMA_VERSION and upgrade:
+        migrate(conn, version)
+    return version
