@@ -16,7 +16,6 @@ from tuneful.records import StudySummary, TrialRecord, TrialState, pareto_front
 from tuneful.schedulers import Scheduler
 from tuneful.space import Space
 from tuneful.storage import Storage, StudyInfo
-from tuneful.storage.replay import StudyReplica
 from tuneful.storage.urls import redact_url
 from tuneful.trial import Trial, check_json, trial_number
 
@@ -55,14 +54,6 @@ class Study:
     def engine(self) -> Engine:
         """What runs the study's trials (trials and workers talk to it, not to the study)."""
         return self._engine
-
-    @property
-    def _info(self) -> StudyInfo:  # the study's stored record: engine.info
-        return self._engine.info
-
-    @property
-    def _replica(self) -> StudyReplica:  # the local copy of the event log: engine.replica
-        return self._engine.replica
 
     @property
     def name(self) -> str:

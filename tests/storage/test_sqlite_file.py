@@ -195,7 +195,7 @@ def test_a_corrupt_event_is_skipped_and_reported(tmp_path: Path) -> None:
         TrialState.COMPLETE,
     ]
     assert trials[0].value is not None and trials[2].value is not None
-    skipped = study.storage.skipped_events(study._info.id)
+    skipped = study.storage.skipped_events(study.engine.study_id)
     assert [(e.id, e.kind, e.number) for e in skipped] == [(bad, "finished", 1)]
     assert "cannot be read" in skipped[0].reason
 
@@ -209,7 +209,7 @@ def test_an_event_whose_payload_does_not_fit_its_kind_is_skipped(tmp_path: Path)
         trials = study.trials
     assert trials[0].state is TrialState.RUNNING and trials[0].value is None
     assert trials[1].state is TrialState.COMPLETE
-    assert [e.id for e in study._replica.skipped_events] == [bad]
+    assert [e.id for e in study.engine.replica.skipped_events] == [bad]
 
 
 def _garble_middle(path: Path) -> None:
