@@ -1,10 +1,13 @@
-"""tuneful.scaling: the published law, fits from runs, gaps, and the command line."""
+"""tuneful.analysis.scaling: the published law, fits from runs, gaps, and the command line."""
 
 from __future__ import annotations
 
 import csv
+import doctest
+import importlib
 import json
 import math
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,8 +16,9 @@ import numpy as np
 import pytest
 
 import tuneful
-from tuneful import scaling
-from tuneful.scaling import ScalingError
+from tuneful.analysis import scaling
+from tuneful.analysis.scaling import ScalingError
+from tuneful.errors import MissingDependencyError
 
 STEPLAW_CSV = (
     Path(__file__).resolve().parents[1].parent
@@ -426,3 +430,54 @@ def test_fit_settings_and_empty_runs_are_clear_errors() -> None:
     law = scaling.fit(runs, n_bootstrap=0)
     with pytest.raises(ScalingError, match="out of floating-point range"):
         law.predict(1e-320, 1e300)
+
+
+# -- where it lives -----------------------------------------------------------------------------
+def test_tuneful_scaling_is_an_alias_of_analysis_scaling() -> None:
+    from tuneful import scaling as alias
+
+    assert alias.__all__ == scaling.__all__
+    for name in scaling.__all__:
+        assert getattr(alias, name) is getattr(scaling, name), name
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "tuneful.analysis.scaling",
+        "tuneful.analysis.scaling.law",
+        "tuneful.analysis.scaling.fit",
+        "tuneful.analysis.scaling.runs",
+        "tuneful.scaling",
+    ],
+)
+def test_module_doctests(name: str) -> None:
+    result = doctest.testmod(importlib.import_module(name), raise_on_error=False)
+    assert result.failed == 0
+
+
+def test_scaling_plots_without_matplotlib_name_the_extra(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tuneful.viz.scaling import plot_fit
+
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    runs = scaling.runs_from_rows(synthetic_rows())
+    law = scaling.fit(runs, n_bootstrap=0)
+    with pytest.raises(MissingDependencyError, match=r"tuneful\[bench\]"):
+        plot_fit(runs, law, tmp_path / "fit.png")
+    assert not (tmp_path / "fit.png").exists()
+
+
+def test_scaling_plots_write_svg_when_asked(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib", reason="the figures need matplotlib")
+    from tuneful.viz.scaling import plot_fit, plot_grid
+
+    runs = scaling.runs_from_rows(synthetic_rows())
+    law = scaling.fit(runs, n_bootstrap=0)
+    n, d = runs.grids()[0]
+    svg = plot_grid(runs, n, d, {"refit law": law.point(n, d)}, tmp_path / "sub" / "grid.svg")
+    assert svg == tmp_path / "sub" / "grid.svg"
+    assert svg.read_text().lstrip().startswith("<?xml") and "<svg" in svg.read_text()
+    png = plot_fit(runs, law, tmp_path / "fit.png", published=scaling.published_law())
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

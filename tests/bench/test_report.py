@@ -9,11 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tuneful.bench import plots, report
+from tuneful.bench import report
 from tuneful.bench.report import write_report
 from tuneful.bench.results import Run
 from tuneful.bench.tables import escape_cell, format_number, format_table
 from tuneful.errors import MissingDependencyError
+from tuneful.viz import bench as plots
 
 
 def synthetic_runs(optimizers=("auto", "random", "tpe|v2"), tasks=("bbob/f1/d2", "toy")):
@@ -152,6 +153,17 @@ def test_report_writes_figures_linked_relatively(tmp_path: Path) -> None:
         assert (folder / link).is_file(), link
     for png in folder.rglob("*.png"):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_benchmark_figures_write_svg_when_asked(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib", reason="the figures need matplotlib")
+    from tuneful.bench.stats import anytime_curves, ecdf
+
+    curves = anytime_curves(synthetic_runs())
+    svg = plots.plot_ecdf(ecdf(curves), tmp_path / "ecdf.svg")
+    assert "<svg" in svg.read_text()
+    png = plots.plot_incumbent_curves(curves, "toy", tmp_path / "toy.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_plots_without_matplotlib_raise_a_helpful_error(

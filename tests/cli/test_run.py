@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -467,7 +469,7 @@ def test_a_spec_with_a_key_given_twice_is_refused(
 def test_code_placeholders_finds_parameters_inside_shell_code(
     words: list[str], found: list[tuple[str, str]]
 ) -> None:
-    from tuneful.cli.spec import code_placeholders
+    from tuneful.spec import code_placeholders
 
     assert code_placeholders(words, ["x", "kind"]) == found
 
@@ -515,3 +517,41 @@ def test_a_worker_takes_its_storage_from_its_own_command_line(
         for name in ("first.db", "copy.db", "env.db")
     }
     assert counts == {"first.db": 2, "copy.db": 3, "env.db": 4}
+
+
+# -- the spec format, below the command line ----------------------------------------------------
+def test_spec_module_doctests() -> None:
+    import doctest
+
+    import tuneful.spec
+
+    assert doctest.testmod(tuneful.spec, raise_on_error=False).failed == 0
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["tuneful.spec", "tuneful.analysis.scaling", "tuneful.viz.bench", "tuneful.viz.scaling"],
+)
+def test_library_modules_do_not_import_the_command_line(module: str) -> None:
+    code = (
+        f"import sys, {module}; "
+        "print(sorted(m for m in sys.modules if m.startswith(('tuneful.cli', 'click'))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONPATH": str(Path(tuneful.__file__).parents[1])},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_a_password_in_the_specs_storage_is_never_shown(
+    cli: Callable[..., Any], write_spec: Callable[..., Path], one_line_error: Callable[..., str]
+) -> None:
+    spec = write_spec(storage="postgresq://alice:S3cret@db/hpo", n_trials=1)
+    result = cli("run", str(spec))
+    message = one_line_error(result, "postgresq")
+    assert "S3cret" not in message and "S3cret" not in result.stdout

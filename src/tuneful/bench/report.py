@@ -22,9 +22,8 @@ from urllib.parse import quote
 
 import numpy as np
 
-import tuneful.bench.plots as figures
+import tuneful.viz.bench as figures
 from tuneful.bench.cost_report import cost_sections
-from tuneful.bench.plots import ReportImages
 from tuneful.bench.results import Run
 from tuneful.bench.stats import (
     Curves,
@@ -42,6 +41,7 @@ from tuneful.bench.stats import (
 )
 from tuneful.bench.tables import DASH, escape_cell, format_number, format_rank, format_table
 from tuneful.errors import MissingDependencyError, did_you_mean
+from tuneful.viz.bench import ReportImages
 
 __all__ = ["write_report"]
 

@@ -242,21 +242,14 @@ def _sqlite_path(url: str) -> str | None:
     return None
 
 
-def resolve_storage(url: str | None, base: Path | None = None) -> str:
+def resolve_storage(url: str | None) -> str:
     """The storage URL to use: ``url``, else ``$TUNEFUL_STORAGE``, else ``./tuneful.db``.
 
-    A relative SQLite path in ``url`` is taken relative to ``base`` when given. A password
-    in the URL is remembered so that no error message of this process shows it.
+    A password in the URL is remembered so that no error message of this process shows it.
     """
     if url is None:
         url = os.environ.get("TUNEFUL_STORAGE") or DEFAULT_STORAGE
-        _remember_password(url)
-        return url
     _remember_password(url)
-    path = _sqlite_path(url)
-    if base is not None and path is not None and not os.path.isabs(path):
-        query = url.partition("?")[2] if url.startswith("sqlite:") else ""
-        return f"sqlite:///{(base / path).resolve()}" + (f"?{query}" if query else "")
     return url
 
 

@@ -24,13 +24,13 @@ from tuneful.cli.output import (
     stderr,
     stdout,
 )
-from tuneful.cli.spec import RunSpec, load_spec
 from tuneful.errors import SpecError, StudyNotFoundError
 from tuneful.execution.command import CommandObjective
 from tuneful.execution.dask import DaskExecutor
 from tuneful.optimizers import make_optimizer
 from tuneful.records import TrialRecord, TrialState
 from tuneful.schedulers import make_scheduler
+from tuneful.spec import RunSpec, load_spec
 from tuneful.storage.urls import strip_password
 from tuneful.study import Study
 

@@ -10,8 +10,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from tuneful.cli.output import shown, stdout
-from tuneful.scaling import (
+from tuneful.analysis.scaling import (
     DEFAULT_COLUMNS,
     GridGap,
     LawFit,
@@ -30,6 +29,7 @@ from tuneful.scaling import (
     steplaw,
     summarize_gaps,
 )
+from tuneful.cli.output import shown, stdout
 
 __all__ = ["scaling_group"]
 
@@ -282,7 +282,7 @@ def _deepseek_point(n: float, d: float) -> tuple[float, float]:
 
 
 def _write_plots(folder: Path, runs: Any, law: LawFit) -> None:
-    from tuneful.scaling.plots import plot_fit, plot_grid
+    from tuneful.viz.scaling import plot_fit, plot_grid
 
     folder.mkdir(parents=True, exist_ok=True)
     plot_fit(runs, law, folder / "fit.png", published=published_law())

@@ -28,10 +28,10 @@ from tuneful.cli.output import (
     stderr,
 )
 from tuneful.cli.run import RUN_ATTR
-from tuneful.cli.spec import parse_spec
 from tuneful.cli.studies import open_study
 from tuneful.errors import SpecError, StudyError
 from tuneful.records import TrialState
+from tuneful.spec import parse_spec
 from tuneful.storage import upgrade_storage
 from tuneful.study import Study
 

@@ -10,7 +10,7 @@
   lands on each measured grid.
 
 Example:
-    >>> from tuneful import scaling
+    >>> from tuneful.analysis import scaling
     >>> p = scaling.steplaw(7e9, 1.4e12, seq_len=2048)
     >>> round(p.learning_rate, 5), round(p.batch_tokens / 1e6, 1)
     (0.00092, 5.0)
@@ -18,7 +18,7 @@ Example:
 
 from __future__ import annotations
 
-from tuneful.scaling.fit import (
+from tuneful.analysis.scaling.fit import (
     GridGap,
     LawFit,
     UnidentifiedLawError,
@@ -29,7 +29,7 @@ from tuneful.scaling.fit import (
     published_point,
     summarize_gaps,
 )
-from tuneful.scaling.law import (
+from tuneful.analysis.scaling.law import (
     STEPLAW,
     Prediction,
     ScalingError,
@@ -37,7 +37,7 @@ from tuneful.scaling.law import (
     dense_params,
     steplaw,
 )
-from tuneful.scaling.runs import (
+from tuneful.analysis.scaling.runs import (
     DEFAULT_COLUMNS,
     Runs,
     read_header,

@@ -1,10 +1,9 @@
-"""PNG figures of benchmark statistics: critical-difference diagram, incumbent curves per
-task, rank over time, ECDF of final regret.
+"""Figures of benchmark statistics: critical-difference diagram, incumbent curves per
+task, rank over time, ECDF of final regret; and the set of them a report links to.
 
-Each function takes results from :mod:`tuneful.bench.stats` and a path, writes one PNG and
-returns the path. matplotlib is an optional extra, imported on first use; figures are drawn
-on :class:`matplotlib.figure.Figure` directly, so no global pyplot state or interactive
-backend is touched (the Agg canvas renders them headless).
+Each function takes results from :mod:`tuneful.bench.stats` and a path, writes one image (SVG
+when the path ends in ``.svg``, else PNG) and returns the path. matplotlib is an optional
+extra, imported on first use (see :mod:`tuneful.viz._figure`).
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ from tuneful.bench.stats import (
     ecdf,
     rank_over_time,
 )
-from tuneful.errors import MissingDependencyError
+from tuneful.viz._figure import new_figure, save_figure
 
 __all__ = [
     "plot_critical_difference",
@@ -37,24 +36,9 @@ __all__ = [
     "draw_report_figures",
 ]
 
-_DPI = 120
-
 
 def _figure(width: float, height: float) -> Any:
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise MissingDependencyError(
-            "benchmark plots need matplotlib: pip install matplotlib"
-        ) from None
-    return Figure(figsize=(width, height), dpi=_DPI)
-
-
-def _save(figure: Any, path: str | Path) -> Path:
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(target, format="png", bbox_inches="tight")
-    return target
+    return new_figure(width, height, what="benchmark plots")
 
 
 def optimizer_colors(optimizers: Sequence[str]) -> dict[str, str]:
@@ -121,7 +105,7 @@ def plot_critical_difference(ranks: RankSummary, nemenyi: NemenyiResult, path: s
         f"{nemenyi.n} tasks, {nemenyi.k} optimizers)",
         fontsize=10,
     )
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def _scale(axes: Any, values: np.ndarray, log: bool | None, axis: str = "y") -> None:
@@ -197,7 +181,7 @@ def plot_incumbent_curves(
         axes.set_xlim(0, budget if budget > 0 else 1)
     axes.grid(alpha=0.3)
     axes.legend(fontsize=8)
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def plot_rank_over_time(rank_over_time: RankOverTime, path: str | Path) -> Path:
@@ -221,7 +205,7 @@ def plot_rank_over_time(rank_over_time: RankOverTime, path: str | Path) -> Path:
     axes.set_ylabel("mean rank (lower is better)")
     axes.grid(alpha=0.3)
     axes.legend(fontsize=8)
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def plot_ecdf(
@@ -257,7 +241,7 @@ def plot_ecdf(
     axes.set_ylabel("fraction of runs")
     axes.grid(alpha=0.3)
     axes.legend(fontsize=8, loc="lower right")
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tuneful.scaling.law import ScalingError, check_positive
+from tuneful.analysis.scaling.law import ScalingError, check_positive
 
 if TYPE_CHECKING:
     from tuneful.study import Study

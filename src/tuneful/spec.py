@@ -1,4 +1,6 @@
-"""The YAML spec of ``tuneful run``: read it, check all of it up front, build the objective.
+"""The run spec: a study of a program, in YAML. Read it, check all of it up front, build the
+command objective. ``tuneful run`` reads it from a file and stores it with the study;
+``tuneful worker`` reads it back from there to join the study.
 
 Example spec::
 
@@ -15,10 +17,14 @@ Example spec::
 
 Relative paths (the program, files named in the command, ``workdir``, an SQLite
 ``storage``) are relative to the spec's folder.
+
+This module sits beside the study: it imports the space, the command objective, the optimizer
+and scheduler registries (to check their names), ``errors`` and ``_yaml``; never a face.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import warnings
@@ -31,7 +37,6 @@ import yaml
 
 from tuneful._validation import is_int, is_real
 from tuneful._yaml import read_yaml
-from tuneful.cli.output import resolve_storage
 from tuneful.errors import OptimizerError, SchedulerError, SpaceError, SpecError, did_you_mean
 from tuneful.execution.command import CommandObjective, MetricSpec, param_env_name
 from tuneful.optimizers import make_optimizer
@@ -225,6 +230,31 @@ def _strategies(data: Mapping[str, Any]) -> tuple[Any, Any]:
     return optimizer, scheduler
 
 
+_SQLITE = "sqlite:///"
+_SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+
+
+def _beside(url: str, base: Path) -> str:
+    """The storage URL with a relative SQLite path taken relative to ``base``.
+
+    >>> _beside("sqlite:///runs/t.db?timeout=5", Path("/specs"))
+    'sqlite:////specs/runs/t.db?timeout=5'
+    >>> _beside("t.db", Path("/specs")), _beside("memory://", Path("/specs"))
+    ('sqlite:////specs/t.db', 'memory://')
+    """
+    if url.startswith(_SQLITE):
+        path, _, query = url[len(_SQLITE) :].partition("?")
+        if path in ("", ":memory:"):
+            return url
+    elif "://" not in url and url.endswith(_SQLITE_SUFFIXES):
+        path, query = url, ""
+    else:
+        return url
+    if os.path.isabs(path):
+        return url
+    return f"{_SQLITE}{(base / path).resolve()}" + (f"?{query}" if query else "")
+
+
 def _workdir(data: Mapping[str, Any], base: Path) -> Path:
     if data.get("workdir") is None:
         return base
@@ -291,7 +321,7 @@ def parse_spec(data: Any, *, base: Path, path: Path | None = None) -> RunSpec:
     if storage is not None:
         if not isinstance(storage, str) or not storage:
             raise SpecError(f"storage: {storage!r} is not a storage URL")
-        storage = resolve_storage(storage, base)
+        storage = _beside(storage, base)
     workdir = _workdir(data, base)
     objective = CommandObjective(
         _command(data, space),

@@ -4,6 +4,8 @@
   optimum, the plateau runs, and the points of the laws given;
 - :func:`plot_fit`: the fitted η* against N (one line per D of the runs) and B* against D,
   over the plateau runs.
+
+Each writes one image (SVG when the path ends in ``.svg``, else PNG) and returns its path.
 """
 
 from __future__ import annotations
@@ -15,26 +17,17 @@ from typing import Any
 
 import numpy as np
 
-from tuneful.errors import MissingDependencyError
-from tuneful.scaling.fit import LawFit
-from tuneful.scaling.runs import Runs, plateau_limit
+from tuneful.analysis.scaling.fit import LawFit
+from tuneful.analysis.scaling.runs import Runs, plateau_limit
+from tuneful.viz._figure import colormap, new_figure, save_figure
 
 __all__ = ["plot_grid", "plot_fit"]
 
 _MARKERS = ("*", "P", "X", "D")
 
 
-def _pyplot() -> Any:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise MissingDependencyError(
-            "scaling plots need matplotlib: pip install 'tuneful[bench]'"
-        ) from None
-    return plt
+def _figure(width: float, height: float) -> Any:
+    return new_figure(width, height, what="scaling plots")
 
 
 def plot_grid(
@@ -48,12 +41,12 @@ def plot_grid(
 ) -> Path:
     """Loss over (lr, batch size in tokens) for the grid (N, D): every run coloured by its
     loss, the plateau ringed, the best run and each law's point (label -> (η, B tokens))."""
-    plt = _pyplot()
     grid = runs.in_grid(n, d)
     lr, tokens, loss = runs.lr[grid], runs.batch_tokens[grid], runs.loss[grid]
     best = int(np.argmin(loss))
     plateau = loss <= plateau_limit(float(loss[best]), tolerance)
-    figure, axes = plt.subplots(figsize=(6.4, 4.8))
+    figure = _figure(6.4, 4.8)
+    axes = figure.add_subplot(1, 1, 1)
     # Colours span the best loss to 3 % above it: diverged runs would flatten the rest.
     top = min(float(loss.max()), plateau_limit(float(loss[best]), 0.03))
     shown = axes.scatter(
@@ -95,22 +88,19 @@ def plot_grid(
     axes.set_ylabel("batch size (tokens)")
     axes.set_title(f"N = {n:.3g}, D = {d:.3g}")
     axes.legend(fontsize=8, loc="best")
-    target = Path(path)
     figure.tight_layout()
-    figure.savefig(target, dpi=120)
-    plt.close(figure)
-    return target
+    return save_figure(figure, path)
 
 
 def plot_fit(
     runs: Runs, law: LawFit, path: str | os.PathLike[str], *, published: LawFit | None = None
 ) -> Path:
     """η* against N (a line per D among the runs) and B* against D, over the plateau runs."""
-    plt = _pyplot()
+    figure = _figure(11, 4.5)
     plateau = runs.select(runs.plateau(law.tolerance))
-    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
+    left, right = figure.subplots(1, 2)
     d_values = sorted(set(plateau.d.tolist()))
-    colours = plt.cm.viridis(np.linspace(0, 0.9, len(d_values)))
+    colours = colormap("viridis")(np.linspace(0, 0.9, len(d_values)))
     n_line = np.geomspace(plateau.n.min() / 1.3, plateau.n.max() * 1.3, 50)
     for colour, d in zip(colours, d_values, strict=True):
         at = plateau.d == d
@@ -143,8 +133,5 @@ def plot_fit(
     right.set_ylabel("batch size (tokens)")
     right.set_title("B*(D)")
     right.legend(fontsize=8)
-    target = Path(path)
     figure.tight_layout()
-    figure.savefig(target, dpi=120)
-    plt.close(figure)
-    return target
+    return save_figure(figure, path)

@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tuneful.scaling.law import STEPLAW, Prediction, ScalingError, check_positive, steplaw
-from tuneful.scaling.runs import DEFAULT_TOKENS_PER_UNIT, Runs
+from tuneful.analysis.scaling.law import STEPLAW, Prediction, ScalingError, check_positive, steplaw
+from tuneful.analysis.scaling.runs import DEFAULT_TOKENS_PER_UNIT, Runs
 from tuneful.space import Float, Int, Space
 
 __all__ = [

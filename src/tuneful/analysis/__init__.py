@@ -1,0 +1,20 @@
+"""What a study's results say, computed: scaling laws now; hyperparameter importance and
+Pareto summaries belong here too. No pictures: every plot lives in :mod:`tuneful.viz`.
+
+What lives where (in parentheses, what it imports):
+
+- ``scaling/`` hyperparameter scaling laws, gathered in ``scaling/__init__``:
+
+  - ``scaling.law`` Step Law's and DeepSeek LLM's published laws, ``dense_params``,
+    ``ScalingError`` (``errors``);
+  - ``scaling.runs`` the runs a law is fitted to, from a CSV, mappings or studies
+    (``scaling.law``, ``records``; ``study`` for type hints only);
+  - ``scaling.fit`` the law fitted to runs with bootstrap intervals, grid gaps,
+    leave-one-scale-out, the narrowed space at a new scale (``scaling.law``,
+    ``scaling.runs``, ``space``).
+
+This layer sits above the study: it may import the study and what lies below it (``space``,
+``records``, ``storage``, ``errors``); it never imports ``bench``, ``viz``, ``cli`` or another
+face. This package imports none of its modules itself: import them by name
+(``from tuneful.analysis import scaling``).
+"""
