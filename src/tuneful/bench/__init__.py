@@ -33,10 +33,10 @@ own line or below (in parentheses, what it imports):
   (``multifidelity`` and everything above it).
 - ``stats`` normalized regret, anytime curves, ranks and tests (``results``).
 - ``costs`` the same at fixed costs (``stats``, ``results``); ``subset`` representative task
-  subsets (``stats``, ``results``); ``plots`` the PNG figures (``stats``).
+  subsets (``stats``, ``results``).
 - ``cost_report`` the report's sections in cost units (``costs``, ``tables``, ``results``).
-- ``report`` ``write_report`` (``cost_report``, ``plots``, ``stats``, ``tables``,
-  ``results``).
+- ``report`` ``write_report`` (``cost_report``, ``viz.bench`` for the figures, ``stats``,
+  ``tables``, ``results``).
 
 This package's ``__init__`` gathers the public names; ``write_report`` is imported on first
 use, so that running a benchmark never imports the plotting code.

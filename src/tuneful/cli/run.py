@@ -261,6 +261,8 @@ def run_command(
     """
     try:
         spec = load_spec(spec_file)
+        if spec.storage is not None and storage is not None:
+            resolve_storage(spec.storage)  # its password is masked in messages too
         url = resolve_storage(storage if storage is not None else spec.storage)
         total = n_trials if n_trials is not None else spec.n_trials
         jobs = n_jobs if n_jobs is not None else spec.n_jobs
