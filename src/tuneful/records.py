@@ -188,6 +188,8 @@ def as_finite_float(value: Any) -> tuple[float, None] | tuple[None, str]:
     infinities and numbers beyond the float range (``10**400``). ``why`` does not repeat the
     value: callers name it (``short_repr``).
     """
+    if type(value) is float:  # the common case, answered without the checks below
+        return (value, None) if math.isfinite(value) else (None, "not a finite number")
     import numpy as np
 
     kind = type(value).__name__
