@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tuneful.space
+from tuneful import create_study
 from tuneful._parameters import value_key
 from tuneful.errors import SpaceError
 from tuneful.space import Categorical, Fixed, Float, Int, Parameter, Space
@@ -586,6 +587,12 @@ class TestSerialization:
         assert plain["lr"] == Float(1e-5, 0.1, log=True)
         with raises("'lr'", "low='tiny'", "not a number"):
             Space.from_dict({"lr": {"type": "float", "low": "tiny", "high": 1}})
+
+    def test_a_mapping_of_parameter_objects_is_a_space(self) -> None:
+        mixed = {"x": Float(0, 1), "n": {"type": "int", "low": 1, "high": 4}}
+        assert Space.from_dict(mixed) == Space(x=Float(0, 1), n=Int(1, 4))
+        study = create_study(space={"x": Float(0, 1)}, storage="memory://")
+        assert study.space == Space(x=Float(0, 1))
 
     @pytest.mark.parametrize(
         ("spec", "parts"),

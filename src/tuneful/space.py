@@ -392,6 +392,7 @@ class Space(Mapping[str, Parameter]):
     @classmethod
     def from_dict(cls, spec: Mapping[str, Any]) -> Space:
         """Build a space from the spec shape (what :meth:`to_dict` writes, or a YAML spec).
+        Entries may also be parameters themselves (``{"x": Float(0, 1)}``).
 
         Raises:
             SpaceError: not a mapping, unknown type or option (named with the parameter),
@@ -401,6 +402,9 @@ class Space(Mapping[str, Parameter]):
             raise SpaceError(f"expected a mapping name -> parameter spec, got {spec!r}")
         params: dict[str, Parameter] = {}
         for name, entry in spec.items():
+            if isinstance(entry, Parameter):
+                params[name] = entry
+                continue
             try:
                 params[name] = Parameter.from_dict(entry)
             except SpaceError as exc:
