@@ -136,7 +136,9 @@ def plot(
         )
     function = _PLOTS[kind]
     accepted = set(inspect.signature(function).parameters) - {"studies"}
-    given = dict(options, max_trials=max_trials)
+    given = dict(options)
+    if max_trials is not None:
+        given["max_trials"] = max_trials
     if params is not None:
         given["params"] = list(params)
     if objective != 0:
@@ -144,7 +146,7 @@ def plot(
     refused = sorted(set(given) - accepted)
     if refused:
         raise StudyError(
-            f"a {kind!r} plot takes no {', '.join(refused)} option (it takes "
+            f"the {kind!r} plot takes no {', '.join(refused)} option (it takes "
             f"{', '.join(sorted(accepted))})"
         )
     return function(studies, **given)

@@ -4,13 +4,15 @@ for PNG and SVG, made without pyplot (headless, nothing left registered)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from tuneful.errors import MissingDependencyError
 from tuneful.viz._figure import DPI
-from tuneful.viz.study.figure import Axis, Dimension, Panel, StudyFigure, Trace
+
+if TYPE_CHECKING:
+    from tuneful.viz.study.figure import Axis, Panel, StudyFigure, Trace
 
 _MARKERS = {
     "circle": "o",
@@ -197,7 +199,7 @@ def _parallel(canvas: Any, axes: Any, trace: Trace) -> None:
         if dim.inactive.any():
             axes.text(
                 i - 0.04,
-                Dimension.INACTIVE,
+                dims[0].INACTIVE,
                 "inactive",
                 fontsize=7,
                 ha="right",
@@ -215,7 +217,7 @@ def _parallel(canvas: Any, axes: Any, trace: Trace) -> None:
             rotation=20 if len(dims) > 6 else 0,
         )
     axes.set_xlim(-0.6, len(dims) - 0.6)
-    axes.set_ylim(Dimension.INACTIVE - 0.06 if any_inactive else -0.05, 1.1)
+    axes.set_ylim(dims[0].INACTIVE - 0.06 if any_inactive else -0.05, 1.1)
     axes.set_axis_off()
 
 

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from tuneful.errors import MissingDependencyError
-from tuneful.viz.study.figure import Axis, Dimension, FigureData, Panel, StudyFigure, Trace
+
+if TYPE_CHECKING:
+    from tuneful.viz.study.figure import Axis, Dimension, FigureData, Panel, StudyFigure, Trace
 
 _PX_PER_INCH = 100
 
@@ -190,9 +192,9 @@ def _dimension(dimension: Dimension) -> dict[str, Any]:
     positions, labels = list(dimension.tick_positions), list(dimension.tick_labels)
     low = 0.0
     if dimension.inactive.any():
-        positions.append(Dimension.INACTIVE)
+        positions.append(dimension.INACTIVE)
         labels.append("inactive")
-        low = Dimension.INACTIVE - 0.05
+        low = dimension.INACTIVE - 0.05
     return {
         "label": dimension.label,
         "values": _list(dimension.values),

@@ -70,7 +70,7 @@ def one_study(kind: str, studies: Study | StudyData | Sequence[Study | StudyData
     found = read_studies(studies)
     if len(found) > 1:
         raise StudyError(
-            f"a {kind!r} plot draws one study at a time, got {len(found)} "
+            f"the {kind!r} plot draws one study at a time, got {len(found)} "
             f"({', '.join(repr(s.name) for s in found)}); the kinds that compare several "
             f"studies on one figure are {', '.join(COMPARING)}"
         )

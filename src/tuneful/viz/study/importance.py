@@ -55,8 +55,8 @@ def plot_importance(
     if not importance.params:
         raise StudyError(f"study {study.name!r}: the importance names no parameter to plot")
     top_pairs = list(importance.pairs.items())[: max(0, pairs)]
-    labels = [f"{a} × {b}" for (a, b), _ in top_pairs] + list(importance.params)
-    labels.reverse()  # the most important at the top: category positions count upwards
+    labels = list(importance.params) + [f"{a} × {b}" for (a, b), _ in top_pairs]
+    labels.reverse()  # parameters above pairs, the most important at the top (rows count up)
     k_pairs = len(top_pairs)
     n = len(labels)
     params_at = np.arange(n - 1, n - 1 - len(importance.params), -1, dtype=float)

@@ -210,6 +210,23 @@ def plot_slice(
     return StudyFigure("slice", f"Slices: study {study.name!r}", data)
 
 
+def _default_pair(study: StudyData, table: TrialTable, objective: int) -> tuple[str, str]:
+    """The two parameters the value varies most with among those active together in at
+    least 3 trials (or in the most trials, when no pair reaches 3)."""
+    if len(table.columns) < 2:
+        raise StudyError(
+            f"a contour plot needs two parameters; study {study.name!r} has "
+            f"{len(table.columns)} ({', '.join(table.columns)})"
+        )
+    ranked = ranked_params(table, objective=objective)
+    pairs = [(a, b) for j, b in enumerate(ranked) for a in ranked[:j]]
+    together = {
+        (a, b): int((table.columns[a].active & table.columns[b].active).sum()) for a, b in pairs
+    }
+    enough = [pair for pair in pairs if together[pair] >= 3]
+    return enough[0] if enough else max(pairs, key=lambda pair: together[pair])
+
+
 def plot_contour(
     studies: Study | StudyData | Sequence[Study | StudyData],
     *,
@@ -232,16 +249,9 @@ def plot_contour(
     if params is not None and len(params) != 2:
         raise StudyError(f"params={list(params)!r}: a contour plot takes exactly two parameters")
     study, table = completed_table("contour", studies, params, objective)
-    if params is None:
-        if len(table.columns) < 2:
-            raise StudyError(
-                f"a contour plot needs two parameters; study {study.name!r} has "
-                f"{len(table.columns)} ({', '.join(table.columns)})"
-            )
-        params = ranked_params(table, objective=objective)[:2]
-    a, b = params
+    a, b = params if params is not None else _default_pair(study, table, objective)
     if a == b:
-        raise StudyError(f"params={list(params)!r}: a contour plot needs two different parameters")
+        raise StudyError(f"params={[a, b]!r}: a contour plot needs two different parameters")
     surface = value_surface(table, a, b, objective=objective)
     if not surface.rows.any():
         raise nothing_to_plot(study, f"completed trial where both {a!r} and {b!r} are active")

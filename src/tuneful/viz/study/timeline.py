@@ -46,10 +46,13 @@ def _duration_text(seconds: float) -> str:
 
 
 def _first_line(text: str | None) -> str:
+    """What went wrong, in one line: a plain message's first line, or a traceback's
+    exception line (the first unindented line after its last frame)."""
     lines = [line for line in (text or "").strip().splitlines() if line.strip()]
-    # a traceback's last line says what went wrong; a plain message's first line does
     if lines and lines[0].startswith("Traceback"):
-        return lines[-1][:200]
+        frames = [i for i, line in enumerate(lines) if line.startswith(" ")]
+        after = frames[-1] + 1 if frames else 1
+        lines = lines[after:] or lines[-1:]
     return lines[0][:200] if lines else ""
 
 
