@@ -73,3 +73,13 @@ def test_surface_is_exact_at_the_trials_of_two_categorical_parameters() -> None:
     surface = value_surface(trial_table(study), "a", "b")
     assert surface.z.shape == (3, 2)
     assert np.allclose(surface.z, [[2, 2], [3, 3], [4, 4]])
+
+
+def test_front_mask_agrees_with_the_pairwise_front_ties_included() -> None:
+    from tuneful._pareto import pareto_front_mask
+    from tuneful.analysis.front import front_mask
+
+    rng = np.random.default_rng(3)
+    for m in (2, 3, 4):
+        y = rng.integers(0, 6, size=(300, m)).astype(float)  # many ties and equal points
+        assert np.array_equal(front_mask(y), pareto_front_mask(y))

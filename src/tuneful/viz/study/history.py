@@ -83,7 +83,8 @@ def plot_history(
         Axis("trial"), Axis(value_title(found[0], objective), "log" if log_y else "linear")
     )
     title = _title("Optimization history", found)
-    return StudyFigure("history", title, FigureData((panel,), tuple(traces), tuple(notes)))
+    data = FigureData((panel,), tuple(traces), tuple(notes), size=(8.4, 4.6))
+    return StudyFigure("history", title, data)
 
 
 def _history_traces(
@@ -248,4 +249,5 @@ def plot_edf(
         Axis("fraction of trials with value ≤ x", range=(0.0, 1.02)),
     )
     title = _title("Empirical distribution of values", found)
-    return StudyFigure("edf", title, FigureData((panel,), tuple(traces), tuple(notes)))
+    data = FigureData((panel,), tuple(traces), tuple(notes), size=(7.6, 4.6))
+    return StudyFigure("edf", title, data)

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["plot_pareto"]
 
 DOMINATED_POINTS = 5000
-_FADED = "#9e9e9e"
+_FADED = "#8a8a8a"
 _FRONT = "#d62728"
 
 
@@ -116,7 +116,7 @@ def _front_traces(front: Front, colour: str | None, cap: int, notes: list[str]) 
                 z=values[:, 2] if kind == "scatter3d" else None,
                 mode="markers" if faded or kind == "scatter3d" else "lines+markers",
                 color=(colour or _FADED) if faded else (colour or _FRONT),
-                opacity=0.3 if faded else 0.95,
+                opacity=(0.45 if kind == "scatter3d" else 0.3) if faded else 0.95,
                 size=5 if faded else 8,
                 symbol="circle" if faded else "diamond",
                 hover=tuple(trial_hover(front.trials[i]) for i in rows),
