@@ -24,6 +24,7 @@ import click
 from tuneful import __version__
 from tuneful.cli.bench import bench_group
 from tuneful.cli.output import error_line, short_warnings, stderr
+from tuneful.cli.plot import plot_command
 from tuneful.cli.run import demo_command, run_command
 from tuneful.cli.scaling import scaling_group
 from tuneful.cli.studies import delete_command, export_command, ls_command, show_command
@@ -53,6 +54,7 @@ for _command in (
     worker_command,
     ls_command,
     show_command,
+    plot_command,
     export_command,
     delete_command,
     demo_command,

@@ -11,7 +11,13 @@ What lives where (in parentheses, what it imports):
 - ``bench`` the benchmark report's figures: critical differences, incumbent curves, rank over
   time, ECDF of final regret, and ``draw_report_figures`` (``bench.stats``, ``_figure``);
 - ``scaling`` a scaling fit's figures: one grid's loss, the fitted law over the plateau runs
-  (``analysis.scaling``, ``_figure``).
+  (``analysis.scaling``, ``_figure``);
+- ``study/`` the plots of a study (``pip install 'tuneful[viz]'``: plotly and matplotlib):
+  ``plot(kind, studies)`` and one ``plot_<kind>`` per kind of ``study.KINDS``, each giving
+  a ``StudyFigure`` (its data, ``to_plotly``, ``to_matplotlib``, ``to_json``, ``save`` as
+  HTML, PNG or SVG); its own layering is in ``study/__init__`` (``analysis.trials``,
+  ``analysis.progress``, ``analysis.front``, ``analysis.relevance``, ``analysis.surface``,
+  ``analysis.importance``, ``records``, ``_figure``).
 
 viz may import ``analysis``, ``bench``'s statistics and results, ``records`` and what lies
 below them; nothing below it imports viz, except the writers at the top of a layer that put
