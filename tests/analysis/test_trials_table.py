@@ -105,7 +105,7 @@ def test_maximized_objectives_are_negated_only_when_asked() -> None:
 
 def test_unknown_params_and_states_are_refused_with_what_exists() -> None:
     study = _conditional_study()
-    with pytest.raises(StudyError, match=r"\['nope'\] not parameters.*'C'"):
+    with pytest.raises(StudyError, match=r"\['nope'\] are not parameters.*'C'"):
         trial_table(study, params=["C", "nope"])
     with pytest.raises(StudyError, match="expected some of"):
         trial_table(study, states=["DONE"])

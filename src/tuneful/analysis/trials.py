@@ -216,7 +216,7 @@ def trial_table(
         unknown = [p for p in params if p not in definitions]
         if unknown:
             raise StudyError(
-                f"params={list(params)!r}: {unknown} not parameters of study {data.name!r} "
+                f"params={list(params)!r}: {unknown} are not parameters of study {data.name!r} "
                 f"(it has {sorted(definitions)})"
             )
         definitions = {name: definitions[name] for name in params}

@@ -1,8 +1,8 @@
 """Every plot of tuneful: figures drawn from what the analysis and the benchmarks computed.
 
-matplotlib is an optional extra (``pip install 'tuneful[bench]'``), imported when a figure is
-first drawn; without it, drawing raises :class:`tuneful.errors.MissingDependencyError` naming
-the extra.
+matplotlib and plotly are an optional extra (``pip install 'tuneful[viz]'``), imported when a
+figure is first drawn; without them, drawing raises
+:class:`tuneful.errors.MissingDependencyError` naming the extra.
 
 What lives where (in parentheses, what it imports):
 

@@ -22,7 +22,7 @@ _FORMATS = {".png": "png", ".svg": "svg"}
 
 def _missing(what: str) -> MissingDependencyError:
     return MissingDependencyError(
-        f"{what} need matplotlib: pip install matplotlib (or pip install 'tuneful[bench]')"
+        f"{what} need matplotlib: pip install matplotlib (or pip install 'tuneful[viz]')"
     )
 
 
