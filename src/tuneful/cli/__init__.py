@@ -23,6 +23,7 @@ import click
 
 from tuneful import __version__
 from tuneful.cli.bench import bench_group
+from tuneful.cli.dashboard import dashboard_command
 from tuneful.cli.output import error_line, short_warnings, stderr
 from tuneful.cli.run import demo_command, run_command
 from tuneful.cli.scaling import scaling_group
@@ -59,6 +60,7 @@ for _command in (
     db_group,
     scaling_group,
     bench_group,
+    dashboard_command,
 ):
     cli.add_command(_command)
 
