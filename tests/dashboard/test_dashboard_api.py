@@ -326,3 +326,12 @@ def test_a_writable_storage_is_refused(storage_url: str) -> None:
 def test_a_trial_state_filter_reads_running_trials(client: Any) -> None:
     running = _trials(client, states="running")
     assert [r["state"] for r in running["rows"]] == [TrialState.RUNNING.value]
+
+
+def test_the_storage_password_is_never_shown() -> None:
+    storage = open_storage("memory://", read_only=True)
+    storage.url = "postgresql://alice:S3cret@db/hpo"
+    client = starlette_testclient.TestClient(create_app(LiveStorage(storage)))
+    info = client.get("/api/info")
+    assert info.json()["storage"] == "postgresql://alice:***@db/hpo"
+    assert "S3cret" not in info.text and "S3cret" not in client.get("/").text
