@@ -233,13 +233,17 @@ def test_plot_json_carries_the_figure_and_its_notes(client: Any, fake_plots: lis
         "/api/plot", params={"study": "single", "kind": "slice", "params": "x,lr"}
     ).json()
     assert body["kind"] == "slice" and body["notes"] == ["drew slice"]
-    assert body["figure"]["layout"]["meta"] == {"params": ["x", "lr"], "max_trials": 5000}
+    assert body["figure"]["layout"]["meta"] == {"params": ["x", "lr"], "max_trials": None}
     client.get("/api/plot", params={"study": "single", "kind": "slice", "params": "x,lr"})
     assert fake_plots == ["slice"]  # the same figure of the same version is drawn once
-    every = client.get(
-        "/api/plot", params={"study": "single", "kind": "slice", "max_trials": "0"}
+    capped = client.get(
+        "/api/plot", params={"study": "single", "kind": "slice", "max_trials": "100"}
     ).json()
-    assert every["figure"]["layout"]["meta"]["max_trials"] is None
+    assert capped["figure"]["layout"]["meta"]["max_trials"] == 100
+    history = client.get(
+        "/api/plot", params={"study": "single", "kind": "history", "params": "x"}
+    ).json()
+    assert history["figure"]["layout"]["meta"]["params"] is None  # history takes none
 
 
 def test_plot_compares_several_studies_on_one_figure(client: Any, fake_plots: list[str]) -> None:

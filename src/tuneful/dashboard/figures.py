@@ -17,13 +17,12 @@ from typing import Any
 from tuneful.dashboard.live import LiveStudy
 from tuneful.errors import MissingDependencyError, StudyError
 
-__all__ = ["PlotRequest", "kinds", "figure_json", "importance_of", "DEFAULT_MAX_TRIALS"]
+__all__ = ["PlotRequest", "kinds", "figure_json", "importance_of", "COMPARABLE", "WITH_PARAMS"]
 
-#: The most trials one figure of the page draws unless asked for more: a figure of 50k
-#: points is slow to draw and to use; the figure's notes say when trials were sampled.
-DEFAULT_MAX_TRIALS = 5000
 #: The kinds that draw several studies on one figure.
 COMPARABLE = ("history", "edf", "pareto")
+#: The kinds that take a choice of parameters.
+WITH_PARAMS = ("parallel", "slice", "contour", "importance")
 
 
 def _viz() -> Any:
@@ -69,7 +68,8 @@ class PlotRequest:
     @classmethod
     def parse(cls, query: Mapping[str, str]) -> PlotRequest:
         """A request from URL parameters (``kind``, ``params=a,b``, ``objective``,
-        ``max_trials``; 0 draws every trial).
+        ``max_trials``: at most this many trials drawn, sampled as the figure's notes say;
+        none: the kind's own default, which keeps a study of 50k trials quick to draw).
 
         Raises:
             StudyError: a value not of its form, naming it.
@@ -80,12 +80,14 @@ class PlotRequest:
             expected = ", ".join(known) if known else "none are available here"
             raise StudyError(f"plot kind {kind!r}: expected one of {expected}")
         names = tuple(p.strip() for p in query.get("params", "").split(",") if p.strip())
-        max_trials = _int(query, "max_trials", DEFAULT_MAX_TRIALS)
+        max_trials = _int(query, "max_trials", None)
+        if max_trials == 0:
+            raise StudyError("max_trials '0': expected at least 1 (or none: the kind's default)")
         return cls(
             kind=kind,
-            params=names or None,
+            params=names if names and kind in WITH_PARAMS else None,
             objective=_int(query, "objective", 0) or 0,
-            max_trials=None if max_trials == 0 else max_trials,
+            max_trials=max_trials,
         )
 
 

@@ -14,6 +14,7 @@ const LIST_POLL_MS = 2000;
 const PLOT_REFRESH_MS = 2000;
 const STATES = ["COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING"];
 const COMPARABLE = ["history", "edf", "pareto"];
+const WITH_PARAMS = ["parallel", "slice", "contour", "importance"];
 const MAX_PARAM_COLUMNS = 8;
 
 const app = { run: null, kinds: [], stop: null, info: null };
@@ -470,7 +471,7 @@ function renderDetail(node, trial, close) {
 
 // -- plots -----------------------------------------------------------------------------------
 function plotPanel(names, initial) {
-  const state = Object.assign({ kind: "history", params: [], objective: 0, max_trials: 5000 }, initial);
+  const state = Object.assign({ kind: "history", params: [], objective: 0, max_trials: "" }, initial);
   const figure = el("div", { class: "figure" });
   const notes = el("ul", { class: "notes" });
   const status = message("");
@@ -505,7 +506,11 @@ function plotPanel(names, initial) {
 function plotsTab(body, view) {
   const summary = view.summary;
   const panel = plotPanel([view.name], { kind: summary.directions.length > 1 ? "pareto" : "history" });
-  const kind = el("select", { "aria-label": "plot kind", onchange: () => { panel.state.kind = kind.value; panel.draw(); } },
+  const kind = el("select", { "aria-label": "plot kind", onchange: () => {
+    panel.state.kind = kind.value;
+    paramsLabel.hidden = !WITH_PARAMS.includes(kind.value);
+    panel.draw();
+  } },
     app.kinds.map((k) => el("option", { value: k, text: k, selected: k === panel.state.kind })));
   const params = el("select", { multiple: true, size: Math.min(4, Math.max(2, summary.params.length)),
     "aria-label": "parameters", title: "parameters to draw (none: the plot's own choice)",
@@ -513,10 +518,12 @@ function plotsTab(body, view) {
     summary.params.map((p) => el("option", { value: p, text: p })));
   const objective = el("select", { "aria-label": "objective", onchange: () => { panel.state.objective = Number(objective.value); panel.draw(); } },
     summary.directions.map((d, i) => el("option", { value: i, text: `objective ${i + 1} (${d})` })));
-  const maxTrials = el("input", { type: "number", min: 0, step: 1000, value: panel.state.max_trials,
-    "aria-label": "most trials drawn", title: "most trials drawn (0: all)",
-    onchange: () => { panel.state.max_trials = maxTrials.value || 0; panel.draw(); } });
-  body.append(el("div", { class: "bar" }, el("label", {}, "kind ", kind), el("label", { class: "params" }, "params ", params),
+  const maxTrials = el("input", { type: "number", min: 1, step: 1000, placeholder: "default",
+    "aria-label": "most trials drawn", title: "most trials drawn (empty: the plot's default)",
+    onchange: () => { panel.state.max_trials = maxTrials.value; panel.draw(); } });
+  const paramsLabel = el("label", { class: "params", hidden: !WITH_PARAMS.includes(panel.state.kind) },
+    "params ", params);
+  body.append(el("div", { class: "bar" }, el("label", {}, "kind ", kind), paramsLabel,
     summary.directions.length > 1 ? el("label", {}, "", objective) : null,
     el("label", {}, "at most ", maxTrials, " trials")), panel.status, panel.figure, panel.notes);
   view.listeners.push(() => panel.refresh());
