@@ -16,10 +16,15 @@ free loopback port and times, over HTTP:
   open takes to appear (the page polls each second; the server reads new events at most every
   half second).
 
+With ``--screenshots DIR`` it instead runs two small real studies (TPE with the median
+scheduler on a learning-curve task; a two-objective one) and saves the main views of the page
+at a desktop size into ``DIR/dashboard-*.png`` (the pictures of docs/dashboard.md).
+
 Usage::
 
     python benchmarks/dashboard.py                     # 50,000 trials in /tmp
     python benchmarks/dashboard.py --trials 5000 --file /tmp/small.db
+    python benchmarks/dashboard.py --screenshots docs/images
 """
 
 from __future__ import annotations
@@ -282,11 +287,107 @@ def browser_times(url: str, writer_url: str, profile: Path) -> list[tuple[str, f
     return rows
 
 
+def _curve_task(trial: tuneful.Trial) -> float:
+    """A training run's loss falling with the epochs, worse far from a good region."""
+    p = trial.params
+    floor = 0.05 + 0.3 * (math.log10(p["lr"]) + 2.5) ** 2 + (0.15 if p["opt"] == "sgd" else 0)
+    floor += 0.02 * abs(p["layers"] - 4) + (0.4 if p["dropout"] > 0.6 else 0.1 * p["dropout"])
+    if p["lr"] > 0.3 and p["opt"] == "sgd":
+        raise FloatingPointError("loss became NaN at epoch 3 (learning rate too high for sgd)")
+    loss = 0.0
+    for epoch in range(12):
+        loss = floor + 2.0 * math.exp(-0.35 * (epoch + 1) * (1 + 10 * p["lr"]))
+        trial.report(step=epoch, value=loss)
+    trial.set_user_attr("epochs", 12)
+    return loss
+
+
+def demo_storage(path: Path) -> str:
+    """Two small real studies, as a person would run them, in ``path``."""
+    url = f"sqlite:///{path}"
+    space = tuneful.Space(
+        lr=tuneful.Float(1e-5, 1.0, log=True),
+        opt=tuneful.Categorical(["adam", "sgd"]),
+        layers=tuneful.Int(1, 8),
+        dropout=tuneful.Float(0.0, 0.8),
+    )
+    for name, seed in (("mlp-lr-sweep", 0), ("mlp-lr-sweep-rerun", 1)):
+        study = tuneful.create_study(
+            name, space=space, storage=url, optimizer="tpe", scheduler="median", seed=seed
+        )
+        study.optimize(_curve_task, n_trials=80, show_progress_bar=False, fail_fast=False)
+    both = tuneful.create_study(
+        "accuracy-vs-latency",
+        space=tuneful.Space(width=tuneful.Int(16, 512, log=True), depth=tuneful.Int(1, 12)),
+        directions=["maximize", "minimize"],
+        storage=url,
+        seed=0,
+    )
+    both.optimize(
+        lambda t: (
+            1 - 1 / math.sqrt(t.params["width"] * t.params["depth"]),
+            0.02 * t.params["width"] * t.params["depth"] ** 0.5,
+        ),
+        n_trials=60,
+        show_progress_bar=False,
+    )
+    return url
+
+
+def screenshots(folder: Path) -> None:
+    """The page's main views, saved as ``folder/dashboard-*.png``."""
+    from playwright.sync_api import sync_playwright
+
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as work:
+        served = _Served(demo_storage(Path(work) / "demo.db"))
+        base = served.dashboard.url
+        try:
+            with sync_playwright() as playwright:
+                context = playwright.chromium.launch_persistent_context(
+                    str(Path(work) / "profile"),
+                    executable_path=CHROMIUM,
+                    args=CHROMIUM_ARGS,
+                    headless=True,
+                    viewport={"width": 1440, "height": 1000},
+                )
+                page = context.new_page()
+                page.goto(base)
+                page.wait_for_selector("tr[data-study]")
+                page.screenshot(path=folder / "dashboard-studies.png")
+                page.goto(base + "#/study/mlp-lr-sweep/plots")
+                page.wait_for_selector(".figure .main-svg")
+                page.wait_for_timeout(500)
+                page.screenshot(path=folder / "dashboard-plot.png", full_page=True)
+                stopped = served.get("/api/trials", study="mlp-lr-sweep", states="PRUNED")
+                latest = max(stopped["rows"], key=lambda row: (row["pruned_step"], row["number"]))
+                page.goto(base + f"#/study/mlp-lr-sweep/trial/{latest['number']}")
+                page.wait_for_selector("tr.row")
+                page.locator("label.check", has_text="PRUNED").locator("input").check()
+                page.click("th.sortable >> text=#")  # oldest first: the trial is near the top
+                page.wait_for_selector(f"tr.row.open[data-number='{latest['number']}']")
+                page.wait_for_selector("aside.detail .curve .main-svg")
+                page.wait_for_timeout(500)
+                page.screenshot(path=folder / "dashboard-trial.png")
+                page.goto(base + "#/compare/history/mlp-lr-sweep/mlp-lr-sweep-rerun")
+                page.wait_for_selector(".figure .main-svg")
+                page.wait_for_timeout(500)
+                page.screenshot(path=folder / "dashboard-compare.png", full_page=True)
+                context.close()
+        finally:
+            served.close()
+    print(f"saved the screenshots in {folder}", file=sys.stderr)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--trials", type=int, default=50_000)
     parser.add_argument("--file", type=Path, default=None)
+    parser.add_argument("--screenshots", type=Path, default=None, metavar="DIR")
     args = parser.parse_args()
+    if args.screenshots is not None:
+        screenshots(args.screenshots)
+        return
     path = args.file or Path(tempfile.gettempdir()) / f"tuneful-dashboard-{args.trials}.db"
     built = build(path, args.trials)
     if built:

@@ -135,6 +135,7 @@ class _Api:
         trials = live.trials()
         order = live.cached(("order", query.order_key()), lambda: select(trials, query))
         page = order[query.offset : query.offset + query.limit]
+        optimizer = live.strategy("optimizer")
         return _json(
             {
                 "total": len(order),
@@ -143,7 +144,7 @@ class _Api:
                 "limit": query.limit,
                 "version": live.version,
                 "run": self.run,
-                "rows": [trial_row(trials[p]) for p in page],
+                "rows": [trial_row(trials[p], optimizer) for p in page],
             }
         )
 
@@ -155,7 +156,10 @@ class _Api:
         record = _by_number(live.trials(), int(raw))
         if record is None:
             raise StudyNotFoundError(f"study {live.name!r} has no trial {raw}")
-        return _json({**trial_detail(record, live.info.directions), "version": live.version})
+        detail = trial_detail(
+            record, live.info.directions, live.strategy("optimizer"), live.strategy("scheduler")
+        )
+        return _json({**detail, "version": live.version})
 
     def changes(self, request: Request) -> Response:
         live = self._study(request)
@@ -166,7 +170,8 @@ class _Api:
         trials = live.trials()
         shown = [] if reset else changes.numbers[:200]
         found = (_by_number(trials, n) for n in shown)
-        rows = [trial_row(t) for t in found if t is not None]
+        optimizer = live.strategy("optimizer")
+        rows = [trial_row(t, optimizer) for t in found if t is not None]
         return _json(
             {
                 "version": changes.version,

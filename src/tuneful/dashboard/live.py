@@ -82,6 +82,13 @@ class LiveStudy:
     def name(self) -> str:
         return self.info.name
 
+    def strategy(self, role: str) -> str | None:
+        """The name of the study's ``role`` (``"optimizer"`` or ``"scheduler"``), as stored."""
+        stored = self.info.settings.get(role)
+        if isinstance(stored, dict):
+            stored = stored.get("name")
+        return stored if isinstance(stored, str) else None
+
     @property
     def version(self) -> int:
         return self.replica.version
@@ -171,6 +178,8 @@ class LiveStudy:
             "last_activity": self.last_activity,
             "version": self.version,
             "params": list(self.parameter_names()),
+            "optimizer": self.strategy("optimizer"),
+            "scheduler": self.strategy("scheduler"),
         }
 
     def parameter_names(self) -> list[str]:

@@ -26,7 +26,7 @@ from typing import Any
 from tuneful.errors import StudyError
 from tuneful.records import TrialRecord, TrialState
 
-__all__ = ["TrialQuery", "jsonable", "trial_row", "trial_detail", "select", "MAX_PAGE"]
+__all__ = ["TrialQuery", "jsonable", "proposer", "trial_row", "trial_detail", "select", "MAX_PAGE"]
 
 #: The most rows one page may hold.
 MAX_PAGE = 500
@@ -242,8 +242,20 @@ def select(trials: Sequence[TrialRecord], query: TrialQuery) -> list[int]:
     return [p for _, p in present] + [p for _, p in missing]
 
 
-def trial_row(trial: TrialRecord) -> dict[str, Any]:
-    """One row of the table: what the page shows of a trial without opening it."""
+def proposer(trial: TrialRecord, optimizer: str | None) -> str | None:
+    """Who proposed the trial's parameters: what the optimizer recorded (``auto`` records
+    its choice), a retry of an earlier trial, else the study's optimizer."""
+    attrs = trial.system_attrs
+    if "optimizer" in attrs:
+        return str(attrs["optimizer"])
+    if "retry_of" in attrs:
+        return f"retry of trial {attrs['retry_of']}"
+    return optimizer
+
+
+def trial_row(trial: TrialRecord, optimizer: str | None = None) -> dict[str, Any]:
+    """One row of the table: what the page shows of a trial without opening it
+    (``optimizer``: the study's, named when the trial did not record its own)."""
     pruned = trial.system_attrs.get("pruned")
     return {
         "number": trial.number,
@@ -254,7 +266,7 @@ def trial_row(trial: TrialRecord) -> dict[str, Any]:
         "started_at": jsonable(trial.started_at),
         "finished_at": jsonable(trial.finished_at),
         "worker": trial.worker,
-        "optimizer": jsonable(trial.system_attrs.get("optimizer")),
+        "optimizer": proposer(trial, optimizer),
         "pruned_step": jsonable(pruned.get("step")) if isinstance(pruned, Mapping) else None,
         "has_error": bool(trial.error),
     }
@@ -269,12 +281,17 @@ def _rungs(attrs: Mapping[str, Any]) -> list[dict[str, Any]]:
     return sorted(found, key=lambda item: item["rung"])
 
 
-def trial_detail(trial: TrialRecord, directions: Sequence[str]) -> dict[str, Any]:
+def trial_detail(
+    trial: TrialRecord,
+    directions: Sequence[str],
+    optimizer: str | None = None,
+    scheduler: str | None = None,
+) -> dict[str, Any]:
     """Everything the page shows of one opened trial."""
     attrs = trial.system_attrs
     pruned = attrs.get("pruned")
     return {
-        **trial_row(trial),
+        **trial_row(trial, optimizer),
         "directions": list(directions),
         "intermediate": [[step, jsonable(v)] for step, v in sorted(trial.intermediate.items())],
         "user_attrs": jsonable(trial.user_attrs),
@@ -283,6 +300,7 @@ def trial_detail(trial: TrialRecord, directions: Sequence[str]) -> dict[str, Any
         "created_at": jsonable(trial.created_at),
         "error": trial.error,
         "scheduler": {
+            "name": scheduler,
             "pruned": jsonable(pruned) if isinstance(pruned, Mapping) else None,
             "bracket": jsonable(attrs.get("bracket")),
             "rungs": _rungs(attrs),

@@ -31,7 +31,7 @@ function el(tag, props, ...children) {
     else if (key in node && typeof value !== "string") node[key] = value;
     else node.setAttribute(key, value === true ? "" : String(value));
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
@@ -136,8 +136,17 @@ function poller(tick, ms) {
   return () => { stopped = true; clearTimeout(timer); };
 }
 
-function drawFigure(node, figure, height) {
+// A figure's notes are shown as text under it, so the copy drawn inside it is left out.
+function drawFigure(node, figure, height, notes) {
   const layout = Object.assign({}, figure.layout || {}, { uirevision: "keep" });
+  if (notes && notes.length && Array.isArray(layout.annotations)) {
+    const drawn = notes.join("<br>");
+    const kept = layout.annotations.filter((a) => a.text !== drawn);
+    if (kept.length < layout.annotations.length && layout.margin) {
+      layout.margin = Object.assign({}, layout.margin, { b: 60 });
+    }
+    layout.annotations = kept;
+  }
   if (height) layout.height = height;
   return Plotly.react(node, figure.data || [], layout, {
     responsive: true, displaylogo: false, modeBarButtonsToRemove: ["sendDataToCloud"],
@@ -172,7 +181,8 @@ function studiesView(main) {
   const table = el("table", { class: "grid studies" },
     el("thead", {}, el("tr", {},
       ["", "study", "directions", "trials", "complete", "pruned", "fail", "running", "waiting",
-        "best", "last activity"].map((h) => el("th", { text: h })))),
+        "best", "last activity"].map((h, i) => el("th", { text: h,
+        class: i >= 3 && i <= 9 ? "num" : null })))),
     body);
   const empty = message("");
   main.append(el("section", {},
@@ -221,6 +231,9 @@ function summaryLine(summary) {
   if (summary.pareto_size) {
     parts.push(el("span", { class: "best", text: `Pareto front: ${summary.pareto_size} trials` }));
   }
+  const strategy = [summary.optimizer && `optimizer ${summary.optimizer}`,
+    summary.scheduler && `scheduler ${summary.scheduler}`].filter(Boolean).join(" · ");
+  if (strategy) parts.push(el("span", { class: "muted", text: strategy }));
   parts.push(el("span", { class: "muted", text: `last activity ${fmtAgo(summary.last_activity)}` }));
   return parts;
 }
@@ -428,8 +441,9 @@ function schedulerSection(trial) {
   if (s.pruned) {
     items.push(el("li", { class: "pruned", text: `stopped at step ${fmt(s.pruned.step)}: ${fmt(s.pruned.reason)}` }));
   }
-  if (!items.length) return message("No decision recorded (the trial ran to its end or no scheduler judged it).");
-  return el("ul", { class: "decisions" }, items);
+  const who = s.name ? `The study's scheduler: ${s.name}. ` : "";
+  if (!items.length) return message(`${who}No decision recorded: the trial was not stopped.`);
+  return el("div", {}, who ? message(who) : null, el("ul", { class: "decisions" }, items));
 }
 
 function renderDetail(node, trial, close) {
@@ -446,9 +460,9 @@ function renderDetail(node, trial, close) {
       ["started", fmtTime(trial.started_at)], ["finished", fmtTime(trial.finished_at)],
       ["duration", fmtDuration(trial.duration)]], ""),
     el("h3", { text: "Parameters" }), keyValueTable(Object.entries(trial.params), "No parameters."),
+    el("h3", { text: "Scheduler" }), schedulerSection(trial),
     el("h3", { text: "Learning curve" }),
     trial.intermediate.length ? curve : message("No intermediate values reported."),
-    el("h3", { text: "Scheduler" }), schedulerSection(trial),
     trial.error ? el("h3", { text: "Error" }) : null,
     trial.error ? el("pre", { class: "error-box", text: trial.error }) : null,
     el("h3", { text: "User attributes" }), keyValueTable(Object.entries(trial.user_attrs), "None."),
@@ -464,7 +478,7 @@ function renderDetail(node, trial, close) {
         name: "stopped here", marker: { symbol: "x", size: 12, color: "#c0392b" } });
     }
     drawFigure(curve, { data, layout: { margin: { l: 50, r: 10, t: 10, b: 40 },
-      xaxis: { title: { text: "step" } }, showlegend: data.length > 1,
+      xaxis: { title: { text: "step" }, tickformat: "d" }, showlegend: data.length > 1,
       legend: { orientation: "h" } } }, 220);
   }
 }
@@ -486,7 +500,7 @@ function plotPanel(names, initial) {
       status.textContent = "";
       figure.hidden = false;
       clear(notes).append(...result.notes.map((n) => el("li", { text: n })));
-      await drawFigure(figure, result.figure);
+      await drawFigure(figure, result.figure, null, result.notes);
       drawnAt = Date.now();
     } catch (error) {
       figure.hidden = true;
