@@ -339,3 +339,21 @@ def test_the_storage_password_is_never_shown() -> None:
     info = client.get("/api/info")
     assert info.json()["storage"] == "postgresql://alice:***@db/hpo"
     assert "S3cret" not in info.text and "S3cret" not in client.get("/").text
+
+
+def _real_kinds() -> tuple[str, ...]:
+    return figures.kinds()
+
+
+@pytest.mark.parametrize("kind", _real_kinds() or ["(none in this build)"])
+def test_every_plot_kind_of_viz_is_served_as_plotly_json(client: Any, kind: str) -> None:
+    if not _real_kinds():
+        pytest.skip("tuneful.viz.study is not in this build")
+    study = HOSTILE_NAME if kind == "pareto" else "single"
+    response = client.get("/api/plot", params={"study": study, "kind": kind})
+    if response.status_code == 400 and "not written yet" in response.json()["error"]:
+        pytest.skip(f"{kind}: importance is not in this build")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["kind"] == kind and body["figure"]["data"], body
+    assert isinstance(body["notes"], list)
