@@ -23,6 +23,7 @@ import click
 
 from tuneful import __version__
 from tuneful.cli.bench import bench_group
+from tuneful.cli.dashboard import dashboard_command
 from tuneful.cli.output import error_line, short_warnings, stderr
 from tuneful.cli.plot import plot_command
 from tuneful.cli.run import demo_command, run_command
@@ -61,6 +62,7 @@ for _command in (
     db_group,
     scaling_group,
     bench_group,
+    dashboard_command,
 ):
     cli.add_command(_command)
 

@@ -1,0 +1,153 @@
+"""The dashboard in a real headless Chromium: what a person sees, live updates included."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from dashboard_browser import browser, chromium_missing, served, watch
+from dashboard_studies import HOSTILE_ERROR, HOSTILE_NAME, write_trial
+
+from tuneful.dashboard import figures
+from tuneful.storage import open_storage
+
+_MISSING = chromium_missing()
+if _MISSING and os.environ.get("TUNEFUL_REQUIRE_BROWSER"):
+    raise RuntimeError(f"the browser tests must run here (TUNEFUL_REQUIRE_BROWSER): {_MISSING}")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(_MISSING is not None, reason=str(_MISSING)),
+]
+WAIT_MS = 15_000
+
+
+@pytest.fixture
+def plots(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The study plots of ``viz.study`` when this build has them, else a small stand-in
+    figure through the same interface (the page's code is the same)."""
+    if figures.kinds():
+        return
+
+    class Figure:
+        def __init__(self, studies: Any) -> None:
+            study = studies[0] if isinstance(studies, list) else studies
+            done = [t for t in study.trials if t.values]
+            self.data = SimpleNamespace(notes=("a stand-in figure",))
+            trace = {
+                "type": "scatter",
+                "mode": "markers",
+                "x": [t.number for t in done],
+                "y": [t.values[0] for t in done],
+            }
+            self.json = json.dumps({"data": [trace], "layout": {"title": {"text": "history"}}})
+
+        def to_json(self) -> str:
+            return self.json
+
+    fake = SimpleNamespace(KINDS=("history", "edf", "pareto"), plot=lambda k, s, **o: Figure(s))
+    monkeypatch.setattr(figures, "_viz", lambda: fake)
+
+
+@pytest.fixture
+def page(storage_url: str, tmp_path: Path, plots: None) -> Iterator[Any]:
+    with served(storage_url) as dashboard, browser(tmp_path / "profile") as context:
+        watched = watch(context.new_page())
+        watched.page.goto(dashboard.url)
+        watched.page.wait_for_selector("tr[data-study]", timeout=WAIT_MS)
+        yield watched
+        assert watched.problems == []
+
+
+def test_the_page_lists_the_studies_with_no_error(page: Any) -> None:
+    names = page.page.locator("tr[data-study] td:nth-child(2)").all_inner_texts()
+    assert names == ["single", HOSTILE_NAME]  # the markup in the name shown as text
+    assert page.page.locator("main img").count() == 0
+    assert page.page.locator("tr[data-study='single'] td").nth(3).inner_text() == "31"
+
+
+def test_a_trial_opens_with_its_details_and_its_error_as_text(page: Any) -> None:
+    p = page.page
+    p.click("text=single")
+    p.wait_for_selector("tr.row[data-number='3']", timeout=WAIT_MS)
+    p.click("tr.row[data-number='3']")
+    p.wait_for_selector("aside.detail h2", timeout=WAIT_MS)
+    detail = p.locator("aside.detail").inner_text()
+    assert "Trial 3" in detail and "PRUNED" in detail
+    assert "worse than the median of rung 0" in detail and "tpe" in detail
+    p.wait_for_selector("aside.detail .curve .main-svg", timeout=WAIT_MS)
+    p.click("tr.row[data-number='7']")
+    p.wait_for_selector("aside.detail pre.error-box", timeout=WAIT_MS)
+    assert p.locator("aside.detail pre.error-box").inner_text() == HOSTILE_ERROR
+    assert p.evaluate("window.pwned") is None  # the stored script never ran
+
+
+def test_the_table_sorts_and_filters_on_the_server(page: Any) -> None:
+    p = page.page
+    p.goto(page.page.url.split("#")[0] + "#/study/single")
+    p.wait_for_selector("tr.row", timeout=WAIT_MS)
+    p.locator("label.check", has_text="FAIL").locator("input").check()
+    p.wait_for_function("document.querySelectorAll('tr.row').length === 3", timeout=WAIT_MS)
+    states = p.locator("tr.row .state").all_inner_texts()
+    assert states == ["FAIL"] * 3
+    assert "of 3 (filtered from 31)" in p.locator(".pager").inner_text()
+
+
+def test_a_plot_renders_with_data(page: Any) -> None:
+    p = page.page
+    p.goto(page.page.url.split("#")[0] + "#/study/single/plots")
+    p.wait_for_selector(".figure .main-svg", timeout=WAIT_MS)
+    traces = p.evaluate("document.querySelector('.figure').data.length")
+    points = p.evaluate(
+        "document.querySelector('.figure').data"
+        ".reduce((n, t) => n + ((t.x || t.y || t.values || []).length || 0), 0)"
+    )
+    assert traces >= 1 and points >= 1
+
+
+def test_a_trial_told_while_the_page_is_open_appears_without_a_reload(
+    page: Any, storage_url: str
+) -> None:
+    p = page.page
+    p.click("text=single")
+    p.wait_for_selector("tr.row[data-number='30']", timeout=WAIT_MS)
+    p.evaluate("window.__stillThisPage = true")
+    writer = open_storage(storage_url)
+    number = write_trial(
+        writer, writer.get_study("single").id, {"x": 1.0, "lr": 0.1, "opt": "adam"}, values=[0.0]
+    )
+    writer.close()
+    p.wait_for_selector(f"tr.row[data-number='{number}']", timeout=WAIT_MS)
+    assert p.evaluate("window.__stillThisPage") is True
+    assert "best 0" in p.locator(".summary").inner_text()
+
+
+def test_several_studies_compare_on_one_figure(page: Any, storage_url: str) -> None:
+    p = page.page
+    p.locator("tr[data-study] input[type=checkbox]").nth(0).check()
+    p.locator("tr[data-study] input[type=checkbox]").nth(1).check()
+    p.click("text=Compare selected")
+    p.wait_for_selector(".figure .main-svg", timeout=WAIT_MS)
+    assert "Compare 2 studies" in p.locator("h1").inner_text()
+
+
+def test_with_a_token_required_the_page_without_it_is_refused(
+    storage_url: str, tmp_path: Path, plots: None
+) -> None:
+    with (
+        served(storage_url, token="let-me-in") as dashboard,
+        browser(tmp_path / "profile") as context,
+    ):
+        p = context.new_page()
+        bare = dashboard.url.split("?")[0]
+        refused = p.goto(bare)
+        assert refused is not None and refused.status == 401
+        assert "single" not in p.content()
+        p.goto(dashboard.url)  # the address the server printed, token included
+        p.wait_for_selector("tr[data-study]", timeout=WAIT_MS)
+        assert "token" not in p.url  # moved to an HttpOnly cookie
+        assert p.evaluate("document.cookie") == ""
