@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from dashboard_browser import browser, chromium_missing, served, watch
 from dashboard_studies import HOSTILE_ERROR, HOSTILE_NAME, write_trial
 
-from tuneful.dashboard import figures
 from tuneful.storage import open_storage
 
 _MISSING = chromium_missing()
@@ -27,34 +24,7 @@ WAIT_MS = 15_000
 
 
 @pytest.fixture
-def plots(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The study plots of ``viz.study`` when this build has them, else a small stand-in
-    figure through the same interface (the page's code is the same)."""
-    if figures.kinds():
-        return
-
-    class Figure:
-        def __init__(self, studies: Any) -> None:
-            study = studies[0] if isinstance(studies, list) else studies
-            done = [t for t in study.trials if t.values]
-            self.data = SimpleNamespace(notes=("a stand-in figure",))
-            trace = {
-                "type": "scatter",
-                "mode": "markers",
-                "x": [t.number for t in done],
-                "y": [t.values[0] for t in done],
-            }
-            self.json = json.dumps({"data": [trace], "layout": {"title": {"text": "history"}}})
-
-        def to_json(self) -> str:
-            return self.json
-
-    fake = SimpleNamespace(KINDS=("history", "edf", "pareto"), plot=lambda k, s, **o: Figure(s))
-    monkeypatch.setattr(figures, "_viz", lambda: fake)
-
-
-@pytest.fixture
-def page(storage_url: str, tmp_path: Path, plots: None) -> Iterator[Any]:
+def page(storage_url: str, tmp_path: Path) -> Iterator[Any]:
     with served(storage_url) as dashboard, browser(tmp_path / "profile") as context:
         watched = watch(context.new_page())
         watched.page.goto(dashboard.url)
@@ -136,7 +106,7 @@ def test_several_studies_compare_on_one_figure(page: Any, storage_url: str) -> N
 
 
 def test_with_a_token_required_the_page_without_it_is_refused(
-    storage_url: str, tmp_path: Path, plots: None
+    storage_url: str, tmp_path: Path
 ) -> None:
     with (
         served(storage_url, token="let-me-in") as dashboard,

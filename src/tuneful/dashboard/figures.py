@@ -8,43 +8,27 @@ was sampled or left out, and why) go with it and are shown under the figure.
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 from tuneful.dashboard.live import LiveStudy
-from tuneful.errors import MissingDependencyError, StudyError
+from tuneful.errors import StudyError
 
-__all__ = ["PlotRequest", "kinds", "figure_json", "importance_of", "COMPARABLE", "WITH_PARAMS"]
-
-#: The kinds that draw several studies on one figure.
-COMPARABLE = ("history", "edf", "pareto")
-#: The kinds that take a choice of parameters.
-WITH_PARAMS = ("parallel", "slice", "contour", "importance")
+__all__ = ["PlotRequest", "kinds", "figure_json", "importance_of"]
 
 
-def _viz() -> Any:
-    try:
-        study = importlib.import_module("tuneful.viz.study")
-    except ImportError as exc:
-        if "plotly" in str(exc):
-            raise MissingDependencyError(
-                "the dashboard's plots need plotly: pip install 'tuneful[dashboard]'"
-            ) from None
-        raise MissingDependencyError(
-            f"this installation of tuneful has no study plots ({exc})"
-        ) from None
+def _viz() -> ModuleType:
+    from tuneful.viz import study
+
     return study
 
 
 def kinds() -> tuple[str, ...]:
-    """The plot kinds the page offers (none when the plots cannot be drawn here)."""
-    try:
-        return tuple(_viz().KINDS)
-    except MissingDependencyError:
-        return ()
+    """The plot kinds the page offers."""
+    return tuple(_viz().KINDS)
 
 
 def _int(query: Mapping[str, str], key: str, default: int | None) -> int | None:
@@ -85,7 +69,7 @@ class PlotRequest:
             raise StudyError("max_trials '0': expected at least 1 (or none: the kind's default)")
         return cls(
             kind=kind,
-            params=names if names and kind in WITH_PARAMS else None,
+            params=names if names and "params" in _viz().plot_options(kind) else None,
             objective=_int(query, "objective", 0) or 0,
             max_trials=max_trials,
         )
@@ -98,10 +82,11 @@ def figure_json(studies: Sequence[LiveStudy], request: PlotRequest) -> str:
         StudyError: nothing to plot (an empty study, no completed trial, an unknown
             parameter), or several studies for a kind that draws one.
     """
-    if len(studies) > 1 and request.kind not in COMPARABLE:
+    comparing = _viz().COMPARING
+    if len(studies) > 1 and request.kind not in comparing:
         raise StudyError(
             f"plot kind {request.kind!r} draws one study: compare studies with "
-            f"{', '.join(COMPARABLE)}"
+            f"{', '.join(comparing)}"
         )
     first, others = studies[0], studies[1:]
     key = ("plot", request, tuple((s.name, s.version) for s in others))

@@ -40,6 +40,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tuneful.errors import StudyError, did_you_mean
+from tuneful.viz.study._select import COMPARING
 from tuneful.viz.study.curves import plot_curves
 from tuneful.viz.study.figure import (
     SUFFIXES,
@@ -62,6 +63,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KINDS",
+    "COMPARING",
+    "plot_options",
     "SUFFIXES",
     "plot",
     "plot_history",
@@ -106,6 +109,19 @@ _PLOTS: dict[str, Callable[..., StudyFigure]] = {
 }
 
 
+def plot_options(kind: str) -> frozenset[str]:
+    """The keyword options :func:`plot` takes for ``kind`` (``params``, ``max_trials``, ...).
+
+    Raises:
+        StudyError: an unknown kind.
+    """
+    if kind not in _PLOTS:
+        raise StudyError(
+            f"unknown plot kind {kind!r}{did_you_mean(kind, KINDS)} (the kinds: {', '.join(KINDS)})"
+        )
+    return frozenset(inspect.signature(_PLOTS[kind]).parameters) - {"studies"}
+
+
 def plot(
     kind: str,
     studies: Study | StudyData | Sequence[Study | StudyData],
@@ -130,12 +146,8 @@ def plot(
         StudyError: an unknown kind, an option the kind does not take, or what the kind
             raises (no trial to plot, several studies for a kind that draws one, ...).
     """
-    if kind not in _PLOTS:
-        raise StudyError(
-            f"unknown plot kind {kind!r}{did_you_mean(kind, KINDS)} (the kinds: {', '.join(KINDS)})"
-        )
+    accepted = plot_options(kind)
     function = _PLOTS[kind]
-    accepted = set(inspect.signature(function).parameters) - {"studies"}
     given = dict(options)
     if max_trials is not None:
         given["max_trials"] = max_trials
