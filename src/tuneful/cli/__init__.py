@@ -23,6 +23,7 @@ import click
 
 from tuneful import __version__
 from tuneful.cli.bench import bench_group
+from tuneful.cli.importance import importance_command
 from tuneful.cli.output import error_line, short_warnings, stderr
 from tuneful.cli.run import demo_command, run_command
 from tuneful.cli.scaling import scaling_group
@@ -53,6 +54,7 @@ for _command in (
     worker_command,
     ls_command,
     show_command,
+    importance_command,
     export_command,
     delete_command,
     demo_command,

@@ -37,8 +37,8 @@ densities and their divergence; this module the result and the entry point.
 Example:
     >>> import tuneful
     >>> from tuneful.analysis.importance import importance
-    >>> study = tuneful.create_study(
-    ...     "imp", space=tuneful.Space(x=tuneful.Float(0, 1), y=tuneful.Float(0, 1)))
+    >>> space = tuneful.Space(x=tuneful.Float(0, 1), y=tuneful.Float(0, 1))
+    >>> study = tuneful.create_study("imp", space=space, storage="memory://")
     >>> study.optimize(lambda t: 10 * t.params["x"] + t.params["y"], n_trials=30,
     ...                show_progress_bar=False)
     >>> result = importance(study, method="ped-anova")
@@ -131,6 +131,7 @@ def importance(
     objective: int = 0,
     seed: int = 0,
     n_trees: int = fanova.DEFAULT_TREES,
+    pairs: bool = True,
     top_quantile: float = 0.1,
     region_quantile: float = 1.0,
     n_bootstrap: int = ped_anova.DEFAULT_BOOTSTRAP,
@@ -146,6 +147,8 @@ def importance(
         seed: the forest's, the imputation's and the bootstrap's random seed: the same
             trials and seed give the same answer.
         n_trees: fANOVA: trees in the forest (the std is over them).
+        pairs: fANOVA: measure the interaction of pairs too (the parameters alone are
+            cheaper: a third of the time at 10,000 trials).
         top_quantile: PED-ANOVA: the best fraction of the trials that defines "top" (γ').
         region_quantile: PED-ANOVA: the fraction of the best trials importance is measured
             within (γ; 1.0: all of them).
@@ -167,7 +170,7 @@ def importance(
     inputs = read_inputs(study, params=params, objective=objective)
     estimate: Estimate
     if method == "fanova":
-        estimate = fanova.estimate(inputs, seed=seed, n_trees=n_trees)
+        estimate = fanova.estimate(inputs, seed=seed, n_trees=n_trees, pairs=pairs)
     else:
         estimate = ped_anova.estimate(
             inputs,

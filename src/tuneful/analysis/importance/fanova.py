@@ -216,16 +216,20 @@ def _pair_candidates(inputs: Inputs, used: np.ndarray) -> tuple[list[tuple[int, 
     return pairs, note
 
 
-def estimate(inputs: Inputs, *, seed: int = 0, n_trees: int = DEFAULT_TREES) -> Estimate:
-    """Each parameter's share of the forest's variance (mean ± std over its trees), and the
-    interaction share of pairs among the most used parameters.
+def estimate(
+    inputs: Inputs, *, seed: int = 0, n_trees: int = DEFAULT_TREES, pairs: bool = True
+) -> Estimate:
+    """Each parameter's share of the forest's variance (mean ± std over its trees), and
+    (with ``pairs``) the interaction share of pairs among the most used parameters.
 
     Raises:
         MissingDependencyError: scikit-learn is not installed.
     """
     forest = _forest(n_trees, seed)
     forest.fit(imputed(inputs, np.random.default_rng(seed)), inputs.y)
-    pairs, pair_note = _pair_candidates(inputs, np.asarray(forest.feature_importances_))
+    chosen, pair_note = (
+        _pair_candidates(inputs, np.asarray(forest.feature_importances_)) if pairs else ([], "")
+    )
     categorical = {
         j: cells
         for j, (cells, c) in enumerate(zip(inputs.cells, inputs.categorical, strict=True))
@@ -241,14 +245,14 @@ def estimate(inputs: Inputs, *, seed: int = 0, n_trees: int = DEFAULT_TREES) -> 
             continue
         single = tree.singles()
         singles.append(single / tree.total)
-        if pairs and (cells < PAIR_CELLS or len(interactions) < MIN_PAIR_TREES):
-            cells += tree.grid_cells(pairs)
-            interactions.append(tree.interactions(pairs, single) / tree.total)
+        if chosen and (cells < PAIR_CELLS or len(interactions) < MIN_PAIR_TREES):
+            cells += tree.grid_cells(chosen)
+            interactions.append(tree.interactions(chosen, single) / tree.total)
     notes = [pair_note] if pair_note else []
     if not singles:
         notes.append("the objective is constant over these trials: nothing to explain")
         return Estimate(np.zeros(d), np.zeros(d), {}, tuple(notes))
-    if pairs and len(interactions) < len(singles):
+    if chosen and len(interactions) < len(singles):
         notes.append(
             f"pair shares from the first {len(interactions)} of {len(singles)} trees "
             "(their grids grow with the trials)"
@@ -256,6 +260,6 @@ def estimate(inputs: Inputs, *, seed: int = 0, n_trees: int = DEFAULT_TREES) -> 
     share, pair_share = np.array(singles), np.array(interactions)
     pair_result = {
         pair: (float(pair_share[:, p].mean()), float(pair_share[:, p].std()))
-        for p, pair in enumerate(pairs)
+        for p, pair in enumerate(chosen)
     }
     return Estimate(share.mean(axis=0), share.std(axis=0), pair_result, tuple(notes))
