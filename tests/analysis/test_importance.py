@@ -325,3 +325,13 @@ def test_the_result_is_json_ready(known_study: StudyData) -> None:
     assert [p["name"] for p in data["params"]] == list(result.params)
     assert data["pairs"][0]["names"] == ["x1", "x3"]
     assert isinstance(result, Importance) and result.label == "fANOVA"
+
+
+def test_an_int_with_a_step_weighs_each_of_its_values_alike() -> None:
+    # units 0, 2, ..., 10 (6 values): the term has the variance of 6 equal cells, as x's
+    space = tuneful.Space(units=tuneful.Int(0, 10, step=2), x=UNIT)
+    values = np.arange(0, 11, 2) / 10
+    spread = float(np.std(values))
+    study = run_study(space, lambda p: p["units"] / 10 + spread * math.sqrt(12) * p["x"], 400)
+    result = importance(study, method="fanova")
+    assert result.shares["units"] == pytest.approx(result.shares["x"], abs=0.02)

@@ -5,9 +5,10 @@ Every parameter sits in [0, 1] on its own scale, so that the uniform measure ove
 the uniform measure over the search space:
 
 - a float: :meth:`Column.unit` (log-aware);
-- an int on a linear scale with at most ``MAX_CELLS`` values: value ``v`` of ``k`` sits at the
-  centre of its cell, ``(v - low + 0.5) / k``, each value owning ``1 / k`` of the axis (the
-  ends are not halved); larger or log-scaled ints are treated as floats;
+- an int on a linear scale with at most ``MAX_CELLS`` values: its ``i``-th value of ``k``
+  (``low + i · step``) sits at the centre of its cell, ``(i + 0.5) / k``, each value owning
+  ``1 / k`` of the axis (the ends are not halved); larger or log-scaled ints are treated as
+  floats;
 - a categorical: choice ``i`` of ``k`` at ``(i + 0.5) / k``, owning the cell
   ``[i / k, (i + 1) / k]``.
 """
@@ -78,15 +79,17 @@ class Estimate:
     notes: tuple[str, ...] = ()
 
 
-def _position(column: Column) -> tuple[np.ndarray, int]:
-    """The column's positions in [0, 1] and its number of cells (0: continuous)."""
+def _position(column: Column, step: int) -> tuple[np.ndarray, int]:
+    """The column's positions in [0, 1] and its number of cells (0: continuous); ``step``:
+    an int's step (its values are ``low``, ``low + step``, ...)."""
     if column.is_categorical:
         return column.unit(), max(len(column.choices), 1)
     if column.kind == "int" and not column.log:
         assert column.low is not None and column.high is not None
-        cells = int(round(column.high - column.low)) + 1
+        cells = int(round(column.high - column.low)) // step + 1
         if cells <= MAX_CELLS:
-            return (np.round(column.values) - column.low + 0.5) / cells, cells
+            index = np.round((column.values - column.low) / step)
+            return (index + 0.5) / cells, cells
     return np.clip(column.unit(), 0.0, 1.0), 0
 
 
@@ -117,9 +120,11 @@ def read_inputs(
             f"study {data.name!r} has {n} completed trial(s) with a finite value of objective "
             f"{objective}; importance needs at least {MIN_TRIALS}"
         )
+    definitions = data.definitions()
     positions, cells, categorical = [], [], []
-    for column in table.columns.values():
-        where, count = _position(column)
+    for name, column in table.columns.items():
+        step = getattr(definitions.get(name), "step", None)
+        where, count = _position(column, step if isinstance(step, int) and step > 0 else 1)
         positions.append(where[finite])
         cells.append(count)
         categorical.append(column.is_categorical)
