@@ -38,7 +38,8 @@ Example:
     >>> import tuneful
     >>> from tuneful.analysis.importance import importance
     >>> space = tuneful.Space(x=tuneful.Float(0, 1), y=tuneful.Float(0, 1))
-    >>> study = tuneful.create_study("imp", space=space, storage="memory://")
+    >>> study = tuneful.create_study(
+    ...     "imp", space=space, storage="memory://", optimizer="random", seed=0)
     >>> study.optimize(lambda t: 10 * t.params["x"] + t.params["y"], n_trials=30,
     ...                show_progress_bar=False)
     >>> result = importance(study, method="ped-anova")
