@@ -252,3 +252,15 @@ def test_show_of_two_objectives_ranks_the_first_and_draws_no_incumbent(
     line = next(line for line in result.stdout.splitlines() if line.startswith("Top parameters"))
     assert "objective 0" in line
     assert "Pareto front" in result.stdout
+
+
+def test_show_of_an_empty_study_draws_nothing_and_says_why(
+    cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    tuneful.create_study("empty", space=SPACE, storage=url)
+    result = cli("show", "empty", "--storage", url)
+    assert result.returncode == 0, result.stderr
+    assert "best so far" not in result.stdout
+    assert "Importance: not measured: study 'empty' has 0 completed" in result.stdout
+    assert "No completed trial yet." in result.stdout

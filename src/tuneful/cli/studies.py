@@ -38,7 +38,7 @@ from tuneful.cli.output import (
     stdout,
     write_output,
 )
-from tuneful.errors import StudyError, StudyNotFoundError, did_you_mean
+from tuneful.errors import StudyError, StudyNotFoundError, TunefulError, did_you_mean
 from tuneful.records import TrialRecord, TrialState
 from tuneful.storage import Storage, open_storage
 from tuneful.study import Study
@@ -276,7 +276,7 @@ def _show_importance(data: StudyData) -> None:
     method = "fanova" if importlib.util.find_spec("sklearn") is not None else "ped-anova"
     try:
         result = importance(data, method=method, pairs=False)
-    except StudyError as exc:
+    except TunefulError as exc:  # too few trials, no parameter: say so, show the rest
         stdout.print(f"[bold]Importance[/]: not measured: {shown(exc)}")
         return
     which = "objective 0, " if data.n_objectives > 1 else ""

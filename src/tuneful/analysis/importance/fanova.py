@@ -3,13 +3,14 @@
 Hutter, Hoos and Leyton-Brown, "An efficient approach for assessing hyperparameter
 importance", ICML 2014. A regression forest is fitted to the trials (parameters in the unit
 cube, see ``_inputs``); each tree is a function ``f`` constant on the boxes of its leaves. Over
-the uniform measure on the cube, the functional ANOVA decomposition (§3, eq. 1-3) writes
+the uniform measure on the cube, the functional ANOVA decomposition (the paper's section 3)
+writes
 
     f(x) = f_0 + Σ_j f_j(x_j) + Σ_{j<k} f_jk(x_j, x_k) + ...,
 
 with ``f_U(x_U) = E[f | x_U] - Σ_{W ⊊ U} f_W``; the variance of ``f`` splits into the
 variances ``V_U`` of the components. For one tree these are exact sums over its leaves
-(§4, Theorem 2): with leaf ``l`` holding the box ``B_l`` (widths ``w_lj``, volume ``|B_l|``)
+(section 4): with leaf ``l`` holding the box ``B_l`` (widths ``w_lj``, volume ``|B_l|``)
 and the value ``v_l``,
 
     E[f | x_j] = Σ_l v_l |B_l| / w_lj · 1[x_j ∈ B_lj],
@@ -22,7 +23,7 @@ interval starts and removes it where it ends), so a tree costs ``O(leaves + cuts
 parameter and ``O(leaves + cuts_j · cuts_k)`` per pair.
 
 A parameter's share is ``V_j / Var f`` for each tree; the reported share is the mean over the
-trees and its uncertainty their standard deviation (§4.2 reports the same spread).
+trees and its uncertainty their standard deviation.
 
 Categorical parameters are encoded as the index of their cell; the order of the choices is
 arbitrary, but a fully grown tree can cut any cells apart, and a split that falls inside a cell
@@ -31,9 +32,10 @@ never observed is moved to the cell's edge, so that a choice is never split in t
 Conditional parameters: where a parameter is inactive, its position is drawn uniformly at
 random (a fresh draw per trial, independent of the objective). The forest then cannot use it
 to tell one branch from another, and a tree's ``E[f | x_C]`` holds only what the value of
-``C`` changes where ``C`` is active. With a branch parameter ``model`` that switches ``C`` on
-for half of the cube, ``V_C = ¼ Var_svm(g(C))`` and the rest of ``C``'s effect,
-``¼ Var_svm(g(C))``, is the interaction ``model × C``; the variance between the branches stays
+``C`` changes where ``C`` is active. If a branch parameter ``model`` switches ``C`` on over a
+fraction ``p`` of the cube (``p = ½`` for one choice of two) and ``C`` moves the objective by
+``g(C)`` there, then ``V_C = p² Var g`` and ``V_{model × C} = p (1 - p) Var g``: together
+``C``'s whole effect where active, weighted by ``p``. The variance between the branches stays
 with ``model``.
 """
 
@@ -54,7 +56,7 @@ DEFAULT_TREES = 64
 PAIR_PARAMS = 6
 #: Grid cells the pairs of all trees may fill (each pair of each tree fills the grid of both
 #: parameters' split points); beyond it, pairs come from the first trees only, never fewer
-#: than ``MIN_PAIR_TREES``. About 2 s on one core; it binds past a few thousand trials.
+#: than ``MIN_PAIR_TREES``. About a second on one core; it binds past a few thousand trials.
 PAIR_CELLS = 150_000_000
 MIN_PAIR_TREES = 8
 _MAX_DEPTH = 64

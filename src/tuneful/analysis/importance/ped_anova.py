@@ -7,7 +7,7 @@ over the region, the marginal of parameter ``d`` is
 
     b_d(x_d) = P(top | x_d) = (γ'/γ) p_top(x_d) / p_region(x_d),
 
-and its variance over the region (§3, Theorem 1) is
+and its variance over the region (the paper's main theorem) is
 
     Var b_d = (γ'/γ)² · PD(p_top ‖ p_region),   PD(p ‖ q) = ∫ p(x)² / q(x) dx - 1,
 
