@@ -7,6 +7,7 @@ import importlib.util
 import json
 import math
 import stat
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -171,6 +172,17 @@ def test_importance_unknown_method_lists_the_methods(
 ) -> None:
     result = cli("importance", "known", "--storage", storage, "--method", "shap")
     one_line_error(result, "'shap' is not one of 'fanova', 'ped-anova'")
+
+
+def test_importance_without_scikit_learn_names_the_extra(
+    cli: Callable[..., Any],
+    storage: str,
+    one_line_error: Callable[..., str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "sklearn.ensemble", None)
+    result = cli("importance", "known", "--storage", storage)
+    one_line_error(result, "pip install 'tuneful[importance]'", "ped-anova")
 
 
 # -- show --------------------------------------------------------------------------------
