@@ -13,6 +13,17 @@ What lives where (in parentheses, what it imports):
     leave-one-scale-out, the narrowed space at a new scale (``scaling.law``,
     ``scaling.runs``, ``space``).
 
+- ``importance/`` which parameters matter, gathered in ``importance/__init__`` (the
+  ``Importance`` result and ``importance()``; ``analysis.trials``, ``errors``):
+
+  - ``importance._inputs`` completed trials as unit-cube positions, inactive as ``NaN``, the
+    objective made lower-is-better (``analysis.trials``, ``errors``);
+  - ``importance.fanova`` the random forest (scikit-learn, imported on first use) and the
+    exact functional ANOVA of each tree, singles and pairs (``importance._inputs``,
+    ``errors``);
+  - ``importance.ped_anova`` the top trials' densities against the region's, Pearson
+    divergence, bootstrap (``importance._inputs``).
+
 This layer sits above the study: it may import the study and what lies below it (``space``,
 ``records``, ``storage``, ``errors``); it never imports ``bench``, ``viz``, ``cli`` or another
 face. This package imports none of its modules itself: import them by name

@@ -25,6 +25,7 @@ import click
 from tuneful import __version__
 from tuneful.cli.bench import bench_group
 from tuneful.cli.dashboard import dashboard_command
+from tuneful.cli.importance import importance_command
 from tuneful.cli.output import error_line, short_warnings, stderr
 from tuneful.cli.plot import plot_command
 from tuneful.cli.run import demo_command, run_command
@@ -56,6 +57,7 @@ for _command in (
     worker_command,
     ls_command,
     show_command,
+    importance_command,
     plot_command,
     export_command,
     delete_command,

@@ -1,20 +1,27 @@
-"""Commands that read or remove stored studies: ``ls``, ``show``, ``export``, ``delete``."""
+"""Commands that read or remove stored studies: ``ls``, ``show``, ``export``, ``delete``;
+the sparkline and bars ``show`` and ``importance`` draw in the terminal."""
 
 from __future__ import annotations
 
 import csv
+import importlib.util
 import io
 import json
+import math
 import shlex
 import sys
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from tuneful import delete_study, list_studies, load_study
+from tuneful.analysis.importance import importance
+from tuneful.analysis.trials import StudyData
 from tuneful.cli.output import (
     display_storage,
     error_summary,
@@ -31,12 +38,20 @@ from tuneful.cli.output import (
     stdout,
     write_output,
 )
-from tuneful.errors import StudyError, StudyNotFoundError, did_you_mean
+from tuneful.errors import StudyError, StudyNotFoundError, TunefulError, did_you_mean
 from tuneful.records import TrialRecord, TrialState
 from tuneful.storage import Storage, open_storage
 from tuneful.study import Study
 
-__all__ = ["ls_command", "show_command", "export_command", "delete_command", "open_study"]
+__all__ = [
+    "ls_command",
+    "show_command",
+    "export_command",
+    "delete_command",
+    "open_study",
+    "sparkline",
+    "share_bar",
+]
 
 _storage_option = click.option(
     "--storage",
@@ -193,6 +208,91 @@ def _show_judgements(trial: TrialRecord) -> None:
         stdout.print(f"stopped at step {shown(step)}: {shown(reason)}")
 
 
+_SPARKS = "▁▂▃▄▅▆▇█"
+_EIGHTHS = "▏▎▍▌▋▊▉█"
+#: Characters in ``show``'s sparkline of the best value so far.
+SPARK_WIDTH = 40
+#: Parameters ``show`` ranks by importance.
+SHOW_TOP = 5
+_LOG_SPAN = 100.0  # a positive incumbent falling over more than this ratio is drawn on a log scale
+
+
+def sparkline(values: Sequence[float | None], *, log: bool = False) -> str:
+    """One character per value, ``▁`` for the lowest to ``█`` for the highest (on a log
+    scale with ``log``); a blank where a value is None."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return " " * len(values)
+    scaled = [math.log(v) if log else v for v in known]
+    low, high = min(scaled), max(scaled)
+    chars = []
+    for value in values:
+        if value is None:
+            chars.append(" ")
+            continue
+        level = ((math.log(value) if log else value) - low) / (high - low) if high > low else 0
+        chars.append(_SPARKS[min(int(level * len(_SPARKS)), len(_SPARKS) - 1)])
+    return "".join(chars)
+
+
+def share_bar(share: float, width: int) -> str:
+    """``share`` of 1 as a bar of at most ``width`` cells, drawn to an eighth of a cell."""
+    eighths = round(max(0.0, min(share, 1.0)) * width * 8)
+    full, rest = divmod(eighths, 8)
+    return "█" * full + (_EIGHTHS[rest - 1] if rest else "")
+
+
+def _incumbent_line(data: StudyData) -> str | None:
+    """The best value so far over the trial numbers, as a sparkline (one objective)."""
+    if data.n_objectives != 1 or not data.trials:
+        return None
+    sign = -1.0 if data.directions[0] == "maximize" else 1.0
+    n = max(t.number for t in data.trials) + 1
+    best: list[float | None] = [None] * n
+    for trial in data.trials:
+        value = trial.values[0] if trial.values else None
+        if trial.state is TrialState.COMPLETE and value is not None and math.isfinite(value):
+            best[trial.number] = value
+    running: float | None = None
+    for number, value in enumerate(best):  # best so far, in trial-number order
+        if value is not None and (running is None or sign * value < sign * running):
+            running = value
+        best[number] = running
+    if running is None:
+        return None
+    first = next(v for v in best if v is not None)
+    log = first > 0 and running > 0 and max(first, running) / min(first, running) > _LOG_SPAN
+    text = f"{format_number(first)} → {format_number(running)}  (trials 0-{n - 1}"
+    text += ", log scale)" if log else ")"
+    # as wide as SPARK_WIDTH when the line fits the terminal, narrower when not
+    width = max(min(n, SPARK_WIDTH, stdout.width - len("best so far    ") - len(text)), 8)
+    # a column per trial, or the incumbent at the end of each of `width` equal spans
+    columns = [best[min(math.ceil((c + 1) * n / width), n) - 1] for c in range(width)]
+    return f"[bold]best so far[/]  {sparkline(columns, log=log)}  {text}"
+
+
+def _show_importance(data: StudyData) -> None:
+    """The most important parameters, by fANOVA when scikit-learn is there."""
+    method = "fanova" if importlib.util.find_spec("sklearn") is not None else "ped-anova"
+    try:
+        result = importance(data, method=method, pairs=False)
+    except TunefulError as exc:  # too few trials, no parameter: say so, show the rest
+        stdout.print(f"[bold]Importance[/]: not measured: {shown(exc)}")
+        return
+    which = "objective 0, " if data.n_objectives > 1 else ""
+    stdout.print(
+        f"[bold]Top parameters[/] ({result.label}, {which}{result.n_trials} trials; "
+        f"tuneful importance {shown(shlex.quote(data.name))} for more):"
+    )
+    top = result.top(SHOW_TOP)
+    name_width = min(max(len(printable(name)) for name in top), max(stdout.width // 3, 8))
+    bar_width = max(min(stdout.width - name_width - 24, 30), 5)
+    for name in top:
+        label = printable(name)[:name_width].ljust(name_width)
+        share = f"{100 * result.shares[name]:5.1f} % ± {100 * result.std[name]:4.1f}"
+        stdout.print(f"  {escape(label)}  {share}  {share_bar(result.shares[name], bar_width)}")
+
+
 @click.command("show")
 @click.argument("study_name", metavar="STUDY")
 @_storage_option
@@ -233,6 +333,12 @@ def show_command(study_name: str, storage: str | None, top: int, trial_number: i
     ):
         header.add_row(f"[bold]{key}[/]", shown(value))
     stdout.print(header)
+    stdout.print()
+    data = StudyData.of(study)
+    incumbent = _incumbent_line(data)
+    if incumbent is not None:
+        stdout.print(incumbent)
+    _show_importance(data)
     stdout.print()
     trials, title = _best(study, top)
     if not trials:
