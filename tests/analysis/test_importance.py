@@ -288,7 +288,7 @@ def test_an_objective_out_of_range_is_an_error(known_study: StudyData) -> None:
 
 
 def test_unknown_params_are_an_error(known_study: StudyData) -> None:
-    with pytest.raises(StudyError, match=r"\['x9'\] not parameters"):
+    with pytest.raises(StudyError, match=r"\['x9'\] are not parameters"):
         importance(known_study, params=["x1", "x9"])
 
 

@@ -153,7 +153,7 @@ def test_importance_reads_a_storage_it_cannot_write(
     [
         (("tiny",), (f"has {MIN_TRIALS - 4} completed", f"at least {MIN_TRIALS}")),
         (("known", "--objective", "2"), ("objective=2 is out of range",)),
-        (("known", "--params", "x1,nope"), ("['nope'] not parameters", "'x1'")),
+        (("known", "--params", "x1,nope"), ("['nope'] are not parameters", "'x1'")),
         (("absent",), ("no study named 'absent'",)),
     ],
 )

@@ -4,9 +4,10 @@ Commands: ``run SPEC`` (tune a program described by a YAML spec), ``worker STUDY
 study from any machine), ``ls``, ``show``, ``export``, ``delete``, ``demo``, ``db upgrade``,
 ``importance`` (which parameters matter), ``plot`` (a study's figures as HTML, PNG or SVG),
 ``dashboard`` (a live, read-only web page of a storage's studies), ``scaling`` (learning rate
-and batch size across scales) and ``bench`` (benchmarks). Errors a user can cause print as one line ``error: ...`` on stderr and exit with status 2; Ctrl-C exits
-with 130. An unexpected exception prints as one line too and exits with 1
-(``TUNEFUL_DEBUG=1`` shows its traceback). No message shows a storage password.
+and batch size across scales) and ``bench`` (benchmarks). Errors a user can cause print as
+one line ``error: ...`` on stderr and exit with status 2; Ctrl-C exits with 130. An
+unexpected exception prints as one line too and exits with 1 (``TUNEFUL_DEBUG=1`` shows its
+traceback). No message shows a storage password.
 
 Example:
     $ tuneful demo
