@@ -232,6 +232,15 @@ def test_uncertainty_shrinks_with_more_trials() -> None:
     assert many.std["x1"] < few.std["x1"]
 
 
+def test_fanova_on_a_large_study_fits_a_random_sample_and_says_so(known_study: StudyData) -> None:
+    sampled = importance(known_study, max_trials=200)
+    assert any("fitted on 200 of the 600 trials" in note for note in sampled.notes)
+    whole = importance(known_study, max_trials=None)
+    assert not any("fitted on" in note for note in whole.notes)
+    assert sampled.params[:2] == whole.params[:2] == ("x1", "x2")
+    assert abs(sampled.shares["x1"] - whole.shares["x1"]) < 0.1
+
+
 def test_the_same_seed_gives_the_same_answer(known_study: StudyData) -> None:
     for method in ("fanova", "ped-anova"):
         first = importance(known_study, method=method, seed=11)
@@ -300,6 +309,7 @@ def test_unknown_params_are_an_error(known_study: StudyData) -> None:
         ({"top_quantile": 0.5, "region_quantile": 0.3}, "must be below"),
         ({"n_trees": 0}, "n_trees=0"),
         ({"n_bootstrap": -1}, "n_bootstrap=-1"),
+        ({"max_trials": 5}, "max_trials=5"),
     ],
 )
 def test_settings_out_of_range_are_errors(

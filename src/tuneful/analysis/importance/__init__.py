@@ -136,6 +136,7 @@ def importance(
     top_quantile: float = 0.1,
     region_quantile: float = 1.0,
     n_bootstrap: int = ped_anova.DEFAULT_BOOTSTRAP,
+    max_trials: int | None = fanova.DEFAULT_MAX_TRIALS,
 ) -> Importance:
     """The importance of each parameter of ``study`` for objective ``objective``.
 
@@ -154,6 +155,8 @@ def importance(
         region_quantile: PED-ANOVA: the fraction of the best trials importance is measured
             within (γ; 1.0: all of them).
         n_bootstrap: PED-ANOVA: resamples behind the std.
+        max_trials: fANOVA: fit the forest on at most this many trials, sampled at random
+            (None: all of them; the notes say when trials were sampled).
 
     Raises:
         StudyError: an unknown method, an objective out of range, a name in ``params`` that
@@ -168,10 +171,16 @@ def importance(
         ('lr', 0.61)
     """
     _check_settings(method, objective, n_trees, top_quantile, region_quantile, n_bootstrap)
+    if max_trials is not None and (
+        isinstance(max_trials, bool) or not isinstance(max_trials, int) or max_trials < MIN_TRIALS
+    ):
+        raise StudyError(f"max_trials={max_trials!r}: expected an int >= {MIN_TRIALS}, or None")
     inputs = read_inputs(study, params=params, objective=objective)
     estimate: Estimate
     if method == "fanova":
-        estimate = fanova.estimate(inputs, seed=seed, n_trees=n_trees, pairs=pairs)
+        estimate = fanova.estimate(
+            inputs, seed=seed, n_trees=n_trees, pairs=pairs, max_trials=max_trials
+        )
     else:
         estimate = ped_anova.estimate(
             inputs,

@@ -41,6 +41,7 @@ with ``model``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -52,6 +53,10 @@ __all__ = ["DEFAULT_TREES", "PAIR_PARAMS", "PAIR_CELLS", "estimate", "TreeANOVA"
 
 #: Trees in the forest (Optuna's fANOVA uses 64 too).
 DEFAULT_TREES = 64
+#: The forest is fitted on at most this many trials, sampled at random (a note says so):
+#: the shares of a 50,000-trial study move by less than their spread, and the fit takes
+#: seconds instead of half a minute.
+DEFAULT_MAX_TRIALS = 10_000
 #: Pairs are measured among this many parameters at most, the forest's most used.
 PAIR_PARAMS = 6
 #: Grid cells the pairs of all trees may fill (each pair of each tree fills the grid of both
@@ -218,15 +223,32 @@ def _pair_candidates(inputs: Inputs, used: np.ndarray) -> tuple[list[tuple[int, 
     return pairs, note
 
 
+def _sampled(inputs: Inputs, max_trials: int | None, seed: int) -> tuple[Inputs, str]:
+    """At most ``max_trials`` of the trials, drawn at random without replacement."""
+    n = len(inputs.y)
+    if max_trials is None or n <= max_trials:
+        return inputs, ""
+    keep = np.sort(np.random.default_rng([seed, n]).choice(n, size=max_trials, replace=False))
+    kept = replace(inputs, unit=inputs.unit[keep], y=inputs.y[keep])
+    return kept, f"the forest was fitted on {max_trials:,} of the {n:,} trials, sampled at random"
+
+
 def estimate(
-    inputs: Inputs, *, seed: int = 0, n_trees: int = DEFAULT_TREES, pairs: bool = True
+    inputs: Inputs,
+    *,
+    seed: int = 0,
+    n_trees: int = DEFAULT_TREES,
+    pairs: bool = True,
+    max_trials: int | None = DEFAULT_MAX_TRIALS,
 ) -> Estimate:
     """Each parameter's share of the forest's variance (mean ± std over its trees), and
-    (with ``pairs``) the interaction share of pairs among the most used parameters.
+    (with ``pairs``) the interaction share of pairs among the most used parameters; the
+    forest sees at most ``max_trials`` trials (None: all).
 
     Raises:
         MissingDependencyError: scikit-learn is not installed.
     """
+    inputs, sample_note = _sampled(inputs, max_trials, seed)
     forest = _forest(n_trees, seed)
     forest.fit(imputed(inputs, np.random.default_rng(seed)), inputs.y)
     chosen, pair_note = (
@@ -250,7 +272,7 @@ def estimate(
         if chosen and (cells < PAIR_CELLS or len(interactions) < MIN_PAIR_TREES):
             cells += tree.grid_cells(chosen)
             interactions.append(tree.interactions(chosen, single) / tree.total)
-    notes = [pair_note] if pair_note else []
+    notes = [note for note in (sample_note, pair_note) if note]
     if not singles:
         notes.append("the objective is constant over these trials: nothing to explain")
         return Estimate(np.zeros(d), np.zeros(d), {}, tuple(notes))
