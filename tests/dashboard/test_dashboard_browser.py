@@ -49,6 +49,7 @@ def test_a_trial_opens_with_its_details_and_its_error_as_text(page: Any) -> None
     detail = p.locator("aside.detail").inner_text()
     assert "Trial 3" in detail and "PRUNED" in detail
     assert "worse than the median of rung 0" in detail and "tpe" in detail
+    assert "null" not in detail and "undefined" not in detail  # no missing part shown as text
     p.wait_for_selector("aside.detail .curve .main-svg", timeout=WAIT_MS)
     p.click("tr.row[data-number='7']")
     p.wait_for_selector("aside.detail pre.error-box", timeout=WAIT_MS)
@@ -65,6 +66,22 @@ def test_the_table_sorts_and_filters_on_the_server(page: Any) -> None:
     states = p.locator("tr.row .state").all_inner_texts()
     assert states == ["FAIL"] * 3
     assert "of 3 (filtered from 31)" in p.locator(".pager").inner_text()
+
+
+def test_importance_draws_its_bars_for_either_method(page: Any) -> None:
+    p = page.page
+    p.goto(page.page.url.split("#")[0] + "#/study/single/importance")
+    p.wait_for_selector(".figure .main-svg", timeout=WAIT_MS)
+    p.locator("h3", has_text="Pairs").wait_for(timeout=WAIT_MS)  # fANOVA measures pairs
+    p.select_option("select[aria-label='method']", "ped-anova")
+    p.locator("h3", has_text="Pairs").wait_for(state="detached", timeout=WAIT_MS)
+    p.locator("ul.notes li").first.wait_for(timeout=WAIT_MS)
+    title = p.evaluate("document.querySelector('.figure').layout.title.text")
+    assert title.startswith("ped-anova")
+    shown = p.locator("section").inner_text()
+    assert "null" not in shown and "undefined" not in shown  # no missing part shown as text
+    bars = p.evaluate("document.querySelector('.figure').data[0].y")
+    assert set(bars) == {"x", "lr", "opt"}
 
 
 def test_a_plot_renders_with_data(page: Any) -> None:

@@ -31,6 +31,12 @@ function el(tag, props, ...children) {
     else if (key in node && typeof value !== "string") node[key] = value;
     else node.setAttribute(key, value === true ? "" : String(value));
   }
+  return put(node, ...children);
+}
+
+// Appends children, skipping null, undefined and false (the DOM's own append would write
+// them as the text "null"); anything not a node goes in as text, never as markup.
+function put(node, ...children) {
   for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
@@ -453,7 +459,7 @@ function renderDetail(node, trial, close) {
     trial.directions.length > 1 ? `value ${i + 1} (${trial.directions[i]})` : `value (${trial.directions[0]})`, v]) : [];
   const curve = el("div", { class: "curve" });
   const pruned = trial.scheduler.pruned;
-  node.append(
+  put(node,
     el("div", { class: "bar" }, el("h2", {}, `Trial ${trial.number} `, stateBadge(trial.state)),
       el("span", { class: "grow" }), el("button", { text: "×", title: "close", "aria-label": "close", onclick: close })),
     keyValueTable([...values, ["proposed by", trial.optimizer], ["worker", trial.worker],
@@ -570,7 +576,7 @@ function importanceTab(body, view) {
         error_x: { type: "data", array: errors, visible: true }, marker: { color: "#2d5b8a" } }],
       layout: { margin: { l: 140, r: 20, t: 30, b: 40 }, title: { text: `${result.method}: ${result.n_trials} trials` },
         xaxis: { title: { text: "share" } } } }, Math.max(220, 40 + 28 * names.length));
-      clear(out).append(
+      put(clear(out),
         keyValueTable(result.params.map((p) => [p.name, `${fmt(p.share)} ± ${fmt(p.std)}`]), "No parameters."),
         result.pairs.length ? el("h3", { text: "Pairs" }) : null,
         result.pairs.length ? keyValueTable(result.pairs.map((p) => [p.names.join(" × "), `${fmt(p.share)} ± ${fmt(p.std)}`]), "") : null,
