@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -97,3 +98,14 @@ def watch(page: Any) -> Watched:
         lambda r: watched.problems.append(f"{r.status}: {r.url}") if r.status >= 400 else None,
     )
     return watched
+
+
+def wait_until(page: Any, expression: str, timeout_ms: int) -> None:
+    """Poll ``expression`` in the page until it is truthy. (Playwright's wait_for_function
+    evaluates a string in the page, which the dashboard's Content-Security-Policy forbids;
+    ``page.evaluate`` goes through the browser's debugging protocol and is allowed.)"""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout_ms} ms: {expression}")
+        time.sleep(0.05)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dashboard_browser import browser, chromium_missing, served, watch
+from dashboard_browser import browser, chromium_missing, served, wait_until, watch
 from dashboard_studies import HOSTILE_ERROR, HOSTILE_NAME, write_trial
 
 from tuneful.storage import open_storage
@@ -62,7 +62,7 @@ def test_the_table_sorts_and_filters_on_the_server(page: Any) -> None:
     p.goto(page.page.url.split("#")[0] + "#/study/single")
     p.wait_for_selector("tr.row", timeout=WAIT_MS)
     p.locator("label.check", has_text="FAIL").locator("input").check()
-    p.wait_for_function("document.querySelectorAll('tr.row').length === 3", timeout=WAIT_MS)
+    wait_until(p, "document.querySelectorAll('tr.row').length === 3", WAIT_MS)
     states = p.locator("tr.row .state").all_inner_texts()
     assert states == ["FAIL"] * 3
     assert "of 3 (filtered from 31)" in p.locator(".pager").inner_text()
