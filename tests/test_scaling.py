@@ -464,7 +464,7 @@ def test_scaling_plots_without_matplotlib_name_the_extra(
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     runs = scaling.runs_from_rows(synthetic_rows())
     law = scaling.fit(runs, n_bootstrap=0)
-    with pytest.raises(MissingDependencyError, match=r"tuneful\[bench\]"):
+    with pytest.raises(MissingDependencyError, match=r"tuneful\[viz\]"):
         plot_fit(runs, law, tmp_path / "fit.png")
     assert not (tmp_path / "fit.png").exists()
 
