@@ -140,34 +140,23 @@ def _trace(go: Any, trace: Trace, *, show_scale: bool) -> Any:
             error_x=error,
             **common,
         )
-    if trace.kind == "heatmap":
-        return go.Heatmap(
-            x=_list(trace.x),
-            y=_list(trace.y),
-            z=[_list(row) for row in (trace.z if trace.z is not None else [])],
-            colorscale="Viridis",
-            reversescale=trace.colorscale.endswith("_r"),
-            showscale=show_scale,
-            colorbar={"title": {"text": trace.colorbar or ""}},
-            hoverinfo="x+y+z",
-            name=trace.name,
-            showlegend=False,
-        )
-    if trace.kind == "contour":
+    if trace.kind in ("heatmap", "contour"):
+        grid = {
+            "x": _list(trace.x),
+            "y": _list(trace.y),
+            "z": [_list(row) for row in (trace.z if trace.z is not None else [])],
+            "colorscale": "Viridis",
+            "reversescale": trace.colorscale.endswith("_r"),
+            "showscale": show_scale,
+            "colorbar": {"title": {"text": trace.colorbar or ""}},
+            "hoverinfo": "x+y+z",
+            "name": trace.name,
+            "showlegend": False,
+        }
+        if trace.kind == "heatmap":
+            return go.Heatmap(**grid)
         return go.Contour(
-            x=_list(trace.x),
-            y=_list(trace.y),
-            z=[_list(row) for row in (trace.z if trace.z is not None else [])],
-            colorscale="Viridis",
-            reversescale=trace.colorscale.endswith("_r"),
-            showscale=show_scale,
-            colorbar={"title": {"text": trace.colorbar or ""}},
-            connectgaps=False,
-            contours={"coloring": "heatmap"},
-            line={"width": 0.5},
-            hoverinfo="x+y+z",
-            name=trace.name,
-            showlegend=False,
+            **grid, connectgaps=False, contours={"coloring": "heatmap"}, line={"width": 0.5}
         )
     raise ValueError(f"unknown trace kind {trace.kind!r}")
 
