@@ -60,6 +60,8 @@ class TrialRecord:
         worker: identifier of the process that ran the trial.
         started_at / finished_at: POSIX seconds.
         error: traceback or reason for FAIL trials.
+        constraints: constraint values told with the trial (a value <= 0 is satisfied), or
+            None when none were told.
     """
 
     number: int
@@ -75,6 +77,19 @@ class TrialRecord:
     started_at: float | None = None
     finished_at: float | None = None
     error: str | None = None
+    constraints: tuple[float, ...] | None = None
+
+    @property
+    def feasible(self) -> bool:
+        """Whether every constraint is satisfied (value <= 0); True when none were told."""
+        return self.constraints is None or all(c <= 0.0 for c in self.constraints)
+
+    @property
+    def violation(self) -> float:
+        """The total amount by which constraints are violated (0.0 when feasible)."""
+        if self.constraints is None:
+            return 0.0
+        return float(sum(max(c, 0.0) for c in self.constraints))
 
     @property
     def value(self) -> float | None:
