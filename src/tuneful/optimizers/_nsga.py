@@ -20,8 +20,9 @@ crossover and polynomial mutation, over the encoded unit cube.
    ``crossover_prob`` the two parents cross, each column with probability 1/2, and the child
    takes either of the two SBX values at random (per column); each numeric column then
    mutates with probability ``mutation_prob``. Categorical columns take the level of either
-   parent (probability 1/2 each) and, with probability ``mutation_prob``, a uniformly random level instead. A column
-   inactive (NaN) in one parent takes the other's value; inactive in both, a uniform value
+   parent (probability 1/2 each) and, with probability ``mutation_prob``, a uniformly random
+   level instead. A column inactive (NaN) in one parent takes the other's value; inactive in
+   both, a uniform value
    (it only matters where the child's own choices make it active).
 """
 
