@@ -15,6 +15,7 @@ from tuneful.optimizers.cma import CMAESOptimizer
 from tuneful.optimizers.external import ExternalOptimizer
 from tuneful.optimizers.gp import GPOptimizer
 from tuneful.optimizers.grid import GridOptimizer
+from tuneful.optimizers.nsga2 import NSGAIIOptimizer
 from tuneful.optimizers.random import RandomOptimizer, SobolOptimizer
 from tuneful.optimizers.tpe import TPEOptimizer
 
@@ -29,6 +30,7 @@ __all__ = [
     "TPEOptimizer",
     "GPOptimizer",
     "CMAESOptimizer",
+    "NSGAIIOptimizer",
     "available_optimizers",
     "check_supported",
     "make_optimizer",
@@ -42,4 +44,5 @@ register_optimizer("external", ExternalOptimizer)
 register_optimizer("tpe", TPEOptimizer)
 register_optimizer("gp", GPOptimizer)
 register_optimizer("cmaes", CMAESOptimizer)
+register_optimizer("nsga2", NSGAIIOptimizer)
 register_optimizer("auto", AutoOptimizer)
