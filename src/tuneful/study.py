@@ -206,7 +206,8 @@ class Study:
 
     def to_dataframe(self) -> pandas.DataFrame:
         """One row per trial: number, state, value(s), params_*, user_attrs_*, system_attrs_*
-        (e.g. ``system_attrs_optimizer``: which optimizer ``auto`` used), times, error.
+        (e.g. ``system_attrs_optimizer``: which optimizer ``auto`` used), times, error; in a
+        study with constraints, ``constraints_0``, ``constraints_1``, ... and ``feasible``.
 
         Needs pandas (``pip install pandas``).
         """

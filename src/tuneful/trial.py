@@ -42,6 +42,7 @@ class Trial:
     ``params`` holds the configuration as a plain dict (inactive parameters absent). For
     studies built as the objective runs, ``suggest_float`` / ``suggest_int`` /
     ``suggest_categorical`` add parameters one at a time; each is recorded immediately.
+    :meth:`set_constraints` gives the constraint values stored with the trial's value.
     """
 
     def __init__(
