@@ -132,6 +132,15 @@ def test_tell_takes_the_constraints_set_on_the_trial() -> None:
     assert study.tell(other, 1.0, constraints=[-1.0]).constraints == (-1.0,)  # given wins
 
 
+@pytest.mark.parametrize("state", ["PRUNED", "fail"])
+def test_a_trial_told_pruned_or_failed_drops_the_constraints_it_set(state: str) -> None:
+    study = _study()
+    trial = study.ask()
+    trial.set_constraints([1.0])
+    record = study.tell(trial, state=state)
+    assert record.state.value == state.upper() and record.constraints is None
+
+
 def test_set_constraints_checks_at_once() -> None:
     trial = _study().ask()
     with pytest.raises(TrialError, match="constraint 0 = nan"):

@@ -293,7 +293,8 @@ class Study:
         convention), e.g. ``[memory_gb - 16]``; stored with the trial. Only feasible trials
         (every value <= 0) count for ``best_trial`` and ``best_trials``. Every completed
         trial of a study gives as many as the first one did (none: none). Without
-        ``constraints=``, those set on the Trial with ``trial.set_constraints`` are used.
+        ``constraints=``, a completed Trial takes those set with ``trial.set_constraints``
+        (a PRUNED or FAIL one drops them).
 
         A value that is None, NaN, infinite, beyond the float range or not a real number
         fails the trial with the reason (and a warning) instead of recording it.
@@ -313,8 +314,9 @@ class Study:
                 completed trials carry (the trial then stays RUNNING, to be told again).
         """
         number = self._told_number(trial, "tell trial")
-        if constraints is None and isinstance(trial, Trial):
-            constraints = trial.constraints
+        completes = state is None or str(state).upper() == TrialState.COMPLETE.value
+        if constraints is None and completes and isinstance(trial, Trial):
+            constraints = trial.constraints  # set with trial.set_constraints
         return self._engine.tell(
             number, value, values=values, state=state, error=error, constraints=constraints
         )
