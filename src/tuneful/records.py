@@ -20,6 +20,7 @@ __all__ = [
     "short_repr",
     "as_finite_float",
     "pareto_front",
+    "feasibility_ranked",
 ]
 
 
@@ -136,6 +137,9 @@ class TrialRecord:
             ("system_attrs", self.system_attrs),
         ):
             row.update({f"{prefix}_{key}": value for key, value in mapping.items()})
+        if self.constraints is not None:
+            row.update({f"constraints_{i}": c for i, c in enumerate(self.constraints)})
+            row["feasible"] = self.feasible
         row["datetime_start"] = self.datetime_start
         row["datetime_complete"] = self.datetime_complete
         row["duration"] = self.duration
@@ -150,6 +154,8 @@ class TrialRecord:
             "state": self.state.value,
             "params": dict(self.params),
             "values": None if self.values is None else list(self.values),
+            "constraints": None if self.constraints is None else list(self.constraints),
+            "feasible": None if self.constraints is None else self.feasible,
             "intermediate": {str(k): v for k, v in sorted(self.intermediate.items())},
             "user_attrs": dict(self.user_attrs),
             "system_attrs": dict(self.system_attrs),
@@ -175,18 +181,45 @@ class StudySummary:
 
 
 def pareto_front(records: list[TrialRecord], directions: tuple[str, ...]) -> list[TrialRecord]:
-    """The records (with values) that no other record dominates (no worse on every objective
-    and better on one), in order: the first front of :func:`tuneful._pareto.pareto_front_mask`."""
+    """The feasible records (with values) that no other feasible record dominates (no worse on
+    every objective and better on one), in order: the first front of
+    :func:`tuneful._pareto.pareto_front_mask`. Records whose constraints are violated are
+    left out (empty when none is feasible)."""
     import numpy as np
 
     from tuneful._pareto import pareto_front_mask
 
+    records = [t for t in records if t.feasible]
     if not records:
         return []
     signs = np.array([1.0 if d == "minimize" else -1.0 for d in directions])
     y = np.array([t.values for t in records], dtype=float).reshape(len(records), -1) * signs
     kept = pareto_front_mask(y)
     return [t for t, keep in zip(records, kept, strict=True) if keep]
+
+
+def feasibility_ranked(y: Any, violations: Any) -> Any:
+    """Values for an optimizer that ranks trials, with constraints (Deb's rules): feasible
+    rows (violation 0) keep their values; each infeasible row ranks after every feasible
+    one, by its violation alone: the worst feasible value of each column (0 when none is
+    feasible) plus the violation.
+
+    Args:
+        y: values oriented for minimization, shape (n, n_objectives).
+        violations: each row's total violation (>= 0), shape (n,).
+
+    Returns:
+        A new array of y's shape; ``y`` itself (a copy) when every row is feasible.
+    """
+    import numpy as np
+
+    ranked = np.array(y, dtype=float)
+    broken = np.asarray(violations, dtype=float) > 0.0
+    if not broken.any():
+        return ranked
+    worst = ranked[~broken].max(axis=0) if (~broken).any() else np.zeros(ranked.shape[1])
+    ranked[broken] = worst + np.asarray(violations, dtype=float)[broken, None]
+    return ranked
 
 
 def is_finite_number(value: Any) -> bool:
@@ -326,6 +359,67 @@ class History:
             )
             self._cache["y"] = values * signs
         return self._cache["y"]
+
+    @property
+    def feasible(self) -> Any:
+        """Whether each COMPLETE trial satisfies its constraints, shape (n_completed,) of
+        bools, aligned with ``X`` and ``y``; all True in a study without constraints.
+
+        Optimizers that read ``y`` without this mask rank infeasible trials by their values
+        alone; those that declare ``capabilities.constraints`` rank them after every feasible
+        one (by ``violations``)."""
+        if "feasible" not in self._cache:
+            import numpy as np
+
+            self._cache["feasible"] = np.array([t.feasible for t in self.completed], dtype=bool)
+        return self._cache["feasible"]
+
+    @property
+    def violations(self) -> Any:
+        """Total constraint violation of each COMPLETE trial (sum of the positive constraint
+        values; 0.0 when feasible), shape (n_completed,), aligned with ``y``."""
+        if "violations" not in self._cache:
+            import numpy as np
+
+            self._cache["violations"] = np.array([t.violation for t in self.completed], dtype=float)
+        return self._cache["violations"]
+
+    def feasibility_ranked(self) -> History:
+        """This history as an optimizer that ranks trials by value alone should see it under
+        constraints: each infeasible COMPLETE trial's values replaced by
+        :func:`feasibility_ranked`'s (after every feasible trial, by violation). Itself when
+        no completed trial violates its constraints."""
+        if not self.has_constraints or bool(self.feasible.all()):
+            return self
+        import dataclasses
+
+        import numpy as np
+
+        signs = np.array([1.0 if d == "minimize" else -1.0 for d in self.directions])
+        ranked = feasibility_ranked(self.y, self.violations) * signs
+        replaced = {
+            t.number: dataclasses.replace(t, values=tuple(float(v) for v in row))
+            for t, row, ok in zip(self.completed, ranked, self.feasible, strict=True)
+            if not ok
+        }
+        trials = [replaced.get(t.number, t) for t in self.trials]
+        view = History(
+            self.space,
+            self.directions,
+            trials,
+            number=self.number,
+            seed=self.seed,
+            has_reports=self._has_reports,
+        )
+        view.fidelity = self.fidelity
+        return view
+
+    @property
+    def has_constraints(self) -> bool:
+        """Whether any COMPLETE trial carries constraint values."""
+        if "has_constraints" not in self._cache:
+            self._cache["has_constraints"] = any(t.constraints is not None for t in self.completed)
+        return bool(self._cache["has_constraints"])
 
     @property
     def pending(self) -> list[TrialRecord]:

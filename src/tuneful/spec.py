@@ -39,7 +39,8 @@ from tuneful._validation import is_int, is_real
 from tuneful._yaml import read_yaml
 from tuneful.errors import OptimizerError, SchedulerError, SpaceError, SpecError, did_you_mean
 from tuneful.execution.command import CommandObjective, MetricSpec, param_env_name
-from tuneful.optimizers import make_optimizer
+from tuneful.execution.metrics import constraint_keys
+from tuneful.optimizers import check_supported, make_optimizer
 from tuneful.schedulers import make_scheduler
 from tuneful.space import Space
 
@@ -53,6 +54,7 @@ SPEC_KEYS: dict[str, str] = {
     "metric": "{json_key: KEY} or {regex: PATTERN}, or a list of them (required)",
     "direction": "minimize (default) or maximize",
     "directions": "one direction per metric, for several metrics",
+    "constraints": "{json_keys: [KEY, ...]}: printed values that must be <= 0 (feasible)",
     "n_trials": "the number of trials the study should reach",
     "n_jobs": "trials run at once (worker processes; default 1)",
     "timeout": "seconds after which no new trial starts",
@@ -88,6 +90,11 @@ class RunSpec:
     scheduler: str | dict[str, Any] | None = None
     #: The spec as read (YAML mapping), stored with the study for ``tuneful worker``.
     data: Mapping[str, Any] | None = None
+
+    @property
+    def constraint_names(self) -> list[str]:
+        """The JSON keys of the spec's constraints (empty without constraints)."""
+        return list(self.objective.constraint_keys)
 
     @property
     def metric_names(self) -> list[str]:
@@ -153,6 +160,25 @@ def _metrics(value: Any) -> list[MetricSpec]:
     if not items:
         raise SpecError("metric: the list is empty")
     return [MetricSpec.from_dict(item) for item in items]
+
+
+def _constraints(
+    data: Mapping[str, Any], directions: Sequence[str], space: Space
+) -> tuple[str, ...]:
+    """The spec's constraint keys (empty without ``constraints``), checked, and its optimizer
+    checked to take them into account (``auto`` when the spec names none)."""
+    if data.get("constraints") is None:
+        return ()
+    keys = constraint_keys(data["constraints"])
+    optimizer = data.get("optimizer") or "auto"
+    try:
+        check_supported(
+            make_optimizer(optimizer, seed=0), directions=directions, space=space, constraints=True
+        )
+    except OptimizerError as exc:
+        named = "" if data.get("optimizer") else " (the default)"
+        raise SpecError(f"constraints with optimizer{named}: {exc}") from None
+    return keys
 
 
 def _env(value: Any) -> dict[str, Any]:
@@ -306,6 +332,7 @@ def parse_spec(data: Any, *, base: Path, path: Path | None = None) -> RunSpec:
         raise SpecError(f"space: {exc}") from None
     metrics = _metrics(data["metric"])
     directions = _directions(data, len(metrics))
+    constraints = _constraints(data, directions, space)
     n_trials = _positive(data, "n_trials", int)
     n_jobs = _positive(data, "n_jobs", int, 1)
     timeout = _positive(data, "timeout", float)
@@ -331,6 +358,7 @@ def parse_spec(data: Any, *, base: Path, path: Path | None = None) -> RunSpec:
         env=_env(data.get("env")),
         workdir=workdir,
         base_dir=base,
+        constraints=constraints or None,
     )
     return RunSpec(
         path=path if path is not None else base,

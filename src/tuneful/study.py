@@ -22,7 +22,7 @@ from tuneful.trial import Trial, check_json, trial_number
 if TYPE_CHECKING:
     import pandas
 
-__all__ = ["Study"]
+__all__ = ["Study", "no_feasible_message"]
 
 
 class Study:
@@ -161,11 +161,15 @@ class Study:
 
     @property
     def best_trial(self) -> TrialRecord:
-        """The best COMPLETE trial (earliest on ties). Single-objective studies only: with
-        several objectives there is no single best, and ``best_trials`` is the Pareto front.
+        """The best feasible COMPLETE trial (earliest on ties). Single-objective studies only:
+        with several objectives there is no single best, and ``best_trials`` is the Pareto
+        front. A trial told with constraints is feasible when every value is <= 0; a trial
+        without constraints always is.
 
         Raises:
-            StudyError: no trial has completed, or the study has several objectives.
+            StudyError: no trial has completed, none of those that have is feasible (the
+                message names the trial that violates its constraints least), or the study
+                has several objectives.
         """
         if len(self.directions) != 1:
             raise StudyError(
@@ -177,8 +181,11 @@ class Study:
         completed = self._completed()
         if not completed:
             raise StudyError(f"study {self.name!r} has no completed trial yet")
+        feasible = [t for t in completed if t.feasible]
+        if not feasible:
+            raise StudyError(no_feasible_message(self.name, completed))
         sign = 1.0 if direction == "minimize" else -1.0
-        return min(completed, key=lambda t: (sign * t.values[0], t.number))  # type: ignore[index]
+        return min(feasible, key=lambda t: (sign * t.values[0], t.number))  # type: ignore[index]
 
     @property
     def best_value(self) -> float:
@@ -192,12 +199,15 @@ class Study:
 
     @property
     def best_trials(self) -> list[TrialRecord]:
-        """The Pareto front of COMPLETE trials (for one objective: the best trial(s))."""
+        """The Pareto front of feasible COMPLETE trials (for one objective: the best
+        trial(s)); empty when no trial is feasible (``best_trial`` says which comes
+        closest)."""
         return pareto_front(self._completed(), self.directions)
 
     def to_dataframe(self) -> pandas.DataFrame:
         """One row per trial: number, state, value(s), params_*, user_attrs_*, system_attrs_*
-        (e.g. ``system_attrs_optimizer``: which optimizer ``auto`` used), times, error.
+        (e.g. ``system_attrs_optimizer``: which optimizer ``auto`` used), times, error; in a
+        study with constraints, ``constraints_0``, ``constraints_1``, ... and ``feasible``.
 
         Needs pandas (``pip install pandas``).
         """
@@ -275,8 +285,16 @@ class Study:
         values: Sequence[float] | None = None,
         state: TrialState | str | None = None,
         error: str | None = None,
+        constraints: Sequence[Any] | None = None,
     ) -> TrialRecord:
         """Finish a trial with its value(s), or with ``state="PRUNED"`` / ``"FAIL"``.
+
+        ``constraints``: one value per constraint, satisfied when <= 0 (Optuna's
+        convention), e.g. ``[memory_gb - 16]``; stored with the trial. Only feasible trials
+        (every value <= 0) count for ``best_trial`` and ``best_trials``. Every completed
+        trial of a study gives as many as the first one did (none: none). Without
+        ``constraints=``, a completed Trial takes those set with ``trial.set_constraints``
+        (a PRUNED or FAIL one drops them).
 
         A value that is None, NaN, infinite, beyond the float range or not a real number
         fails the trial with the reason (and a warning) instead of recording it.
@@ -291,10 +309,17 @@ class Study:
             TrialError: the trial does not exist, is already finished, belongs to another
                 study, or its number is not an int; an unknown state; a value with
                 ``state="PRUNED"`` or ``"FAIL"``; ``error=`` without ``state="FAIL"``;
-                both ``value`` and ``values``.
+                both ``value`` and ``values``; constraints that are not finite numbers,
+                given with ``state="PRUNED"`` or ``"FAIL"``, or not as many as the study's
+                completed trials carry (the trial then stays RUNNING, to be told again).
         """
         number = self._told_number(trial, "tell trial")
-        return self._engine.tell(number, value, values=values, state=state, error=error)
+        completes = state is None or str(state).upper() == TrialState.COMPLETE.value
+        if constraints is None and completes and isinstance(trial, Trial):
+            constraints = trial.constraints  # set with trial.set_constraints
+        return self._engine.tell(
+            number, value, values=values, state=state, error=error, constraints=constraints
+        )
 
     def _told_number(self, trial: Trial | int, label: str) -> int:
         if isinstance(trial, Trial):
@@ -368,7 +393,8 @@ class Study:
         counts = self._engine.storage.count_trials(self._engine.study_id)
         best: tuple[float, ...] | None = None
         if len(self.directions) == 1 and counts.get("COMPLETE"):
-            best = self.best_trial.values
+            feasible = [t for t in self._completed() if t.feasible]
+            best = self.best_trial.values if feasible else None
         return StudySummary(
             name=self.name,
             directions=self.directions,
@@ -377,3 +403,15 @@ class Study:
             counts=counts,
             best_values=best,
         )
+
+
+def no_feasible_message(name: str, completed: Sequence[TrialRecord]) -> str:
+    """Why a study with completed trials has no best one: none is feasible; names the trial
+    that violates its constraints least (earliest on ties)."""
+    closest = min(completed, key=lambda t: (t.violation, t.number))
+    shown = ", ".join(f"{c:.6g}" for c in closest.constraints or ())
+    return (
+        f"study {name!r}: no feasible trial among {len(completed)} completed: the smallest "
+        f"violation is trial {closest.number} (total {closest.violation:.6g}; constraints "
+        f"[{shown}], each satisfied when <= 0)"
+    )

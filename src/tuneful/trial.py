@@ -18,7 +18,15 @@ if TYPE_CHECKING:
     from tuneful.space import Parameter, Space
     from tuneful.study import Study
 
-__all__ = ["Trial", "Pruned", "check_values", "check_tell", "check_json", "trial_number"]
+__all__ = [
+    "Trial",
+    "Pruned",
+    "check_values",
+    "check_tell",
+    "check_constraints",
+    "check_json",
+    "trial_number",
+]
 
 
 class Pruned(Exception):  # noqa: N818 - reads as "raise tuneful.Pruned"
@@ -34,6 +42,7 @@ class Trial:
     ``params`` holds the configuration as a plain dict (inactive parameters absent). For
     studies built as the objective runs, ``suggest_float`` / ``suggest_int`` /
     ``suggest_categorical`` add parameters one at a time; each is recorded immediately.
+    :meth:`set_constraints` gives the constraint values stored with the trial's value.
     """
 
     def __init__(
@@ -56,6 +65,7 @@ class Trial:
         self._definitions: dict[str, Parameter] = {}  # define-by-run: name -> first definition
         self._drew_at_random = False
         self._stop_reason: str | None = None
+        self._constraints: tuple[float, ...] | None = None
         #: Whether ``report`` raises Pruned when the scheduler stops the trial (the managed
         #: loop); ask/tell users poll ``should_stop`` instead.
         self.raise_when_stopped = False
@@ -280,6 +290,27 @@ class Trial:
         self._engine.record(self.number, "user_attr", {"key": key, "value": value})
         self._user_attrs[key] = value
 
+    def set_constraints(self, constraints: Sequence[Any]) -> None:
+        """Give the trial's constraint values, told with its value when it completes: each
+        a finite number, satisfied when <= 0 (Optuna's convention), e.g. ``[memory_gb - 16,
+        latency_ms - 50]``. Call it before the objective returns; a later call replaces the
+        earlier one. Every completed trial of a study gives the same number of them.
+
+        In ``study.optimize`` they are stored with the returned value. A trial that is
+        pruned (raises :class:`Pruned`) or fails keeps none: only a completed trial has an
+        outcome to judge. With ask and tell, ``study.tell(trial, value)`` takes the values
+        set here when it is not given ``constraints=`` itself.
+
+        Raises:
+            TrialError: not a list of finite numbers (NaN, infinities, strings are refused).
+        """
+        self._constraints = check_constraints(self.number, constraints)
+
+    @property
+    def constraints(self) -> tuple[float, ...] | None:
+        """The constraint values given with :meth:`set_constraints` (None: none given)."""
+        return self._constraints
+
     def record(self) -> TrialRecord:
         """The trial as the storage has it now."""
         return self._engine.trial(self.number)
@@ -313,6 +344,7 @@ def check_tell(
     values: Any,
     state: TrialState | str | None,
     error: str | None,
+    constraints: Any = None,
 ) -> tuple[Any, TrialState | None]:
     """What ``Study.tell`` was given, checked: (the value(s), the state or None).
 
@@ -320,6 +352,11 @@ def check_tell(
         TrialError: see :meth:`Study.tell`.
     """
     chosen = _told_state(state)
+    if chosen in (TrialState.PRUNED, TrialState.FAIL) and constraints is not None:
+        raise TrialError(
+            f"tell trial {number}: a {chosen.value} trial takes no constraints (got "
+            f"{short_repr(constraints)}): only a completed trial has an outcome to judge"
+        )
     if value is not None and values is not None:
         raise TrialError(f"tell trial {number}: pass value= or values=, not both")
     result = values if values is not None else value
@@ -336,6 +373,64 @@ def check_tell(
             f"{'COMPLETE' if chosen is None else chosen.value})"
         )
     return result, chosen
+
+
+def check_constraints(
+    number: int, constraints: Any, expected: int | None = None
+) -> tuple[float, ...]:
+    """Constraint values told for trial ``number``, checked: a list, tuple or 1-d array of
+    finite numbers (see :func:`tuneful.records.as_finite_float`), ``expected`` of them when
+    the study already fixed their count.
+
+    Raises:
+        TrialError: not a sequence, a value that is not a finite number (NaN, infinities,
+            bools, strings), or a count other than ``expected``.
+    """
+    if isinstance(constraints, str | bytes) or not (
+        isinstance(constraints, list | tuple) or (_is_array(constraints) and constraints.ndim == 1)
+    ):
+        raise TrialError(
+            f"trial {number} constraints={short_repr(constraints)}: expected a list of "
+            "numbers, each satisfied when <= 0, e.g. [memory_gb - 16]"
+        )
+    checked = []
+    for i, item in enumerate(constraints):
+        value, reason = as_finite_float(item)
+        if value is None:
+            raise TrialError(
+                f"trial {number} constraint {i} = {short_repr(item)}: {reason}; expected a "
+                "finite number (<= 0 when satisfied)"
+            )
+        checked.append(value)
+    if not checked:
+        raise TrialError(
+            f"trial {number} constraints=[]: expected at least one value (leave constraints "
+            "out for a trial without constraints)"
+        )
+    if expected is not None and len(checked) != expected:
+        raise TrialError(_count_mismatch(number, len(checked), expected))
+    return tuple(checked)
+
+
+def _count_mismatch(number: int, told: int, expected: int) -> str:
+    given = "no constraint values" if told == 0 else f"{told} constraint value(s)"
+    fixed = (
+        "none (its first completed trial was told without constraints)"
+        if expected == 0
+        else f"{expected} (fixed by its first completed trial)"
+    )
+    return (
+        f"trial {number} was told {given}; every completed trial of this study carries "
+        f"{fixed}: tell the same constraints in every trial"
+    )
+
+
+def check_constraint_count(number: int, told: tuple[float, ...] | None, expected: int) -> None:
+    """Raise TrialError unless a completed trial told ``told`` matches the study's count
+    (``expected``; 0: the study's trials carry no constraints)."""
+    count = 0 if told is None else len(told)
+    if count != expected:
+        raise TrialError(_count_mismatch(number, count, expected))
 
 
 def _definition(parameter: Parameter) -> dict[str, Any]:

@@ -260,3 +260,22 @@ def test_a_read_only_storage_refuses_every_write(storage_url: str) -> None:
         storage.set_study_attr(1, "k", 1)
     with pytest.raises(StorageError, match="opened read-only"):
         storage.heartbeat(1, [0])
+
+
+def test_constraints_are_stored_and_replayed(storage: Storage, storage_url: str) -> None:
+    sid = _study(storage)
+    n0 = storage.create_trial(sid, state=TrialState.RUNNING)
+    storage.finish_trial(sid, n0, state=TrialState.COMPLETE, values=[1.0], constraints=[0.5, -2.0])
+    n1 = storage.create_trial(sid, state=TrialState.RUNNING)
+    storage.finish_trial(sid, n1, state=TrialState.COMPLETE, values=[2.0])  # none told
+    readers = [storage]
+    if not storage_url.startswith("memory"):  # another process's view of the same store
+        readers.append(open_storage(storage_url))
+    for reader in readers:
+        first, second = _replay(reader, sid).trials()
+        assert first.constraints == (0.5, -2.0)
+        assert not first.feasible and first.violation == 0.5
+        assert second.constraints is None and second.feasible
+    finished = [e for e in storage.read_events(sid) if e.kind == "finished"]
+    assert finished[0].payload["constraints"] == [0.5, -2.0]
+    assert "constraints" not in finished[1].payload  # a study without them logs as before

@@ -32,7 +32,7 @@ from tuneful.records import TrialRecord, TrialState
 from tuneful.schedulers import make_scheduler
 from tuneful.spec import RunSpec, load_spec
 from tuneful.storage.urls import strip_password
-from tuneful.study import Study
+from tuneful.study import Study, no_feasible_message
 
 __all__ = ["run_command", "demo_command", "RUN_ATTR", "stored_run"]
 
@@ -59,8 +59,9 @@ class _StopWhenMetricMissing:
         reason = self._objective.metric_missing(record.number)
         if reason is None or any(t.state is TrialState.COMPLETE for t in study.trials):
             return
+        key = "constraints" if "never printed the constraint" in reason else "metric"
         raise MetricNeverPrintedError(
-            f"trial {record.number}: {reason}; check `metric` in the spec (the run stopped; the "
+            f"trial {record.number}: {reason}; check `{key}` in the spec (the run stopped; the "
             "trial is recorded as failed)"
         )
 
@@ -175,7 +176,15 @@ def _print_summary(study: Study, spec: RunSpec) -> bool:
         f"({state_counts(trials)})"
     )
     completed = [t for t in trials if t.state is TrialState.COMPLETE]
-    if completed:
+    feasible = [t for t in completed if t.feasible]
+    if completed and spec.constraint_names:
+        stdout.print(
+            f"Feasible ({shown(', '.join(spec.constraint_names))} <= 0): {len(feasible)} of "
+            f"{plural(len(completed), 'completed trial')}"
+        )
+    if completed and not feasible:
+        stdout.print(f"[yellow]{shown(no_feasible_message(study.name, completed))}[/]")
+    elif completed:
         metrics = spec.metric_names
         if len(study.directions) == 1:
             best = study.best_trial
@@ -186,6 +195,8 @@ def _print_summary(study: Study, spec: RunSpec) -> bool:
             table = Table(show_header=False, box=None, padding=(0, 2, 0, 2))
             for key, value in best.params.items():
                 table.add_row(shown(key), shown(format_param(value)))
+            for key, value in zip(spec.constraint_names, best.constraints or (), strict=False):
+                table.add_row(shown(f"{key} (constraint)"), format_number(value))
             stdout.print(table)
         else:
             front = study.best_trials

@@ -41,7 +41,7 @@ from tuneful.cli.output import (
 from tuneful.errors import StudyError, StudyNotFoundError, TunefulError, did_you_mean
 from tuneful.records import TrialRecord, TrialState
 from tuneful.storage import Storage, open_storage
-from tuneful.study import Study
+from tuneful.study import Study, no_feasible_message
 
 __all__ = [
     "ls_command",
@@ -142,14 +142,29 @@ def ls_command(storage: str | None) -> None:
 
 
 def _best(study: Study, top: int) -> tuple[list[TrialRecord], str]:
-    """The trials ``show`` lists, and a title for them."""
+    """The trials ``show`` lists, and a title for them. With constraints, feasible trials
+    come first; a single objective's list goes on with the least violating ones."""
     completed = [t for t in study.trials if t.state is TrialState.COMPLETE and t.values]
+    feasible = sum(t.feasible for t in completed)
+    counted = f" ({feasible} feasible)" if any(t.constraints is not None for t in completed) else ""
     if len(study.directions) == 1:
         sign = 1.0 if study.direction == "minimize" else -1.0
-        ranked = sorted(completed, key=lambda t: (sign * t.values[0], t.number))  # type: ignore[index]
-        return ranked[:top], f"Best {min(top, len(ranked))} of {len(completed)} completed trials"
+        ranked = sorted(
+            completed,
+            key=lambda t: (t.violation, sign * t.values[0], t.number),  # type: ignore[index]
+        )
+        shown_count = min(top, len(ranked))
+        return ranked[:top], f"Best {shown_count} of {len(completed)} completed trials{counted}"
     front = sorted(study.best_trials, key=lambda t: (t.values or (), t.number))
     return front[:top], f"Pareto front: {len(front)} trial(s), showing {min(top, len(front))}"
+
+
+def _constraint_cells(trial: TrialRecord) -> list[str]:
+    """``show``'s constraints and feasible cells of a trial."""
+    if trial.constraints is None:
+        return ["-", "-"]
+    values = ", ".join(format_number(c) for c in trial.constraints)
+    return [values, "yes" if trial.feasible else f"no (violation {format_number(trial.violation)})"]
 
 
 def _show_trial(study: Study, number: int) -> None:
@@ -157,6 +172,9 @@ def _show_trial(study: Study, number: int) -> None:
     stdout.print(f"[bold]Trial {trial.number}[/] of study {shown(study.name)}: {trial.state.value}")
     if trial.values is not None:
         stdout.print(f"values: {', '.join(format_number(v) for v in trial.values)}")
+    if trial.constraints is not None:
+        cells = _constraint_cells(trial)
+        stdout.print(f"constraints (<= 0 satisfied): {cells[0]}; feasible: {cells[1]}")
     for key, value in trial.params.items():
         stdout.print(f"  {shown(key)} = {shown(format_param(value))}")
     if trial.intermediate:
@@ -251,7 +269,12 @@ def _incumbent_line(data: StudyData) -> str | None:
     best: list[float | None] = [None] * n
     for trial in data.trials:
         value = trial.values[0] if trial.values else None
-        if trial.state is TrialState.COMPLETE and value is not None and math.isfinite(value):
+        if (
+            trial.state is TrialState.COMPLETE
+            and value is not None
+            and math.isfinite(value)
+            and trial.feasible  # a trial that violates its constraints is no incumbent
+        ):
             best[trial.number] = value
     running: float | None = None
     for number, value in enumerate(best):  # best so far, in trial-number order
@@ -341,9 +364,13 @@ def show_command(study_name: str, storage: str | None, top: int, trial_number: i
     _show_importance(data)
     stdout.print()
     trials, title = _best(study, top)
+    completed = [t for t in study.trials if t.state is TrialState.COMPLETE and t.values]
+    if completed and not any(t.feasible for t in completed):
+        stdout.print(f"[yellow]{shown(no_feasible_message(study.name, completed))}[/]")
     if not trials:
-        stdout.print("No completed trial yet.")
+        stdout.print("No completed trial yet." if not completed else "No feasible trial.")
     else:
+        constrained = any(t.constraints is not None for t in trials)
         names = _param_names(study, trials)
         table = Table(title=title, title_justify="left")
         table.add_column("trial", justify="right", overflow="fold")
@@ -354,6 +381,9 @@ def show_command(study_name: str, storage: str | None, top: int, trial_number: i
         )
         for label in values:
             table.add_column(label, justify="right", overflow="fold")
+        if constrained:
+            table.add_column("constraints", justify="right", overflow="fold")
+            table.add_column("feasible", overflow="fold")
         for name in names:
             table.add_column(shown(name), overflow="fold")
         table.add_column("time", justify="right", overflow="fold")
@@ -361,6 +391,7 @@ def show_command(study_name: str, storage: str | None, top: int, trial_number: i
             table.add_row(
                 str(trial.number),
                 *(format_number(v) for v in trial.values or ()),
+                *(_constraint_cells(trial) if constrained else ()),
                 *(
                     shown(format_param(trial.params[n])) if n in trial.params else "-"
                     for n in names
@@ -400,16 +431,29 @@ def _param_names(study: Study, trials: list[TrialRecord]) -> list[str]:
     return list(dict.fromkeys([*names, *(n for t in trials for n in t.params)]))
 
 
+def _constraint_row(trial: TrialRecord, count: int) -> list[Any]:
+    """A CSV row's constraints.i cells and its feasible cell (none when ``count`` is 0)."""
+    if not count:
+        return []
+    if trial.constraints is None:
+        return [""] * (count + 1)
+    return [*trial.constraints, _cell(trial.feasible)]
+
+
 def _csv_text(study: Study, trials: list[TrialRecord]) -> str:
     params = _param_names(study, trials)
     attrs = list(dict.fromkeys(k for t in trials for k in t.user_attrs))
     system = list(dict.fromkeys(k for t in trials for k in t.system_attrs))
     n_values = len(study.directions)
     values = ["value"] if n_values == 1 else [f"values.{i}" for i in range(n_values)]
+    n_constraints = max((len(t.constraints or ()) for t in trials), default=0)
+    constraints = [f"constraints.{i}" for i in range(n_constraints)]
     header = [
         "number",
         "state",
         *values,
+        *constraints,
+        *(["feasible"] if n_constraints else []),
         *(f"params.{n}" for n in params),
         *(f"user_attrs.{k}" for k in attrs),
         *(f"system_attrs.{k}" for k in system),
@@ -428,6 +472,7 @@ def _csv_text(study: Study, trials: list[TrialRecord]) -> str:
                 t.number,
                 t.state.value,
                 *row_values,
+                *_constraint_row(t, n_constraints),
                 *(_cell(t.params.get(n)) for n in params),
                 *(_cell(t.user_attrs.get(k)) for k in attrs),
                 *(_cell(t.system_attrs.get(k)) for k in system),
@@ -447,7 +492,8 @@ def _csv_text(study: Study, trials: list[TrialRecord]) -> str:
     "fmt",
     type=click.Choice(["csv", "json"]),
     default=None,
-    help="csv (params as params.<name> columns) or json (one object per trial); "
+    help="csv (params as params.<name> columns, constraints as constraints.<i> and "
+    "feasible) or json (one object per trial); "
     "default: json when --output ends in .json, else csv.",
 )
 @click.option(

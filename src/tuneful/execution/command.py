@@ -44,7 +44,7 @@ from tuneful.errors import (
     SpecError,
     did_you_mean,
 )
-from tuneful.execution.metrics import MISSING, MetricSpec, metric_reason
+from tuneful.execution.metrics import MISSING, MetricSpec, constraint_keys, metric_reason
 from tuneful.execution.process import ProgramRun
 from tuneful.space import Space
 from tuneful.storage.urls import has_password
@@ -149,6 +149,9 @@ class CommandObjective:
         metric: where the value is read (a :class:`MetricSpec` or its dict); a list gives
             one value per objective of a multi-objective study. Learning-curve points come
             from the first.
+        constraints: JSON keys whose printed values are the trial's constraints (each
+            satisfied when <= 0), as a list or the spec's ``{json_keys: [...]}``; read as a
+            metric's ``json_key`` is, and given with ``trial.set_constraints``.
         space: when given, placeholders are checked against it up front.
         timeout: seconds before a trial's program (its whole process group) is killed.
         env: extra environment variables; values may hold placeholders.
@@ -181,6 +184,7 @@ class CommandObjective:
         workdir: str | os.PathLike[str] | None = None,
         base_dir: str | os.PathLike[str] | None = None,
         kill_grace: float = 5.0,
+        constraints: Sequence[str] | Mapping[str, Any] | None = None,
     ) -> None:
         if isinstance(command, str):
             try:
@@ -200,6 +204,11 @@ class CommandObjective:
         )
         if not self.metrics:
             raise SpecError("metric: the list of metrics is empty")
+        if constraints is not None and not isinstance(constraints, Mapping):
+            constraints = {"json_keys": list(constraints)}
+        self.constraint_keys = () if constraints is None else constraint_keys(constraints)
+        #: What each stdout line is read for: the metrics, then the constraints.
+        self.readers = self.metrics + tuple(MetricSpec(json_key=k) for k in self.constraint_keys)
         for label, seconds in (("timeout", timeout), ("kill_grace", kill_grace)):
             number = isinstance(seconds, int | float) and not isinstance(seconds, bool)
             if seconds is not None and not (number and seconds > 0):
@@ -380,23 +389,39 @@ class CommandObjective:
                 f"command exited with code {returncode}{killed}{run.last_stderr_line()}"
                 f"{run.tails()}"
             )
-        values: list[float] = []
-        for metric, raw in zip(self.metrics, run.last_values, strict=True):
-            if raw is MISSING:
-                last = run.stdout_tail[-1][:200] if run.stdout_tail else ""
-                summary = (
-                    f"the command finished (exit code 0) but never printed the metric "
-                    f"{metric.describe()}"
-                )
-                self._metric_missing[trial.number] = f"{summary} (last line of stdout: {last!r})"
-                expected = (
-                    f'a JSON line such as {{"{metric.json_key}": 0.9}}'
-                    if metric.json_key is not None
-                    else f"a line matching {metric.regex!r}"
-                )
-                raise MetricNotFoundError(f"{summary}: expected {expected} on stdout{run.tails()}")
-            number, reason = metric_reason(metric.describe(), raw)
-            if number is None:
-                raise MetricValueError(reason)
-            values.append(number)
+        count = len(self.metrics)
+        values = [
+            self._read(trial.number, run, metric, raw, "metric")
+            for metric, raw in zip(self.metrics, run.last_values[:count], strict=True)
+        ]
+        if self.constraint_keys:
+            told = zip(self.readers[count:], run.last_values[count:], strict=True)
+            trial.set_constraints(
+                [self._read(trial.number, run, c, raw, "constraint") for c, raw in told]
+            )
         return values[0] if len(values) == 1 else tuple(values)
+
+    def _read(self, number: int, run: ProgramRun, metric: MetricSpec, raw: Any, what: str) -> float:
+        """The printed value of a metric or a constraint, as a finite float.
+
+        Raises:
+            MetricNotFoundError: the program never printed it.
+            MetricValueError: what it printed is not a finite number.
+        """
+        if raw is MISSING:
+            last = run.stdout_tail[-1][:200] if run.stdout_tail else ""
+            summary = (
+                f"the command finished (exit code 0) but never printed the {what} "
+                f"{metric.describe()}"
+            )
+            self._metric_missing[number] = f"{summary} (last line of stdout: {last!r})"
+            expected = (
+                f'a JSON line such as {{"{metric.json_key}": 0.9}}'
+                if metric.json_key is not None
+                else f"a line matching {metric.regex!r}"
+            )
+            raise MetricNotFoundError(f"{summary}: expected {expected} on stdout{run.tails()}")
+        value, reason = metric_reason(metric.describe(), raw, what)
+        if value is None:
+            raise MetricValueError(reason)
+        return value

@@ -25,13 +25,19 @@ from typing import Any
 import numpy as np
 
 from tuneful.errors import SearchExhausted, SpaceError, TrialError
-from tuneful.optimizers import Optimizer, make_optimizer
+from tuneful.optimizers import Optimizer, available_optimizers, make_optimizer
 from tuneful.records import History, TrialRecord, TrialState
 from tuneful.schedulers import Decision, ModelView, Scheduler, make_scheduler, refuse_exploit
 from tuneful.space import Space
 from tuneful.storage import Storage, StudyInfo, open_storage
 from tuneful.storage.replay import StudyReplica
-from tuneful.trial import Trial, check_tell, check_values
+from tuneful.trial import (
+    Trial,
+    check_constraint_count,
+    check_constraints,
+    check_tell,
+    check_values,
+)
 
 __all__ = [
     "DEFAULT_HEARTBEAT_INTERVAL",
@@ -87,6 +93,9 @@ class Engine:
         #: ``time.monotonic()`` of this engine's last sweep for stale trials.
         self.last_stale_check = 0.0
         self._model_view = ModelView()
+        #: How many constraint values every completed trial carries, once known (0: none).
+        self._constraint_count: int | None = None
+        self._warned_constraints = False
 
     def sibling(self) -> Engine:
         """Another engine on the same study, with its own replica and worker id (one per
@@ -224,25 +233,60 @@ class Engine:
         values: Sequence[float] | None = None,
         state: TrialState | str | None = None,
         error: str | None = None,
+        constraints: Any = None,
     ) -> TrialRecord:
         """Finish trial ``number`` (see :meth:`tuneful.study.Study.tell`); returns its record.
 
-        A value that cannot be stored fails the trial with the reason, and warns.
+        A value that cannot be stored fails the trial with the reason, and warns. Constraints
+        that cannot be stored (not finite numbers, or not as many as the study's completed
+        trials carry) raise TrialError and leave the trial RUNNING, to be told again.
         """
-        result, chosen = check_tell(number, value, values, state, error)
-        if chosen in (None, TrialState.COMPLETE):
-            checked, reason = check_values(result, len(self.directions))
-            if reason is None:
-                self.storage.finish_trial(
-                    self.info.id, number, state=TrialState.COMPLETE, values=checked
-                )
-            else:
-                # stacklevel 3: the caller of Study.tell
-                warnings.warn(f"trial {number} failed: {reason}", stacklevel=3)
-                self.storage.finish_trial(self.info.id, number, state=TrialState.FAIL, error=reason)
-        else:
+        result, chosen = check_tell(number, value, values, state, error, constraints)
+        if chosen not in (None, TrialState.COMPLETE):
             self.storage.finish_trial(self.info.id, number, state=chosen, error=error)
+            return self.trial(number)
+        limits = None if constraints is None else check_constraints(number, constraints)
+        checked, reason = check_values(result, len(self.directions))
+        if reason is None:
+            check_constraint_count(number, limits, self.constraint_count(limits))
+            self.storage.finish_trial(
+                self.info.id, number, state=TrialState.COMPLETE, values=checked, constraints=limits
+            )
+            if limits is not None:
+                self._warn_unmodelled_constraints()
+        else:
+            # stacklevel 3: the caller of Study.tell
+            warnings.warn(f"trial {number} failed: {reason}", stacklevel=3)
+            self.storage.finish_trial(self.info.id, number, state=TrialState.FAIL, error=reason)
         return self.trial(number)
+
+    def constraint_count(self, told: tuple[float, ...] | None = None) -> int:
+        """How many constraint values every completed trial of the study carries: those of
+        its first completed trial (0 when it carried none); ``told``'s count while no trial
+        has completed. Checked at tell time, outside the storage's transaction: two first
+        trials told at once by two workers with different counts are both kept."""
+        if self._constraint_count is None:
+            self.refresh()
+            first = next(
+                (t for t in self.replica.trials_view() if t.state is TrialState.COMPLETE), None
+            )
+            if first is None:
+                return 0 if told is None else len(told)
+            self._constraint_count = len(first.constraints or ())
+        return self._constraint_count
+
+    def _warn_unmodelled_constraints(self) -> None:
+        """Say once that the optimizer ranks trials by value alone, feasible or not."""
+        if self._warned_constraints or type(self.optimizer).capabilities.constraints:
+            return
+        self._warned_constraints = True
+        warnings.warn(
+            f"optimizer {self.optimizer.name!r} does not take constraints into account: it "
+            "ranks trials by their values alone, feasible or not (the best trial and the "
+            "Pareto front count feasible trials only); optimizers that do: "
+            f"{', '.join(constraint_aware_optimizers())}",
+            stacklevel=4,
+        )
 
     def fail_trial(self, number: int, error: str) -> bool:
         """Fail RUNNING trial ``number`` whose run was cut short (its worker lost, killed or
@@ -433,6 +477,15 @@ class Engine:
             full = cap if full is None else min(full, cap)
             budget = cap if budget is None else min(budget, cap)
         return budget, budget is not None and full is not None and budget >= full
+
+
+def constraint_aware_optimizers() -> list[str]:
+    """The registered optimizers that declare ``capabilities.constraints``."""
+    return [
+        name
+        for name in available_optimizers()
+        if type(make_optimizer(name, seed=0)).capabilities.constraints
+    ]
 
 
 def complete(

@@ -19,7 +19,7 @@ from tuneful.errors import (
 from tuneful.execution.failfast import FailFast
 from tuneful.execution.heartbeat import Heartbeat
 from tuneful.records import TrialRecord, TrialState
-from tuneful.trial import Pruned, Trial, check_values
+from tuneful.trial import Pruned, Trial, check_constraint_count, check_values
 
 if TYPE_CHECKING:
     from tuneful.execution.engine import Engine
@@ -165,13 +165,28 @@ def evaluate(
                     f"({type(exc).__name__}: {exc})"
                 ),
             )
+        limits = trial.constraints  # set by the objective with trial.set_constraints
+        if reason is None:
+            reason = _constraint_count_reason(engine, trial.number, limits)
         if reason is not None:
             logger.warning("trial %d failed: %s", trial.number, reason)
             return _tell_quietly(engine, trial, state=TrialState.FAIL, error=reason)
-        return _tell_quietly(engine, trial, values=values)
+        return _tell_quietly(engine, trial, values=values, constraints=limits)
     finally:
         if heartbeat is not None:
             heartbeat.forget(trial.number)
+
+
+def _constraint_count_reason(
+    engine: Engine, number: int, limits: tuple[float, ...] | None
+) -> str | None:
+    """Why a trial's constraints cannot be stored (a count other than the study's), or
+    None: such an objective fails its trial, as a value it cannot store does."""
+    try:
+        check_constraint_count(number, limits, engine.constraint_count(limits))
+    except TrialError as exc:
+        return str(exc)
+    return None
 
 
 def worker_loop(

@@ -11,7 +11,15 @@ from typing import Any
 
 from tuneful.errors import SpecError, did_you_mean
 
-__all__ = ["MetricSpec", "json_object", "as_number", "metric_reason", "shown", "MISSING"]
+__all__ = [
+    "MetricSpec",
+    "constraint_keys",
+    "json_object",
+    "as_number",
+    "metric_reason",
+    "shown",
+    "MISSING",
+]
 
 MISSING = object()  # a metric's value was not found
 
@@ -97,6 +105,46 @@ class MetricSpec:
         return value, step if valid else None
 
 
+def constraint_keys(spec: Any) -> tuple[str, ...]:
+    """The JSON keys a spec's ``constraints: {json_keys: [a, b]}`` names, checked.
+
+    Each key is read as a metric's ``json_key`` is (the last stdout line that is a JSON
+    object with that key; a dotted key looks into nested objects); its value is a constraint,
+    satisfied when <= 0.
+
+    Example:
+        >>> constraint_keys({"json_keys": ["memory_over", "latency_over"]})
+        ('memory_over', 'latency_over')
+
+    Raises:
+        SpecError: not a mapping with exactly ``json_keys``; the keys are not a non-empty
+            list of distinct non-empty strings.
+    """
+    example = "{json_keys: [memory_over_gb, latency_over_ms]}"
+    if not isinstance(spec, Mapping):
+        raise SpecError(f"constraints: expected a mapping like {example}, got {spec!r}")
+    for key in spec:
+        if key != "json_keys":
+            hint = did_you_mean(str(key), ["json_keys"])
+            raise SpecError(
+                f"constraints: unknown key {key!r} (expected json_keys){hint}, as in {example}"
+            )
+    keys = spec.get("json_keys")
+    if isinstance(keys, str):
+        keys = [keys]
+    if not isinstance(keys, list) or not keys:
+        raise SpecError(
+            f"constraints json_keys={keys!r}: expected a non-empty list of JSON keys, as in "
+            f"{example}"
+        )
+    for key in keys:
+        if not isinstance(key, str) or not key:
+            raise SpecError(f"constraints json_keys: {key!r} is not a non-empty string")
+        if keys.count(key) > 1:
+            raise SpecError(f"constraints json_keys: {key!r} is named twice")
+    return tuple(keys)
+
+
 def json_object(line: str) -> Any:
     """The line as a JSON object, or None."""
     text = line.strip()
@@ -136,13 +184,14 @@ def shown(raw: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else f"{text[: limit - 3]}... ({len(text)} characters)"
 
 
-def metric_reason(label: str, raw: Any) -> tuple[float | None, str | None]:
-    """(the value, None) for a finite number, else (None, a one-line reason to fail)."""
+def metric_reason(label: str, raw: Any, what: str = "metric") -> tuple[float | None, str | None]:
+    """(the value, None) for a finite number, else (None, a one-line reason to fail);
+    ``what`` names the value read ("metric" or "constraint")."""
     number = as_number(raw)
     if number is None and isinstance(raw, int | float) and not isinstance(raw, bool):
-        return None, f"the metric {label} is {shown(raw)}, too large for a float"
+        return None, f"the {what} {label} is {shown(raw)}, too large for a float"
     if number is None:
-        return None, f"the metric {label} is {shown(raw)}, not a number"
+        return None, f"the {what} {label} is {shown(raw)}, not a number"
     if not math.isfinite(number):
-        return None, f"the metric {label} is {shown(raw)}, not a finite number"
+        return None, f"the {what} {label} is {shown(raw)}, not a finite number"
     return number, None

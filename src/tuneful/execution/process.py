@@ -38,7 +38,7 @@ class ProgramRun:
     def __init__(self, objective: CommandObjective, trial: Trial) -> None:
         self._objective = objective
         self._trial = trial
-        self.last_values: list[Any] = [MISSING] * len(objective.metrics)
+        self.last_values: list[Any] = [MISSING] * len(objective.readers)
         self.stdout_tail: deque[str] = deque(maxlen=_TAIL_LINES)
         self.stderr_tail: deque[str] = deque(maxlen=_TAIL_LINES)
         self._lines: queue.Queue[str | None] = queue.Queue()
@@ -50,7 +50,7 @@ class ProgramRun:
     def _handle(self, line: str) -> None:
         self.stdout_tail.append(line)
         parsed = json_object(line)
-        for i, metric in enumerate(self._objective.metrics):
+        for i, metric in enumerate(self._objective.readers):
             found = metric.read(line, parsed)
             if found is None:
                 continue

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from tuneful.records import History
+from tuneful.records import History, feasibility_ranked
 from tuneful.space import Int, Space
 
 __all__ = ["ColumnLayout", "draw_others", "is_log_int"]
@@ -99,11 +99,12 @@ def draw_others(
     """Draws of the categorical and conditional columns, shape (count, len(layout.others)).
 
     Per column, from the best quarter of the last ``window`` completed trials where it is
-    active: with probability 1 / (g + 1) uniform, else one of those g trials' value
-    (continuous columns: plus Gaussian noise of scale ``sigma0``).
+    active (feasible trials before those that violate their constraints): with probability
+    1 / (g + 1) uniform, else one of those g trials' value (continuous columns: plus
+    Gaussian noise of scale ``sigma0``).
     """
     X = np.asarray(history.X)[:, layout.others]
-    y = np.asarray(history.y)[:, 0]
+    y = feasibility_ranked(history.y, history.violations)[:, 0]  # infeasible last
     out = np.empty((count, layout.others.size))
     for j in range(layout.others.size):
         active = np.flatnonzero(~np.isnan(X[:, j]))[-window:]  # completed in number order

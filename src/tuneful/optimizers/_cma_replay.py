@@ -3,8 +3,9 @@
 Runs and generations are laid over trial numbers (steps 1-5 of the walk in
 :mod:`~tuneful.optimizers.cma`): after ``n_startup`` Sobol trials, generation g of run r is
 the next lambda_r = lambda_0 * 2^r trial numbers; its members' points are the draws of the
-run's CMA object reseeded for (r, g); it is told once every member is finished, failed and
-pruned members ranked last with the generation's worst value; and an IPOP restart (Auger &
+run's CMA object reseeded for (r, g); it is told once every member is finished, members that
+violate their constraints ranked after every feasible one by violation, failed and pruned
+members ranked last with the generation's worst value; and an IPOP restart (Auger &
 Hansen 2005) begins the next run at a uniformly random mean with twice the population when
 ``should_stop()`` says so. Nothing here is stored: :class:`Replay` rebuilds it all from the
 records, and is continued rather than rebuilt while the history only grows.
@@ -19,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from tuneful.optimizers._cma_columns import ColumnLayout
-from tuneful.records import TrialRecord, TrialState, is_finite_number
+from tuneful.records import TrialRecord, TrialState, feasibility_ranked, is_finite_number
 
 __all__ = ["Replay", "generation_seed", "by_number"]
 
@@ -90,6 +91,7 @@ class Replay:
                 new is None
                 or new.state is not old.state
                 or new.values != old.values
+                or new.constraints != old.constraints
                 or new.params != old.params
             ):
                 return False
@@ -178,6 +180,7 @@ class Replay:
         encoded = self.layout.encode([record.params for record in members])
         low, high = self.layout.bounds[:, 0], self.layout.bounds[:, 1]
         completed: list[tuple[np.ndarray, float]] = []
+        violations: list[float] = []
         failed: list[np.ndarray] = []
         for k, record in enumerate(members):
             told = self._told[k]
@@ -190,6 +193,8 @@ class Replay:
                 failed.append(x)
             else:
                 completed.append((x, value))
+                violations.append(record.violation)
+        completed = self._feasibility_ranked(completed, violations)
         worst = max((value for _, value in completed), default=0.0)
         self._cma.tell(completed + [(x, worst) for x in failed])
         self.start += self.popsize
@@ -199,6 +204,19 @@ class Replay:
         else:
             self.generation += 1
             self._new_generation()
+
+    @staticmethod
+    def _feasibility_ranked(
+        completed: list[tuple[np.ndarray, float]], violations: list[float]
+    ) -> list[tuple[np.ndarray, float]]:
+        """The completed members with the values CMA-ES ranks: infeasible members after every
+        feasible one, by violation (:func:`~tuneful.records.feasibility_ranked`); unchanged
+        when every member is feasible."""
+        if not any(v > 0.0 for v in violations):
+            return completed
+        y = np.array([[value] for _, value in completed])
+        ranked = feasibility_ranked(y, np.array(violations))[:, 0]
+        return [(x, float(v)) for (x, _), v in zip(completed, ranked, strict=True)]
 
     def _value(self, record: TrialRecord) -> float | None:
         """The member's value for minimization; None for a failed or pruned member."""
@@ -211,13 +229,14 @@ class Replay:
         low, high = self.layout.bounds[:, 0], self.layout.bounds[:, 1]
         centre = (low + high) / 2
         scored = [
-            (value, record.number, record)
+            (record.violation, value, record.number, record)
             for record in head
             if (value := self._value(record)) is not None
         ]
         if not scored:
             return centre
-        best = min(scored, key=lambda entry: (entry[0], entry[1]))[2]
+        # the best feasible member; without one, the least violating
+        best = min(scored, key=lambda entry: entry[:3])[3]
         encoded = self.layout.encode([best.params])[0]
         return np.where(np.isnan(encoded), centre, np.clip(encoded, low, high))
 

@@ -41,7 +41,14 @@ step 6: here). Runs and generations are laid over trial numbers:
 4. Failures: FAIL and PRUNED members are told the worst value among their generation's
    completed members (0 when none completed) and placed after the completed members, so they
    rank last; a generation that failed entirely still counts, and repeated flat generations
-   end the run through ``should_stop()``'s flat-fitness criterion.
+   end the run through ``should_stop()``'s flat-fitness criterion. Constraints
+   (feasibility-aware ranking, Deb's rules): a completed member that violates its
+   constraints is told the worst value among the generation's feasible members plus its
+   total violation (its violation alone when none is feasible), so it ranks after every
+   feasible member and before the failed ones, infeasible members by violation. The start-up
+   mean is the best feasible start-up trial (the least violating when none is). A study
+   without constraints is told exactly what it was before. In a delegated space (below),
+   TPE sees each infeasible trial with that same ranked value.
 5. Pending trials: while a generation has unfinished members, a trial numbered past it
    (drawn "ahead" by a parallel worker) takes the generation's next draws (k >= lambda), so
    workers get distinct points; when its own generation is told it counts as injected.
@@ -156,9 +163,10 @@ class CMAESOptimizer(Optimizer):
     """
 
     name = "cmaes"
-    # one objective: CMA-ES ranks the members of a generation by one value
+    # one objective: CMA-ES ranks the members of a generation by one value; constraints by
+    # ranking infeasible members after every feasible one (step 4)
     capabilities = Capabilities(
-        multi_objective=False, constraints=False, conditional=True, define_by_run=True, batch=True
+        multi_objective=False, constraints=True, conditional=True, define_by_run=True, batch=True
     )
 
     def __init__(
@@ -212,8 +220,8 @@ class CMAESOptimizer(Optimizer):
         cmaes = _import_cmaes()
         check_supported(self, directions=history.directions, space=history.space)
         layout = self._layout_of(space)
-        if layout.delegated:
-            return self._delegate().suggest(history, n, rng)
+        if layout.delegated:  # TPE ranks by value: infeasible trials shown ranked last
+            return self._delegate().suggest(history.feasibility_ranked(), n, rng)
         seed = self._seed(history)
         first = history.number if history.number is not None else history.n_trials
         points = np.full((n, space.dim), 0.5)

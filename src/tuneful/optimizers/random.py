@@ -22,7 +22,7 @@ class RandomOptimizer(Optimizer):
 
     name = "random"
     capabilities = Capabilities(
-        multi_objective=True, constraints=False, conditional=True, define_by_run=True, batch=True
+        multi_objective=True, constraints=True, conditional=True, define_by_run=True, batch=True
     )
 
     def __init__(self, *, seed: int | None = None) -> None:
@@ -42,7 +42,7 @@ class SobolOptimizer(Optimizer):
 
     name = "sobol"
     capabilities = Capabilities(
-        multi_objective=True, constraints=False, conditional=True, define_by_run=True, batch=True
+        multi_objective=True, constraints=True, conditional=True, define_by_run=True, batch=True
     )
 
     def __init__(self, *, seed: int | None = None, scramble: bool = True) -> None:

@@ -342,14 +342,21 @@ class Storage:
         state: TrialState,
         values: Sequence[float] | None = None,
         error: str | None = None,
+        constraints: Sequence[float] | None = None,
     ) -> None:
-        """Move a RUNNING trial to a finished state and log it, exactly once."""
+        """Move a RUNNING trial to a finished state and log it, exactly once.
+
+        ``constraints`` (checked finite floats) join the payload only when given, so that a
+        study without constraints logs what it always did; logs without them read as None.
+        """
         self.check_writable("finish a trial")
-        payload = {
+        payload: dict[str, Any] = {
             "state": state.value,
             "values": None if values is None else list(values),
             "error": error,
         }
+        if constraints is not None:
+            payload["constraints"] = [float(c) for c in constraints]
         entry = Entry("finished", payload, trial=number, when=TrialState.RUNNING, state=state)
         if self.log.append(study_id, entry) is None:
             raise self._state_error(study_id, number, "finish it again")

@@ -34,6 +34,7 @@ class _TrialDraft:
     started_at: float | None = None
     finished_at: float | None = None
     error: str | None = None
+    constraints: tuple[float, ...] | None = None
 
     def freeze(self) -> TrialRecord:
         return TrialRecord(
@@ -50,6 +51,7 @@ class _TrialDraft:
             started_at=self.started_at,
             finished_at=self.finished_at,
             error=self.error,
+            constraints=self.constraints,
         )
 
 
@@ -101,7 +103,10 @@ def _apply_one(drafts: dict[int, _TrialDraft], event: Event) -> _TrialDraft | No
         state = TrialState(payload["state"])
         values = payload.get("values")
         finals = None if values is None else tuple(float(v) for v in values)
+        told = payload.get("constraints")  # absent in logs written before constraints
+        limits = None if told is None else tuple(float(c) for c in told)
         draft.state, draft.values, draft.error = state, finals, payload.get("error")
+        draft.constraints = limits
         draft.finished_at = event.time
     return draft
 
