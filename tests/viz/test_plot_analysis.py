@@ -83,3 +83,18 @@ def test_front_mask_agrees_with_the_pairwise_front_ties_included() -> None:
     for m in (2, 3, 4):
         y = rng.integers(0, 6, size=(300, m)).astype(float)  # many ties and equal points
         assert np.array_equal(front_mask(y), pareto_front_mask(y))
+
+
+def test_the_front_leaves_out_infeasible_trials() -> None:
+    from tuneful.analysis.front import pareto_points
+    from tuneful.analysis.trials import StudyData
+    from tuneful.records import TrialRecord, TrialState
+
+    trials = (
+        TrialRecord(0, TrialState.COMPLETE, values=(0.0, 0.0), constraints=(1.0,)),
+        TrialRecord(1, TrialState.COMPLETE, values=(1.0, 2.0), constraints=(-1.0,)),
+        TrialRecord(2, TrialState.COMPLETE, values=(2.0, 1.0)),
+        TrialRecord(3, TrialState.COMPLETE, values=(2.0, 3.0), constraints=(0.0,)),
+    )
+    front = pareto_points(StudyData("c", ("minimize", "minimize"), trials))
+    assert [t.number for t, on in zip(front.trials, front.on_front, strict=True) if on] == [1, 2]

@@ -82,7 +82,8 @@ def check_objectives(data: StudyData, objectives: Sequence[int] | None) -> tuple
 
 def pareto_points(study: Study | StudyData, *, objectives: Sequence[int] | None = None) -> Front:
     """The completed trials of ``study`` over ``objectives`` (default: all), with the
-    non-dominated ones marked.
+    non-dominated ones marked: the front is that of the feasible trials (as
+    ``study.best_trials``); an infeasible trial is never on it.
 
     Raises:
         StudyError: bad ``objectives`` (see :func:`check_objectives`).
@@ -100,7 +101,9 @@ def pareto_points(study: Study | StudyData, *, objectives: Sequence[int] | None 
             rows.append((trial, point))
     directions = tuple(data.directions[i] for i in chosen)
     values = np.array([p for _, p in rows], dtype=float).reshape(len(rows), len(chosen))
-    on_front = front_mask(values * _signs(directions))
+    feasible = np.array([t.feasible for t, _ in rows], dtype=bool)
+    on_front = np.zeros(len(rows), dtype=bool)
+    on_front[feasible] = front_mask((values * _signs(directions))[feasible])
     return Front(data.name, chosen, directions, tuple(t for t, _ in rows), values, on_front)
 
 
