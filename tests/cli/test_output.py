@@ -83,6 +83,9 @@ def test_look_commands_never_paste_a_password(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("TUNEFUL_STORAGE", SECRET_URL)  # already there: nothing to add
     assert look_commands("quad", SECRET_URL) == [
         "tuneful show quad",
+        "tuneful plot quad --kind history --output quad-history.html   # pip install "
+        "'tuneful[viz]'",
+        "tuneful dashboard   # pip install 'tuneful[dashboard]'",
         "tuneful export quad --format csv --output quad.csv",
     ]
 
@@ -91,6 +94,10 @@ def test_look_commands_without_a_password_name_the_storage() -> None:
     commands = look_commands("my study", "postgresql://alice@db/hpo")
     assert commands == [
         "tuneful show 'my study' --storage postgresql://alice@db/hpo",
+        "tuneful plot 'my study' --kind history --output 'my study-history.html' "
+        "--storage postgresql://alice@db/hpo   # pip install 'tuneful[viz]'",
+        "tuneful dashboard --storage postgresql://alice@db/hpo   # pip install "
+        "'tuneful[dashboard]'",
         "tuneful export 'my study' --format csv --output 'my study.csv' "
         "--storage postgresql://alice@db/hpo",
     ]

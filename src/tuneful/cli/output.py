@@ -288,7 +288,8 @@ def storage_flag(url: str) -> str:
 
 
 def look_commands(name: str, url: str) -> list[str]:
-    """Commands that show a study: ``tuneful show`` and ``tuneful export``.
+    """Commands that show a study: ``tuneful show``, ``tuneful plot`` (an offline page of its
+    history), ``tuneful dashboard`` and ``tuneful export``.
 
     ``url`` is the full storage URL. When it holds a password that ``$TUNEFUL_STORAGE`` does
     not already provide, the first line says to export it (the password is not printed).
@@ -304,6 +305,9 @@ def look_commands(name: str, url: str) -> list[str]:
     return [
         *setup,
         f"tuneful show {quoted}{flag}",
+        f"tuneful plot {quoted} --kind history --output {shlex.quote(name + '-history.html')}"
+        f"{flag}   # pip install 'tuneful[viz]'",
+        f"tuneful dashboard{flag}   # pip install 'tuneful[dashboard]'",
         f"tuneful export {quoted} --format csv --output {shlex.quote(name + '.csv')}{flag}",
     ]
 
