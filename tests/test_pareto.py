@@ -166,3 +166,34 @@ def test_records_pareto_front_orients_maximized_objectives() -> None:
     front = pareto_front(records, ("minimize", "minimize"))
     assert [t.number for t in front] == [0, 1, 2, 3]
     assert pareto_front([], ("minimize",)) == []
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_three_objective_sweep_matches_wfg(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 6, size=(60, 3)).astype(float)  # ties, duplicates, dominated points
+    ref = np.full(3, 6.0)
+    swept = _pareto._sweep_3d(y, ref)
+    front = y[pareto_front_mask(y)]
+    assert swept == pytest.approx(_pareto._wfg(front, ref))
+    assert swept == pytest.approx(grid_hypervolume(y, ref))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_non_dominated_sort_with_duplicated_rows(seed: int) -> None:
+    y = random_points(seed, 20, 3)
+    y = np.vstack([y, y[:7], y[:3]])  # exact duplicates share their front
+    fronts = non_dominated_sort(y)
+    np.testing.assert_array_equal(fronts, brute_fronts(y))
+    np.testing.assert_array_equal(fronts[20:27], fronts[:7])
+
+
+@pytest.mark.parametrize("m", [3, 5])
+def test_hypervolume_estimate_is_unbiased_within_its_error(m: int) -> None:
+    y = random_points(m, 12, m)
+    ref = np.full(m, 1.1)
+    value, error = _pareto.hypervolume_estimate(
+        y, ref, samples=50_000, rng=np.random.default_rng(3)
+    )
+    assert error > 0
+    assert abs(value - hypervolume(y, ref)) < 4 * error

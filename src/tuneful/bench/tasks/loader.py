@@ -16,6 +16,8 @@ FAMILIES: dict[str, str] = {
     "yahpo": "yahpo/{scenario}/{instance}",
     "steplaw": "steplaw/dense/N{N}/D{D}",
     "sklearn": "sklearn/{svm|gb|mlp}/{digits|breast_cancer|wine}",
+    "zdt": "zdt/zdt{1,2,3,4,6}/d{2..1000}",
+    "dtlz": "dtlz/dtlz{1,2,7}/d{d}/m{2,3}",
 }
 OBJECTIVE_SEPARATOR = ":"
 
@@ -37,7 +39,9 @@ def load_task(
       ``<data_dir>/steplaw/dense_lr_bs_loss.csv`` or
       ``<data_dir>/../datasets/steplaw/dense_lr_bs_loss.csv``;
     - ``sklearn/{svm|gb|mlp}/{digits|breast_cancer|wine}``: real cross-validated training
-      (needs ``scikit-learn``).
+      (needs ``scikit-learn``);
+    - ``zdt/zdt{1,2,3,4,6}/d{d}`` and ``dtlz/dtlz{1,2,7}/d{d}/m{2,3}``: the classic
+      multi-objective test problems, with their known fronts (numpy only).
 
     Any id may end in ``:<objective>`` to make that objective the primary one, e.g.
     ``yahpo/rbv2_xgboost/1111:auc``; ``objective=`` does the same. The returned task's ``id``
@@ -110,6 +114,10 @@ def _build(task_id: str, data_dir: str | os.PathLike[str] | None) -> Task:
         from tuneful.bench.tasks.sklearn_cv import load_sklearn
 
         return load_sklearn(task_id, parts)
+    if family in ("zdt", "dtlz"):
+        from tuneful.bench.tasks.zdt_dtlz import load_dtlz, load_zdt
+
+        return load_zdt(task_id, parts) if family == "zdt" else load_dtlz(task_id, parts)
     raise _unknown_family(task_id, family)
 
 
