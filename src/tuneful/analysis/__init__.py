@@ -1,8 +1,16 @@
-"""What a study's results say, computed: scaling laws now; hyperparameter importance and
-Pareto summaries belong here too. No pictures: every plot lives in :mod:`tuneful.viz`.
+"""What a study's results say, computed: its trials as columns, importance, progress, Pareto
+fronts and indicators, scaling laws. No pictures: every plot lives in :mod:`tuneful.viz`.
 
 What lives where (in parentheses, what it imports):
 
+- ``trials`` a study read at one moment as typed columns (``records``, ``space``);
+- ``progress`` the incumbent after each trial, the empirical distribution (``trials``);
+- ``front`` Pareto points over chosen objectives (feasible trials), a fast front,
+  hypervolume over time (``trials``, ``_pareto``);
+- ``indicators`` hypervolume (exact, estimated, over a study's trials), IGD/IGD+,
+  attainment surfaces (``_pareto``, ``front``, ``trials``, ``records``, ``errors``);
+- ``relevance`` a rank screen of which parameters the value varies with (``trials``);
+- ``surface`` the value interpolated over two parameters (``trials``);
 - ``scaling/`` hyperparameter scaling laws, gathered in ``scaling/__init__``:
 
   - ``scaling.law`` Step Law's and DeepSeek LLM's published laws, ``dense_params``,
