@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from tuneful._pareto import hypervolume
-from tuneful.analysis.front import hypervolume_history, pareto_points
+from tuneful.analysis.front import pareto_points
+from tuneful.analysis.indicators import hypervolume_over_time
 from tuneful.analysis.progress import edf, progress, running_best
 from tuneful.analysis.relevance import ranked_params, relevance
 from tuneful.analysis.surface import value_surface
@@ -39,11 +40,12 @@ def test_progress_marks_the_trials_that_set_a_new_best(conditional: StudyData) -
         progress(conditional, objective=1)
 
 
-def test_hypervolume_history_grows_to_the_front_s_hypervolume(bi_objective: StudyData) -> None:
-    numbers, volumes, reference = hypervolume_history(bi_objective, points=15)
-    assert len(numbers) == len(volumes) <= 15
-    assert np.all(np.diff(volumes) >= -1e-12)
+def test_hypervolume_over_time_grows_to_the_front_s_hypervolume(bi_objective: StudyData) -> None:
+    trace = hypervolume_over_time(bi_objective)
+    numbers, volumes, reference = trace.numbers, trace.hypervolumes, trace.reference
     front = pareto_points(bi_objective)
+    assert len(numbers) == len(volumes) == len(front.numbers)
+    assert np.all(np.diff(volumes) >= -1e-12)
     assert volumes[-1] == pytest.approx(hypervolume(front.minimized[front.on_front], reference))
     assert numbers[-1] == front.numbers[-1]
 

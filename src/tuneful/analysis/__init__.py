@@ -5,8 +5,8 @@ What lives where (in parentheses, what it imports):
 
 - ``trials`` a study read at one moment as typed columns (``records``, ``space``);
 - ``progress`` the incumbent after each trial, the empirical distribution (``trials``);
-- ``front`` Pareto points over chosen objectives (feasible trials), a fast front,
-  hypervolume over time (``trials``, ``_pareto``);
+- ``front`` Pareto points over chosen objectives (feasible trials), a fast front, the
+  default reference point (``trials``, ``_pareto``);
 - ``indicators`` hypervolume (exact, estimated, over a study's trials), IGD/IGD+,
   attainment surfaces (``_pareto``, ``front``, ``trials``, ``records``, ``errors``);
 - ``relevance`` a rank screen of which parameters the value varies with (``trials``);

@@ -1,5 +1,6 @@
-"""A multi-objective study's Pareto front among all its completed trials, and how the
-hypervolume grew as trials finished. Numbers only; the plots are in :mod:`tuneful.viz`.
+"""A multi-objective study's Pareto front among its feasible completed trials, and the
+default reference point. Numbers only; the plots are in :mod:`tuneful.viz`; hypervolume over
+a study's trials is :func:`tuneful.analysis.indicators.hypervolume_over_time`.
 
 Dominance is over the chosen objectives, each oriented by its direction (a maximized
 objective is negated before comparing); the sort and the hypervolume themselves are in
@@ -14,7 +15,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tuneful._pareto import hypervolume, pareto_front_mask
 from tuneful.analysis.trials import StudyData, as_study_data
 from tuneful.errors import StudyError
 from tuneful.records import TrialRecord, TrialState
@@ -22,7 +22,7 @@ from tuneful.records import TrialRecord, TrialState
 if TYPE_CHECKING:
     from tuneful.study import Study
 
-__all__ = ["Front", "front_mask", "pareto_points", "hypervolume_history", "default_reference"]
+__all__ = ["Front", "front_mask", "pareto_points", "default_reference"]
 
 
 @dataclass(frozen=True)
@@ -137,38 +137,3 @@ def default_reference(minimized: np.ndarray) -> np.ndarray:
     worst, best = minimized.max(axis=0), minimized.min(axis=0)
     spread = np.where(worst > best, worst - best, 1.0)
     return worst + 0.1 * spread
-
-
-def hypervolume_history(
-    study: Study | StudyData,
-    *,
-    objectives: Sequence[int] | None = None,
-    reference: Sequence[float] | None = None,
-    points: int = 200,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The hypervolume of the front after each of up to ``points`` trials, evenly spaced
-    over the completed trials in number order (the last one always included).
-
-    Args:
-        reference: in the objectives' own directions (a maximized objective's reference is a
-            low value); default :func:`default_reference` over all the completed trials.
-
-    Returns:
-        ``(numbers, hypervolumes, reference)``: the trial after which each hypervolume was
-        measured, shapes (m,) and (m,), and the reference used, in minimized orientation.
-    """
-    front = pareto_points(study, objectives=objectives)
-    y = front.minimized
-    if len(y) == 0:
-        return np.zeros(0, int), np.zeros(0), np.zeros(len(front.objectives))
-    signs = _signs(front.directions)
-    ref = default_reference(y) if reference is None else np.asarray(reference, dtype=float) * signs
-    marks = np.unique(np.linspace(0, len(y) - 1, min(points, len(y))).round().astype(int))
-    kept = np.empty((0, y.shape[1]))  # the front so far: the only points that add volume
-    volumes, done = [], 0
-    for mark in marks:
-        batch = np.vstack([kept, y[done : mark + 1]])
-        kept = batch[pareto_front_mask(batch)]
-        done = mark + 1
-        volumes.append(hypervolume(kept, ref))
-    return front.numbers[marks], np.array(volumes), ref
