@@ -348,7 +348,7 @@ def test_the_storage_password_is_never_shown() -> None:
 
 @pytest.mark.parametrize("kind", figures.kinds())
 def test_every_plot_kind_of_viz_is_served_as_plotly_json(client: Any, kind: str) -> None:
-    study = HOSTILE_NAME if kind == "pareto" else "single"
+    study = HOSTILE_NAME if kind in ("pareto", "hypervolume") else "single"
     response = client.get("/api/plot", params={"study": study, "kind": kind})
     if response.status_code == 400 and "not written yet" in response.json()["error"]:
         pytest.skip(f"{kind}: importance is not in this build")

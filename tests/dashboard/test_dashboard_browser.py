@@ -11,6 +11,7 @@ import pytest
 from dashboard_browser import browser, chromium_missing, served, wait_until, watch
 from dashboard_studies import HOSTILE_ERROR, HOSTILE_NAME, write_trial
 
+import tuneful
 from tuneful.storage import open_storage
 
 _MISSING = chromium_missing()
@@ -138,3 +139,27 @@ def test_with_a_token_required_the_page_without_it_is_refused(
         p.wait_for_selector("tr[data-study]", timeout=WAIT_MS)
         assert "token" not in p.url  # moved to an HttpOnly cookie
         assert p.evaluate("document.cookie") == ""
+
+
+def test_a_constrained_study_shows_which_trials_are_feasible(page: Any, storage_url: str) -> None:
+    study = tuneful.create_study(
+        "constrained",
+        space=tuneful.Space(x=tuneful.Float(0, 1)),
+        storage=storage_url,
+        optimizer="random",
+    )
+    for value, constraints in ((3.0, [-1.0, 0.0]), (0.5, [2.0, 0.5]), (1.0, [0.0, -2.0])):
+        study.tell(study.ask(), value, constraints=constraints)
+    p = page.page
+    p.goto(p.url.split("#")[0] + "#/study/constrained")
+    p.wait_for_selector("tr.row[data-number='2']", timeout=WAIT_MS)
+    headers = p.locator("table.grid th").all_inner_texts()
+    assert "feasible" in headers
+    cells = p.locator("tr.row td.feasible, tr.row td.infeasible").all_inner_texts()
+    assert sorted(cells) == ["no (2.5)", "yes", "yes"]
+    summary = p.locator(".summary").inner_text()
+    assert "best 1" in summary and "feasible 2 of 3 complete" in summary
+    p.click("tr.row[data-number='1']")
+    p.wait_for_selector("aside.detail h2", timeout=WAIT_MS)
+    detail = p.locator("aside.detail").inner_text()
+    assert "constraints (<= 0 satisfied)" in detail and "no (violation 2.5)" in detail

@@ -390,7 +390,7 @@ def test_empty_multi_objective_study_has_no_front() -> None:
     "kind", ["parallel", "slice", "contour", "importance", "curves", "timeline"]
 )
 def test_kinds_that_cannot_compare_say_so(kind: str, conditional, pruned) -> None:
-    with pytest.raises(StudyError, match="one study at a time.*history, edf, pareto"):
+    with pytest.raises(StudyError, match="one study at a time.*history, edf, pareto, hypervolume"):
         plot(kind, [conditional, pruned])
 
 
@@ -408,6 +408,7 @@ def test_plot_refuses_an_unknown_kind_and_an_option_the_kind_has_not(conditional
         "curves",
         "edf",
         "pareto",
+        "hypervolume",
         "timeline",
     )
 

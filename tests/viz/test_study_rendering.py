@@ -33,7 +33,8 @@ def _figure(kind: str, request: pytest.FixtureRequest) -> StudyFigure:
             n_trials=53,
         )
         return plot(kind, get("conditional"), importance=made)
-    study = {"curves": "pruned", "pareto": "tri_objective"}.get(kind, "conditional")
+    multi = {"pareto": "tri_objective", "hypervolume": "bi_objective"}
+    study = {"curves": "pruned", **multi}.get(kind, "conditional")
     return plot(kind, get(study))
 
 

@@ -63,20 +63,24 @@ class Progress:
     Attributes:
         numbers: trial numbers, shape (n,).
         values: the objective's value of each, shape (n,).
-        best: the incumbent after each trial, shape (n,).
+        feasible: whether each satisfies its constraints (all True without constraints).
+        best: the incumbent after each trial among the feasible ones, shape (n,): an
+            infeasible trial is never the incumbent (``NaN`` until the first feasible one).
         improved: where the incumbent changed (the trial that set a new best), shape (n,).
         direction: ``"minimize"`` or ``"maximize"``.
     """
 
     numbers: np.ndarray
     values: np.ndarray
+    feasible: np.ndarray
     best: np.ndarray
     improved: np.ndarray
     direction: str
 
 
 def progress(study: Study | StudyData, *, objective: int = 0) -> Progress:
-    """The incumbent trace of ``study`` on objective ``objective``, over its completed trials.
+    """The incumbent trace of ``study`` on objective ``objective``, over its completed trials
+    (the incumbent among the feasible ones, as ``study.best_trial``).
 
     Raises:
         StudyError: ``objective`` is not one of the study's.
@@ -95,8 +99,9 @@ def progress(study: Study | StudyData, *, objective: int = 0) -> Progress:
     rows.sort(key=lambda t: t.number)
     numbers = np.array([t.number for t in rows], dtype=int)
     values = np.array([(t.values or ())[objective] for t in rows], dtype=float)
+    feasible = np.array([t.feasible for t in rows], dtype=bool)
     direction = data.directions[objective]
-    best = running_best(values, maximize=direction == "maximize")
+    best = running_best(np.where(feasible, values, np.nan), maximize=direction == "maximize")
     previous = np.concatenate([[np.nan], best[:-1]]) if best.size else best
     improved = np.isfinite(best) & ~(best == previous)
-    return Progress(numbers, values, best, improved, direction)
+    return Progress(numbers, values, feasible, best, improved, direction)

@@ -24,6 +24,7 @@ KINDS = (
     "curves",
     "edf",
     "pareto",
+    "hypervolume",
     "timeline",
 )
 
@@ -66,7 +67,11 @@ def _indices(text: str | None) -> list[int] | None:
     show_default=True,
     help="Which objective, numbered from 0.",
 )
-@click.option("--objectives", metavar="I,J[,K]", help="pareto: the two or three objectives.")
+@click.option(
+    "--objectives",
+    metavar="I,J[,K]",
+    help="pareto: the two or three objectives; hypervolume: which (default all).",
+)
 @click.option(
     "--method",
     type=click.Choice(["fanova", "ped-anova"]),
@@ -96,7 +101,8 @@ def plot_command(
     max_trials: int | None,
     output: str,
 ) -> None:
-    """Draw STUDY's KIND plot to FILE; history, edf and pareto compare several studies.
+    """Draw STUDY's KIND plot to FILE; history, edf, pareto and hypervolume compare several
+    studies.
 
     Example: tuneful plot mlp-digits --kind history --output history.html
     """

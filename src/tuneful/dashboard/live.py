@@ -151,7 +151,8 @@ class LiveStudy:
         )
 
     def summary(self) -> dict[str, Any]:
-        """Name, directions, trials by state, best value(s), last activity, version."""
+        """Name, directions, trials by state, best value(s) among the feasible trials (with
+        how many are feasible when the study has constraints), last activity, version."""
         return self.cached("summary", self._summary)
 
     def _summary(self) -> dict[str, Any]:
@@ -160,13 +161,14 @@ class LiveStudy:
         for trial in trials:
             counts[trial.state.value] += 1
         complete = [t for t in trials if t.state is TrialState.COMPLETE and t.values]
+        feasible = [t for t in complete if t.feasible]  # the best is a feasible trial
         best: list[float] | None = None
         front = 0
-        if complete and len(self.info.directions) == 1:
+        if feasible and len(self.info.directions) == 1:
             pick = min if self.info.directions[0] == "minimize" else max
-            best = [pick(t.values[0] for t in complete)]  # type: ignore[index]
-        elif complete:
-            front = len(pareto_front(complete, self.info.directions))
+            best = [pick(t.values[0] for t in feasible)]  # type: ignore[index]
+        elif feasible:
+            front = len(pareto_front(feasible, self.info.directions))
         return {
             "name": self.name,
             "directions": list(self.info.directions),
@@ -174,6 +176,8 @@ class LiveStudy:
             "counts": counts,
             "best": best,
             "pareto_size": front,
+            "constrained": any(t.constraints is not None for t in complete),
+            "n_feasible": len(feasible),
             "created_at": self.info.created_at or None,
             "last_activity": self.last_activity,
             "version": self.version,

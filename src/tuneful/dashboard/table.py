@@ -269,6 +269,9 @@ def trial_row(trial: TrialRecord, optimizer: str | None = None) -> dict[str, Any
         "optimizer": proposer(trial, optimizer),
         "pruned_step": jsonable(pruned.get("step")) if isinstance(pruned, Mapping) else None,
         "has_error": bool(trial.error),
+        "constraints": jsonable(trial.constraints),
+        "feasible": None if trial.constraints is None else trial.feasible,
+        "violation": None if trial.constraints is None else jsonable(trial.violation),
     }
 
 

@@ -13,7 +13,7 @@ const POLL_MS = 1000;
 const LIST_POLL_MS = 2000;
 const PLOT_REFRESH_MS = 2000;
 const STATES = ["COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING"];
-const COMPARABLE = ["history", "edf", "pareto"];
+const COMPARABLE = ["history", "edf", "pareto", "hypervolume"];
 const WITH_PARAMS = ["parallel", "slice", "contour", "importance"];
 const MAX_PARAM_COLUMNS = 8;
 
@@ -208,7 +208,8 @@ function studiesView(main) {
         },
       });
       const best = s.best ? fmtValues(s.best) :
-        (s.pareto_size ? `Pareto front: ${s.pareto_size}` : "–");
+        (s.pareto_size ? `Pareto front: ${s.pareto_size}` :
+          (s.constrained && !s.n_feasible ? "no feasible trial" : "–"));
       body.append(el("tr", { dataset: { study: s.name } },
         el("td", {}, box),
         el("td", {}, el("a", { href: studyHref(s.name), text: s.name })),
@@ -236,6 +237,11 @@ function summaryLine(summary) {
   if (summary.best) parts.push(el("span", { class: "best", text: `best ${fmtValues(summary.best)}` }));
   if (summary.pareto_size) {
     parts.push(el("span", { class: "best", text: `Pareto front: ${summary.pareto_size} trials` }));
+  }
+  if (summary.constrained) {
+    const complete = summary.counts.COMPLETE || 0;
+    parts.push(el("span", { class: summary.n_feasible ? "muted" : "error-text",
+      text: `feasible ${fmt(summary.n_feasible)} of ${fmt(complete)} complete` }));
   }
   const strategy = [summary.optimizer && `optimizer ${summary.optimizer}`,
     summary.scheduler && `scheduler ${summary.scheduler}`].filter(Boolean).join(" · ");
@@ -328,6 +334,7 @@ function trialsTab(body, view, trialNumber) {
   for (let i = 0; i < nObjectives; i += 1) {
     columns.push([i === 0 ? "value" : `value.${i}`, nObjectives > 1 ? `value ${i + 1}` : "value"]);
   }
+  if (summary.constrained) columns.push(["feasible", null]);
   columns.push(["duration", "duration"], ["optimizer", null]);
   params.forEach((p) => columns.push([`param.${p}`, p]));
   columns.push(["finished", "finished"]);
@@ -335,7 +342,11 @@ function trialsTab(body, view, trialNumber) {
   const renderHead = () => {
     clear(headRow);
     for (const [key, label] of columns) {
-      if (label === null) { headRow.append(el("th", { text: "proposed by" })); continue; }
+      if (label === null) {
+        headRow.append(el("th", { text: key === "feasible" ? "feasible" : "proposed by",
+          title: key === "feasible" ? "every constraint <= 0" : null }));
+        continue;
+      }
       const arrow = query.sort === key ? (query.order === "asc" ? " ▲" : " ▼") : "";
       headRow.append(el("th", { class: "sortable", text: label + arrow, title: `sort by ${label}`,
         onclick: () => {
@@ -365,6 +376,7 @@ function trialsTab(body, view, trialNumber) {
       el("td", {}, stateBadge(row.state),
         row.pruned_step !== null ? el("span", { class: "muted", text: ` @${row.pruned_step}` }) : null),
       values,
+      summary.constrained ? feasibleCell(row) : null,
       el("td", { class: "num", text: fmtDuration(row.duration) }),
       el("td", { text: fmt(row.optimizer) }),
       params.map((p) => el("td", { class: "num", text: p in row.params ? fmt(row.params[p]) : "·" })),
@@ -452,6 +464,19 @@ function schedulerSection(trial) {
   return el("div", {}, who ? message(who) : null, el("ul", { class: "decisions" }, items));
 }
 
+function constraintRows(trial) {
+  if (!trial.constraints) return [];
+  return [["constraints (<= 0 satisfied)", fmtValues(trial.constraints)],
+    ["feasible", trial.feasible ? "yes" : `no (violation ${fmt(trial.violation)})`]];
+}
+
+function feasibleCell(row) {
+  if (row.feasible === null) return el("td", { class: "muted", text: "–" });
+  return el("td", { class: row.feasible ? "feasible" : "infeasible",
+    text: row.feasible ? "yes" : `no (${fmt(row.violation)})`,
+    title: `constraints ${fmtValues(row.constraints)} (<= 0 satisfied)` });
+}
+
 function renderDetail(node, trial, close) {
   node.hidden = false;
   clear(node);
@@ -462,7 +487,8 @@ function renderDetail(node, trial, close) {
   put(node,
     el("div", { class: "bar" }, el("h2", {}, `Trial ${trial.number} `, stateBadge(trial.state)),
       el("span", { class: "grow" }), el("button", { text: "×", title: "close", "aria-label": "close", onclick: close })),
-    keyValueTable([...values, ["proposed by", trial.optimizer], ["worker", trial.worker],
+    keyValueTable([...values, ...constraintRows(trial), ["proposed by", trial.optimizer],
+      ["worker", trial.worker],
       ["started", fmtTime(trial.started_at)], ["finished", fmtTime(trial.finished_at)],
       ["duration", fmtDuration(trial.duration)]], ""),
     el("h3", { text: "Parameters" }), keyValueTable(Object.entries(trial.params), "No parameters."),

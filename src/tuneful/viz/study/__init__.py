@@ -6,8 +6,9 @@ Kinds (:data:`KINDS`): ``history`` (each trial's value and the incumbent), ``par
 (parallel coordinates), ``slice`` (value against each parameter), ``contour`` (the value over
 a pair), ``importance`` (bars with error bars), ``curves`` (learning curves with the
 scheduler's stops), ``edf`` (the empirical distribution of values), ``pareto`` (the front
-over 2 or 3 objectives) and ``timeline`` (trials per worker over time). ``history``,
-``edf`` and ``pareto`` compare several studies on one figure.
+over 2 or 3 objectives), ``hypervolume`` (the feasible front's hypervolume after each trial)
+and ``timeline`` (trials per worker over time). ``history``, ``edf``, ``pareto`` and
+``hypervolume`` compare several studies on one figure.
 
 Every kind draws a conditional parameter only where it is active, a log parameter on a log
 axis and a categorical one with its choices; a study too large to draw whole is sampled
@@ -25,7 +26,8 @@ What lives where (in parentheses, what it imports):
   ``analysis.relevance``, ``analysis.surface``);
 - ``importance`` ``plot_importance`` (``analysis.importance``);
 - ``curves`` ``plot_curves``; ``pareto`` ``plot_pareto`` (``analysis.front``);
-  ``timeline`` ``plot_timeline``.
+  ``hypervolume`` ``plot_hypervolume`` (``analysis.indicators``); ``timeline``
+  ``plot_timeline``.
 
 Example:
     >>> from tuneful.viz.study import plot
@@ -52,6 +54,7 @@ from tuneful.viz.study.figure import (
     Trace,
 )
 from tuneful.viz.study.history import plot_edf, plot_history
+from tuneful.viz.study.hypervolume import plot_hypervolume
 from tuneful.viz.study.importance import plot_importance
 from tuneful.viz.study.params import plot_contour, plot_parallel, plot_slice
 from tuneful.viz.study.pareto import plot_pareto
@@ -75,6 +78,7 @@ __all__ = [
     "plot_curves",
     "plot_edf",
     "plot_pareto",
+    "plot_hypervolume",
     "plot_timeline",
     "StudyFigure",
     "FigureData",
@@ -93,6 +97,7 @@ KINDS = (
     "curves",
     "edf",
     "pareto",
+    "hypervolume",
     "timeline",
 )
 
@@ -105,6 +110,7 @@ _PLOTS: dict[str, Callable[..., StudyFigure]] = {
     "curves": plot_curves,
     "edf": plot_edf,
     "pareto": plot_pareto,
+    "hypervolume": plot_hypervolume,
     "timeline": plot_timeline,
 }
 
@@ -136,7 +142,7 @@ def plot(
     Args:
         kind: which plot.
         studies: a study or :class:`~tuneful.analysis.trials.StudyData`, or a sequence of
-            them for the kinds that compare (``history``, ``edf``, ``pareto``).
+            them for the kinds that compare (``history``, ``edf``, ``pareto``, ``hypervolume``).
         params: the parameters, for ``parallel``, ``slice``, ``contour`` and ``importance``.
         objective: which objective, for the kinds that draw one.
         max_trials: at most this many trials drawn (each kind has its default).

@@ -47,7 +47,7 @@ STATE_SYMBOLS = {
     TrialState.WAITING: "square",
 }
 #: The kinds that draw several studies on one figure.
-COMPARING = ("history", "edf", "pareto")
+COMPARING = ("history", "edf", "pareto", "hypervolume")
 
 
 def read_studies(studies: Any) -> list[StudyData]:

@@ -35,6 +35,7 @@ __all__ = ["plot_history", "plot_edf"]
 HISTORY_POINTS = 5000
 EDF_POINTS = 2000
 _INCUMBENT = "#d62728"
+_INFEASIBLE = "#7f7f7f"
 _WORDS = {TrialState.FAIL: "failed", TrialState.RUNNING: "running"}
 
 
@@ -101,23 +102,34 @@ def _history_traces(
         total = len(trace_of.numbers)
         note = sampled_note(len(keep), total, "completed trials", "every incumbent kept")
         notes.append(prefix + note)
-    numbers = trace_of.numbers[keep]
-    traces = [
-        Trace(
-            "scatter",
-            f"{prefix}complete",
-            numbers.astype(float),
-            trace_of.values[keep],
-            color=colour or STATE_COLORS[TrialState.COMPLETE],
-            opacity=0.55 if colour else 0.75,
-            hover=tuple(trial_hover(by_number[int(n)]) for n in numbers),
-            numbers=numbers,
-            legend_group=study.name,
+    traces = []
+    for feasible in (True, False):
+        chosen = keep[trace_of.feasible[keep] == feasible]
+        if feasible is False and chosen.size == 0:
+            continue  # no constraints, or none violated: no second legend entry
+        numbers = trace_of.numbers[chosen]
+        traces.append(
+            Trace(
+                "scatter",
+                f"{prefix}complete" if feasible else f"{prefix}infeasible (constraints > 0)",
+                numbers.astype(float),
+                trace_of.values[chosen],
+                color=colour or STATE_COLORS[TrialState.COMPLETE] if feasible else _INFEASIBLE,
+                symbol="circle" if feasible else "x",
+                opacity=0.55 if colour else 0.75,
+                hover=tuple(trial_hover(by_number[int(n)]) for n in numbers),
+                numbers=numbers,
+                legend_group=study.name,
+            )
         )
-    ]
     if objective == 0 or study.n_objectives == 1:
         traces.extend(_pruned(study, cap, prefix, colour, notes))
-    traces.append(_incumbent(trace_of, f"{prefix}best so far", colour or _INCUMBENT, study.name))
+    if trace_of.improved.any():
+        traces.append(
+            _incumbent(trace_of, f"{prefix}best so far", colour or _INCUMBENT, study.name)
+        )
+    else:
+        notes.append(f"{prefix}no feasible trial yet: no incumbent")
     counts = {
         state: sum(t.state is state for t in study.trials)
         for state in (TrialState.FAIL, TrialState.RUNNING)

@@ -100,8 +100,19 @@ def _front_traces(front: Front, colour: str | None, cap: int, notes: list[str]) 
     notes.append(f"{prefix}{len(on):,} of {len(front.trials):,} trials on the front")
     if len(kept) < len(off):
         notes.append(prefix + sampled_note(len(kept), len(off), "dominated trials"))
+    feasible = np.array([t.feasible for t in front.trials], dtype=bool)
+    infeasible = kept[~feasible[kept]]
+    if infeasible.size:
+        notes.append(
+            f"{prefix}{int((~feasible).sum()):,} infeasible trials (x): never on the front"
+        )
     traces = []
-    for rows, name, faded in ((kept, "dominated", True), (on, "Pareto front", False)):
+    groups = (
+        (kept[feasible[kept]], "dominated", True),
+        (infeasible, "infeasible (constraints > 0)", True),
+        (on, "Pareto front", False),
+    )
+    for rows, name, faded in groups:
         if not len(rows):
             continue
         if kind == "scatter" and not faded:
@@ -118,7 +129,11 @@ def _front_traces(front: Front, colour: str | None, cap: int, notes: list[str]) 
                 color=(colour or _FADED) if faded else (colour or _FRONT),
                 opacity=(0.45 if kind == "scatter3d" else 0.3) if faded else 0.95,
                 size=5 if faded else 8,
-                symbol="circle" if faded else "diamond",
+                symbol="diamond"
+                if not faded
+                else "x"
+                if name.startswith("infeasible")
+                else "circle",
                 hover=tuple(trial_hover(front.trials[i]) for i in rows),
                 numbers=front.numbers[rows],
                 legend_group=front.study,
