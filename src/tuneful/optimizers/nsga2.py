@@ -33,7 +33,9 @@ never stored:
 A resumed study therefore proposes what an uninterrupted one would. Rebuilding every
 population on each call costs O(n) selections; the optimizer keeps the chain of rebuilt
 populations with the records each consumed (a cache, never state) and continues from the
-first generation whose completed members changed.
+first generation whose completed members changed. A generation whose records are the very
+ones (or equal ones) seen on the last call is recognised by one list comparison, so a call
+that only adds trials to the last generations touches the others at C speed.
 """
 
 from __future__ import annotations
@@ -67,12 +69,17 @@ def _same(old: TrialRecord, new: TrialRecord) -> bool:
 @dataclass(eq=False)
 class _Chain:
     """Rebuilt populations of one space and seed (a cache, never state): ``parents[j]`` is
-    ``P_{j+1}``, built from ``consumed[j]``, the COMPLETE members of generation j."""
+    ``P_{j+1}``, built from ``consumed[j]``, the COMPLETE members of generation j, which were
+    picked from ``raw[j]``, generation j's records as the history held them. ``seen`` is the
+    last history's trial list and ``table`` those records by number."""
 
     space: Space
     directions: tuple[str, ...]
     consumed: list[list[TrialRecord]] = field(default_factory=list)
     parents: list[Population] = field(default_factory=list)
+    raw: list[list[TrialRecord | None]] = field(default_factory=list)
+    seen: list[TrialRecord] = field(default_factory=list)
+    table: list[TrialRecord | None] = field(default_factory=list)
 
 
 class NSGAIIOptimizer(Optimizer):
@@ -204,24 +211,30 @@ class NSGAIIOptimizer(Optimizer):
             or not (chain.space is space or chain.space == space)
         ):
             chain = self._chain = _Chain(space, tuple(history.directions))
-        table = _by_number(history.trials)
+        table = _table(chain, history.trials)
         signs = np.array([1.0 if d == "minimize" else -1.0 for d in history.directions])
         previous = Population.empty(space.dim, len(signs))
         for j in range(generation):
+            raw = table[j * size : (j + 1) * size]
+            if j < len(chain.raw) and raw == chain.raw[j]:  # the same records: C-speed check
+                previous = chain.parents[j]
+                continue
             members = [
                 record
-                for record in table[j * size : (j + 1) * size]
+                for record in raw
                 if record is not None
                 and record.state is TrialState.COMPLETE
                 and record.values is not None
             ]
             if j < len(chain.consumed) and _all_same(chain.consumed[j], members):
+                chain.raw[j] = raw
                 previous = chain.parents[j]
                 continue
-            del chain.consumed[j:], chain.parents[j:]
+            del chain.consumed[j:], chain.parents[j:], chain.raw[j:]
             previous = survivors(merge(previous, _evaluated(space, members, signs)), size)
             chain.consumed.append(members)
             chain.parents.append(previous)
+            chain.raw.append(raw)
         return previous
 
     def _sobol_point(self, history: History, seed: int, number: int) -> np.ndarray:
@@ -234,6 +247,24 @@ class NSGAIIOptimizer(Optimizer):
 
 def _all_same(old: list[TrialRecord], new: list[TrialRecord]) -> bool:
     return len(old) == len(new) and all(_same(a, b) for a, b in zip(old, new, strict=True))
+
+
+def _table(chain: _Chain, trials: list[TrialRecord]) -> list[TrialRecord | None]:
+    """``trials`` by number, reusing the chain's table when ``trials`` extends the list seen
+    on the last call (one list comparison) and the new records carry the next numbers."""
+    seen, k = chain.seen, len(chain.seen)
+    if (
+        k
+        and len(trials) >= k
+        and len(chain.table) == k
+        and trials[:k] == seen
+        and all(record.number == k + i for i, record in enumerate(trials[k:]))
+    ):
+        table = chain.table + list(trials[k:])
+    else:
+        table = _by_number(trials)
+    chain.seen, chain.table = list(trials), table
+    return table
 
 
 def _by_number(trials: list[TrialRecord]) -> list[TrialRecord | None]:
