@@ -13,6 +13,10 @@ crossover and polynomial mutation, over the encoded unit cube.
    ties to the lower trial number.
 3. Binary tournament (crowded comparison, Sec. III-B, :func:`tournament`): two members drawn
    uniformly; the lower rank wins, then the larger crowding distance, then the first drawn.
+   NSGA-III's (Jain & Deb 2014, Part II, Sec. III, :func:`feasibility_tournament`): two
+   members drawn uniformly; the smaller violation wins (a feasible one beats an infeasible
+   one), else the first drawn, so that without constraints the choice is uniformly random
+   (NSGA-III's random mating of Part I).
 4. Variation (:func:`offspring`), per encoded column by its kind (:mod:`tuneful.space`'s
    encoding): numeric columns (Floats, Ints, step Floats, where levels are cells of [0, 1])
    by the bounded simulated binary crossover (SBX, Deb & Agrawal 1995) and polynomial
@@ -34,7 +38,15 @@ import numpy as np
 
 from tuneful._pareto import crowding_distance, non_dominated_sort
 
-__all__ = ["Population", "ranks", "survivors", "tournament", "offspring", "Variation"]
+__all__ = [
+    "Population",
+    "ranks",
+    "survivors",
+    "tournament",
+    "feasibility_tournament",
+    "offspring",
+    "Variation",
+]
 
 _EPS = 1e-14  # parents closer than this in a column do not cross in it (Deb's EPS)
 
@@ -131,6 +143,12 @@ def tournament(population: Population, rng: np.random.Generator) -> int:
     if population.rank[a] != population.rank[b]:
         return a if population.rank[a] < population.rank[b] else b
     return b if population.crowding[b] > population.crowding[a] else a
+
+
+def feasibility_tournament(population: Population, rng: np.random.Generator) -> int:
+    """The row of the winner of one binary tournament on violation alone (NSGA-III)."""
+    a, b = (int(i) for i in rng.integers(0, len(population), size=2))
+    return b if population.violation[b] < population.violation[a] else a
 
 
 @dataclass(frozen=True)
