@@ -127,6 +127,7 @@ class NSGAIIIOptimizer(Optimizer):
         self.eta_m = float(check_number(name, "eta_m", eta_m, low=0, error=err))
         self._lock = threading.Lock()  # threads of one study share the cache
         self._replay = Replay()
+        self._references: dict[int, np.ndarray] = {}  # by number of objectives (a cache)
 
     def settings(self) -> dict[str, Any]:
         points = self.reference_points
@@ -153,9 +154,14 @@ class NSGAIIIOptimizer(Optimizer):
                     f"this study has {n_objectives} objectives, expected one column each"
                 )
             return self.reference_points
-        if self.divisions is not None:
-            return das_dennis(n_objectives, self.divisions)
-        return default_reference_points(n_objectives)
+        points = self._references.get(n_objectives)
+        if points is None:
+            if self.divisions is not None:
+                points = das_dennis(n_objectives, self.divisions)
+            else:
+                points = default_reference_points(n_objectives)
+            self._references[n_objectives] = points
+        return points
 
     def size(self, n_objectives: int) -> int:
         """P for ``n_objectives`` objectives (the setting, or the paper's rule)."""
