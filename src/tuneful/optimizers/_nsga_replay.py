@@ -35,7 +35,7 @@ class _Chain:
     ``parents[j]`` is ``P_{j+1}``, built from ``consumed[j]``, the COMPLETE members of
     generation j, which were picked from ``raw[j]``, generation j's records as the history
     held them. ``seen`` is the last history's trial list and ``table`` its records by
-    number."""
+    number; the first ``checked`` generations matched ``table`` on the last call."""
 
     space: Space
     directions: tuple[str, ...]
@@ -45,6 +45,7 @@ class _Chain:
     raw: list[list[TrialRecord | None]] = field(default_factory=list)
     seen: list[TrialRecord] = field(default_factory=list)
     table: list[TrialRecord | None] = field(default_factory=list)
+    checked: int = 0
 
 
 class Replay:
@@ -68,10 +69,15 @@ class Replay:
             or not (chain.space is space or chain.space == space)
         ):
             chain = self._chain = _Chain(space, tuple(history.directions), key)
-        table = _table(chain, history.trials)
+        chain.space = space  # an equal space: the identity check is enough next time
+        known = _extends(chain, history.trials)  # records that are those of the last call
+        table = chain.table
         signs = np.array([1.0 if d == "minimize" else -1.0 for d in history.directions])
         previous = Population.empty(space.dim, len(signs))
-        for j in range(generation):
+        start = min(chain.checked, known // size, generation)  # whole and unchanged since
+        if start:
+            previous = chain.parents[start - 1]
+        for j in range(start, generation):
             raw = table[j * size : (j + 1) * size]
             if j < len(chain.raw) and raw == chain.raw[j]:  # the same records: C-speed check
                 previous = chain.parents[j]
@@ -92,6 +98,7 @@ class Replay:
             chain.consumed.append(members)
             chain.parents.append(previous)
             chain.raw.append(raw)
+        chain.checked = generation
         return previous
 
     def sobol_point(self, history: History, seed: int, number: int) -> np.ndarray:
@@ -116,9 +123,10 @@ def _all_same(old: list[TrialRecord], new: list[TrialRecord]) -> bool:
     return len(old) == len(new) and all(_same(a, b) for a, b in zip(old, new, strict=True))
 
 
-def _table(chain: _Chain, trials: list[TrialRecord]) -> list[TrialRecord | None]:
-    """``trials`` by number, reusing the chain's table when ``trials`` extends the list seen
-    on the last call (one list comparison) and the new records carry the next numbers."""
+def _extends(chain: _Chain, trials: list[TrialRecord]) -> int:
+    """Set the chain's table to ``trials`` by number; return how many leading records are
+    those of the last call's table (all of them when ``trials`` extends the list seen then,
+    by one list comparison, and the new records carry the next numbers; else 0)."""
     seen, k = chain.seen, len(chain.seen)
     if (
         k
@@ -127,11 +135,11 @@ def _table(chain: _Chain, trials: list[TrialRecord]) -> list[TrialRecord | None]
         and trials[:k] == seen
         and all(record.number == k + i for i, record in enumerate(trials[k:]))
     ):
-        table = chain.table + list(trials[k:])
+        chain.table = chain.table + list(trials[k:])
     else:
-        table = _by_number(trials)
-    chain.seen, chain.table = list(trials), table
-    return table
+        chain.table, k = _by_number(trials), 0
+    chain.seen = list(trials)
+    return k
 
 
 def _by_number(trials: list[TrialRecord]) -> list[TrialRecord | None]:
