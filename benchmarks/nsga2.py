@@ -23,6 +23,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import statistics
 import time
@@ -74,12 +75,18 @@ Run = tuple[Any, float, float]  # objective values, loop seconds / trial, optimi
 
 
 def run_tuneful(
-    problem: Problem, m: int, dim: int, trials: int, seed: int, algorithm: str = "nsga2"
+    problem: Problem,
+    m: int,
+    dim: int,
+    trials: int,
+    seed: int,
+    algorithm: str = "nsga2",
+    settings: dict[str, Any] | None = None,
 ) -> Run:
     space = tuneful.Space({f"x{i}": tuneful.Float(0.0, 1.0) for i in range(dim)})
     study = tuneful.create_study(
-        space=space, directions=["minimize"] * m, storage="memory://", optimizer=algorithm,
-        seed=seed,
+        space=space, directions=["minimize"] * m, storage="memory://",
+        optimizer={"name": algorithm, "settings": settings or {}}, seed=seed,
     )  # fmt: skip
     optimizer, spent = study.optimizer, [0.0]
     suggest = optimizer.suggest
@@ -125,7 +132,13 @@ def run_optuna(
 
 LIBRARIES = {
     "nsga2": {"tuneful nsga2": run_tuneful, "optuna NSGAIISampler": run_optuna},
-    "nsga3": {"tuneful nsga3": run_tuneful, "optuna NSGAIIISampler": run_optuna},
+    "nsga3": {
+        "tuneful nsga3": run_tuneful,
+        "tuneful nsga3 p=3 N=52": functools.partial(
+            run_tuneful, settings={"divisions": 3, "population_size": 52}
+        ),
+        "optuna NSGAIIISampler": run_optuna,
+    },
 }
 
 
@@ -142,7 +155,7 @@ def main() -> None:
             runner(zdt1, 2, 3, 5, 0, algorithm)
     rows = []
     print(f"{args.trials} trials, {args.seeds} seeds, d = {args.dim}")
-    header = f"{'problem':9} {'library':22} {'hypervolume':>18} {'ms / trial':>11}"
+    header = f"{'problem':9} {'library':23} {'hypervolume':>18} {'ms / trial':>11}"
     print(f"{header} {'in suggest':>11}")
     for name, (problem, m, corner, algorithm) in PROBLEMS.items():
         if args.only and algorithm != args.only:
@@ -159,7 +172,7 @@ def main() -> None:
                 inside.append(suggesting)
             mean, sd = statistics.mean(volumes), statistics.pstdev(volumes)
             ms, ms_in = 1000 * statistics.mean(times), 1000 * statistics.mean(inside)
-            print(f"{name:9} {library:22} {mean:>10.4f} +- {sd:.4f} {ms:>11.3f} {ms_in:>11.3f}")
+            print(f"{name:9} {library:23} {mean:>10.4f} +- {sd:.4f} {ms:>11.3f} {ms_in:>11.3f}")
             rows.append(
                 {"problem": name, "library": library, "hypervolume": volumes, "seconds": times,
                  "suggest_seconds": inside}
