@@ -18,6 +18,7 @@ Usage::
 
     python benchmarks/nsga2.py                        # 1000 trials x 5 seeds, d = 10
     python benchmarks/nsga2.py --trials 300 --seeds 3 --json out.json
+    python benchmarks/nsga2.py --only nsga3 --trials 5000 --dim 7 --seeds 3
 """
 
 from __future__ import annotations
