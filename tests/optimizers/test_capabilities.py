@@ -41,7 +41,7 @@ def test_every_registered_optimizer_declares_its_capabilities(name: str) -> None
     assert isinstance(declared, Capabilities)
     # constrained domination (nsga2), feasibility-aware ranking (cmaes) or no use of the
     # values at all (random, sobol)
-    assert declared.constraints is (name in ("cmaes", "nsga2", "random", "sobol"))
+    assert declared.constraints is (name in ("cmaes", "nsga2", "nsga3", "random", "sobol"))
     with pytest.raises(dataclasses.FrozenInstanceError):
         declared.batch = False  # type: ignore[misc]
 
@@ -99,7 +99,8 @@ def test_a_refusal_names_the_optimizer_the_need_and_the_alternatives() -> None:
         check_supported(make_optimizer("gp", seed=0), directions=TWO, space=FLAT)
     assert str(caught.value) == (
         "optimizer 'gp' handles one objective; this study has 2 (minimize, maximize): "
-        "optimizers that handle several objectives: auto, external, grid, nsga2, random, sobol, tpe"
+        "optimizers that handle several objectives: auto, external, grid, nsga2, nsga3, random, "
+        "sobol, tpe"
     )
 
 
@@ -114,7 +115,7 @@ def test_constraints_are_refused_by_optimizers_that_do_not_handle_them() -> None
     with pytest.raises(
         OptimizerError,
         match=r"optimizer 'tpe' does not handle constraints, which this study needs: "
-        r"optimizers that handle constraints: cmaes, nsga2, random, sobol$",
+        r"optimizers that handle constraints: cmaes, nsga2, nsga3, random, sobol$",
     ):
         check_supported(
             make_optimizer("tpe", seed=0), directions=["minimize"], space=FLAT, constraints=True
@@ -168,7 +169,7 @@ def test_several_missing_capabilities_are_named_together(flat_only: Optimizer) -
         "optimizer 'flat-only' handles one objective; this study has 2 (minimize, maximize); it "
         "does not handle conditional parameters (when=), which this study needs: optimizers "
         "that handle several objectives and conditional parameters (when=): auto, external, "
-        "grid, nsga2, random, sobol, tpe"
+        "grid, nsga2, nsga3, random, sobol, tpe"
     )
 
 

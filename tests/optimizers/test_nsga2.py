@@ -262,3 +262,22 @@ def test_out_of_range_settings_are_refused() -> None:
         NSGAIIOptimizer(crossover_prob=1.5)
     with pytest.raises(OptimizerError, match="mutation_prob"):
         make_optimizer({"name": "nsga2", "settings": {"mutation_prob": -0.1}}, seed=0)
+
+
+def test_the_cache_follows_a_growing_history_and_a_changed_early_record() -> None:
+    # one optimizer asked along a history that only grows, then after an early trial's
+    # record changes (a pending member finishing), agrees with a fresh replay every time
+    space = unit_space(2)
+    cached = NSGAIIOptimizer(seed=0, population_size=4)
+    trials = [record(i, zdt1({"x0": i / 30, "x1": 0.5}), x=i / 30) for i in range(30)]
+    trials[5] = record(5, None, state=TrialState.RUNNING)
+    for end in (9, 10, 17, 25, 30):
+        history = History(space, TWO, trials[:end], number=end, seed=0)
+        fresh = NSGAIIOptimizer(seed=0, population_size=4)
+        assert cached.population(history, end // 4) == fresh.population(history, end // 4)
+    assert 5 not in cached.population(history, 7)
+    trials[5] = record(5, (0.0, 0.0), x=0.1)  # it finishes and dominates everything
+    history = History(space, TWO, list(trials), number=30, seed=0)
+    assert 5 in cached.population(history, 7)
+    fresh = NSGAIIOptimizer(seed=0, population_size=4)
+    assert cached.population(history, 7) == fresh.population(history, 7)

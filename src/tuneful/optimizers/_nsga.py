@@ -13,6 +13,10 @@ crossover and polynomial mutation, over the encoded unit cube.
    ties to the lower trial number.
 3. Binary tournament (crowded comparison, Sec. III-B, :func:`tournament`): two members drawn
    uniformly; the lower rank wins, then the larger crowding distance, then the first drawn.
+   NSGA-III's (Jain & Deb 2014, Part II, Sec. III, :func:`feasibility_tournament`): two
+   members drawn uniformly; the smaller violation wins (a feasible one beats an infeasible
+   one), else the first drawn, so that without constraints the choice is uniformly random
+   (NSGA-III's random mating of Part I).
 4. Variation (:func:`offspring`), per encoded column by its kind (:mod:`tuneful.space`'s
    encoding): numeric columns (Floats, Ints, step Floats, where levels are cells of [0, 1])
    by the bounded simulated binary crossover (SBX, Deb & Agrawal 1995) and polynomial
@@ -34,7 +38,15 @@ import numpy as np
 
 from tuneful._pareto import crowding_distance, non_dominated_sort
 
-__all__ = ["Population", "ranks", "survivors", "tournament", "offspring", "Variation"]
+__all__ = [
+    "Population",
+    "ranks",
+    "survivors",
+    "tournament",
+    "feasibility_tournament",
+    "offspring",
+    "Variation",
+]
 
 _EPS = 1e-14  # parents closer than this in a column do not cross in it (Deb's EPS)
 
@@ -133,6 +145,12 @@ def tournament(population: Population, rng: np.random.Generator) -> int:
     return b if population.crowding[b] > population.crowding[a] else a
 
 
+def feasibility_tournament(population: Population, rng: np.random.Generator) -> int:
+    """The row of the winner of one binary tournament on violation alone (NSGA-III)."""
+    a, b = (int(i) for i in rng.integers(0, len(population), size=2))
+    return b if population.violation[b] < population.violation[a] else a
+
+
 @dataclass(frozen=True)
 class Variation:
     """The settings of the variation operators and which columns are categorical.
@@ -163,46 +181,52 @@ def offspring(
     dim = parent_a.shape[0]
     cat = variation.categorical
     fill = rng.random((2, dim))  # values for columns inactive in a parent
-    a = np.where(np.isnan(parent_a), np.where(np.isnan(parent_b), fill[0], parent_b), parent_a)
-    b = np.where(np.isnan(parent_b), np.where(np.isnan(parent_a), fill[1], parent_a), parent_b)
+    missing_a, missing_b = np.isnan(parent_a), np.isnan(parent_b)
+    a, b = parent_a, parent_b
+    if missing_a.any() or missing_b.any():
+        a = np.where(missing_a, np.where(missing_b, fill[0], parent_b), parent_a)
+        b = np.where(missing_b, np.where(missing_a, fill[1], parent_a), parent_b)
     cross = rng.random() < variation.crossover_prob
-    per_column = rng.random((dim,)) < 0.5
-    u = rng.random((dim,))
-    swap = rng.random((dim,)) < 0.5
+    draws = rng.random((3, dim))  # per column: whether it crosses, SBX's u, which child
+    per_column = draws[0] < 0.5
     child = a.copy()
+    any_categorical = bool(cat.any())
     if cross:
-        first, second = _sbx(a, b, u, variation.eta_c)
+        first, second = _sbx(a, b, draws[1], variation.eta_c)
         numeric_cross = per_column & ~cat & (np.abs(a - b) > _EPS)
-        child = np.where(numeric_cross, np.where(swap, second, first), child)
-        child = np.where(cat & per_column, b, child)
+        child[numeric_cross] = np.where(draws[2] < 0.5, second, first)[numeric_cross]
+        if any_categorical:
+            child[cat & per_column] = b[cat & per_column]
     mutate = rng.random((dim,)) < variation.mutation_prob
-    child = np.where(mutate & ~cat, _polynomial(child, rng.random((dim,)), variation.eta_m), child)
-    child = np.where(mutate & cat, rng.random((dim,)), child)
+    u = rng.random((dim,))
+    if mutate.any():
+        numeric = mutate & ~cat if any_categorical else mutate
+        child[numeric] = _polynomial(child[numeric], u[numeric], variation.eta_m)
+    levels = rng.random((dim,))
+    if any_categorical:
+        child[mutate & cat] = levels[mutate & cat]
     return np.clip(child, 0.0, 1.0)
 
 
-def _sbx(a: np.ndarray, b: np.ndarray, u: np.ndarray, eta: float) -> tuple[np.ndarray, ...]:
-    """Bounded SBX on [0, 1] (Deb's reference code): the two children, lower parent's first."""
+def _sbx(a: np.ndarray, b: np.ndarray, u: np.ndarray, eta: float) -> np.ndarray:
+    """Bounded SBX on [0, 1] (Deb's reference code): the two children, lower parent's first,
+    as the rows of one array."""
     low, high = np.minimum(a, b), np.maximum(a, b)
     gap = np.maximum(high - low, _EPS)
-    children = []
-    for sign, beta in ((-1.0, 1.0 + 2.0 * low / gap), (1.0, 1.0 + 2.0 * (1.0 - high) / gap)):
-        alpha = 2.0 - beta ** -(eta + 1.0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            beta_q = np.where(
-                u <= 1.0 / alpha,
-                (u * alpha) ** (1.0 / (eta + 1.0)),
-                (1.0 / (2.0 - u * alpha)) ** (1.0 / (eta + 1.0)),
-            )
-        children.append(np.clip(0.5 * ((low + high) + sign * beta_q * gap), 0.0, 1.0))
-    return children[0], children[1]
+    beta = np.stack([1.0 + 2.0 * low / gap, 1.0 + 2.0 * (1.0 - high) / gap])
+    alpha = 2.0 - beta ** -(eta + 1.0)
+    power = 1.0 / (eta + 1.0)
+    ua = u * alpha  # alpha is in [1, 2) and u in [0, 1): each branch's base is positive
+    beta_q = np.where(u <= 1.0 / alpha, ua, 1.0 / (2.0 - ua)) ** power
+    sign = np.array([[-1.0], [1.0]])
+    return np.clip(0.5 * ((low + high) + sign * beta_q * gap), 0.0, 1.0)
 
 
 def _polynomial(x: np.ndarray, u: np.ndarray, eta: float) -> np.ndarray:
     """Bounded polynomial mutation on [0, 1] (Deb's reference code)."""
     power = 1.0 / (eta + 1.0)
+    low = u <= 0.5
     below = 2.0 * u + (1.0 - 2.0 * u) * (1.0 - x) ** (eta + 1.0)
     above = 2.0 * (1.0 - u) + 2.0 * (u - 0.5) * x ** (eta + 1.0)
-    with np.errstate(invalid="ignore"):
-        delta = np.where(u <= 0.5, below**power - 1.0, 1.0 - above**power)
-    return np.clip(x + delta, 0.0, 1.0)
+    root = np.where(low, below, above) ** power  # the chosen branch's base is positive
+    return np.clip(x + np.where(low, root - 1.0, 1.0 - root), 0.0, 1.0)

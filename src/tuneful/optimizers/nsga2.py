@@ -33,46 +33,25 @@ never stored:
 A resumed study therefore proposes what an uninterrupted one would. Rebuilding every
 population on each call costs O(n) selections; the optimizer keeps the chain of rebuilt
 populations with the records each consumed (a cache, never state) and continues from the
-first generation whose completed members changed.
+first generation whose completed members changed (:mod:`~tuneful.optimizers._nsga_replay`).
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from tuneful._validation import check_int, check_number
 from tuneful.errors import OptimizerError
-from tuneful.optimizers._nsga import Population, Variation, merge, offspring, survivors, tournament
+from tuneful.optimizers._nsga import Population, Variation, offspring, survivors, tournament
+from tuneful.optimizers._nsga_replay import Replay
 from tuneful.optimizers.base import Capabilities, Optimizer, check_supported
-from tuneful.optimizers.random import SobolOptimizer
-from tuneful.records import History, TrialRecord, TrialState
+from tuneful.records import History
 from tuneful.space import Categorical, Space
 
 __all__ = ["NSGAIIOptimizer"]
-
-
-def _same(old: TrialRecord, new: TrialRecord) -> bool:
-    return new is old or (
-        new.number == old.number
-        and new.values == old.values
-        and new.constraints == old.constraints
-        and new.params == old.params
-    )
-
-
-@dataclass(eq=False)
-class _Chain:
-    """Rebuilt populations of one space and seed (a cache, never state): ``parents[j]`` is
-    ``P_{j+1}``, built from ``consumed[j]``, the COMPLETE members of generation j."""
-
-    space: Space
-    directions: tuple[str, ...]
-    consumed: list[list[TrialRecord]] = field(default_factory=list)
-    parents: list[Population] = field(default_factory=list)
 
 
 class NSGAIIOptimizer(Optimizer):
@@ -137,8 +116,7 @@ class NSGAIIOptimizer(Optimizer):
         self.mutation_prob = None if probability is None else float(probability)
         self.eta_m = float(check_number("nsga2", "eta_m", eta_m, low=0, error=err))
         self._lock = threading.Lock()  # threads of one study share the cache
-        self._chain: _Chain | None = None
-        self._sobol: dict[int, SobolOptimizer] = {}
+        self._replay = Replay()
 
     def settings(self) -> dict[str, Any]:
         return {
@@ -163,7 +141,7 @@ class NSGAIIOptimizer(Optimizer):
                 number = first + i
                 parents = self._parents(history, number // self.population_size)
                 if len(parents) == 0:
-                    points[i] = self._sobol_point(history, seed, number)
+                    points[i] = self._replay.sobol_point(history, seed, number)
                     continue
                 a = parents.x[tournament(parents, rng)]
                 b = parents.x[tournament(parents, rng)]
@@ -194,67 +172,11 @@ class NSGAIIOptimizer(Optimizer):
         )
 
     def _parents(self, history: History, generation: int) -> Population:
-        """``P_generation`` (module docstring, step 2), continuing the cached chain from the
-        first generation whose COMPLETE members differ from those it consumed."""
-        space, size = history.space, self.population_size
-        chain = self._chain
-        if (
-            chain is None
-            or chain.directions != history.directions
-            or not (chain.space is space or chain.space == space)
-        ):
-            chain = self._chain = _Chain(space, tuple(history.directions))
-        table = _by_number(history.trials)
-        signs = np.array([1.0 if d == "minimize" else -1.0 for d in history.directions])
-        previous = Population.empty(space.dim, len(signs))
-        for j in range(generation):
-            members = [
-                record
-                for record in table[j * size : (j + 1) * size]
-                if record is not None
-                and record.state is TrialState.COMPLETE
-                and record.values is not None
-            ]
-            if j < len(chain.consumed) and _all_same(chain.consumed[j], members):
-                previous = chain.parents[j]
-                continue
-            del chain.consumed[j:], chain.parents[j:]
-            previous = survivors(merge(previous, _evaluated(space, members, signs)), size)
-            chain.consumed.append(members)
-            chain.parents.append(previous)
-        return previous
-
-    def _sobol_point(self, history: History, seed: int, number: int) -> np.ndarray:
-        sobol = self._sobol.get(seed)
-        if sobol is None:
-            sobol = self._sobol[seed] = SobolOptimizer(seed=seed)
-        at = History(history.space, history.directions, [], number=number, seed=seed)
-        return sobol.suggest(at, 1, np.random.default_rng(0))[0]
+        """``P_generation`` (module docstring, step 2), from the cached chain."""
+        return self._replay.parents(history, generation, self.population_size, _survivors)
 
 
-def _all_same(old: list[TrialRecord], new: list[TrialRecord]) -> bool:
-    return len(old) == len(new) and all(_same(a, b) for a, b in zip(old, new, strict=True))
-
-
-def _by_number(trials: list[TrialRecord]) -> list[TrialRecord | None]:
-    """Records indexed by trial number (None for a number the history lacks)."""
-    if all(record.number == i for i, record in enumerate(trials)):
-        return list(trials)
-    table: list[TrialRecord | None] = [None] * (1 + max(r.number for r in trials))
-    for record in trials:
-        table[record.number] = record
-    return table
-
-
-def _evaluated(space: Space, records: list[TrialRecord], signs: np.ndarray) -> Population:
-    """The COMPLETE ``records`` as a population (ranks and crowding set by selection)."""
-    if not records:
-        return Population.empty(space.dim, len(signs))
-    return Population(
-        numbers=np.array([r.number for r in records], dtype=int),
-        x=np.asarray(space.encode_lenient([r.params for r in records]), dtype=float),
-        y=np.array([r.values for r in records], dtype=float).reshape(len(records), -1) * signs,
-        violation=np.array([r.violation for r in records], dtype=float),
-        rank=np.zeros(len(records), dtype=int),
-        crowding=np.zeros(len(records)),
-    )
+def _survivors(pool: Population, size: int, generation: int) -> Population:
+    """NSGA-II's selection (the generation does not matter to it)."""
+    del generation
+    return survivors(pool, size)
