@@ -101,7 +101,7 @@ def test_an_optimizer_blind_to_constraints_is_refused_up_front(tmp_path: Path) -
         SpecError,
         match=r"constraints with optimizer \(the default\): optimizer 'auto' does not handle "
         r"constraints, which this study needs: optimizers that handle constraints: cmaes, "
-        r"nsga2, random, sobol",
+        r"nsga2, nsga3, random, sobol",
     ):
         _parse(tmp_path, constraints={"json_keys": ["mem"]}, optimizer=None)
     with pytest.raises(SpecError, match=r"constraints with optimizer: optimizer 'tpe' does"):

@@ -135,7 +135,7 @@ def check_supported(
         ...
         tuneful.errors.OptimizerError: optimizer 'gp' handles one objective; this study has 2 \
 (minimize, maximize): optimizers that handle several objectives: auto, external, grid, \
-nsga2, random, sobol, tpe
+nsga2, nsga3, random, sobol, tpe
     """
     declared = type(optimizer).capabilities
     needs = {
