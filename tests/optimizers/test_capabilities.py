@@ -41,7 +41,7 @@ def test_every_registered_optimizer_declares_its_capabilities(name: str) -> None
     assert isinstance(declared, Capabilities)
     # constrained domination (nsga2), feasibility-aware ranking (cmaes) or no use of the
     # values at all (random, sobol)
-    assert declared.constraints is (name in ("cmaes", "nsga2", "random", "sobol"))
+    assert declared.constraints is (name in ("cmaes", "nsga2", "random", "sobol", "tpe"))
     with pytest.raises(dataclasses.FrozenInstanceError):
         declared.batch = False  # type: ignore[misc]
 
