@@ -153,6 +153,7 @@ class TPEOptimizer(Optimizer):
         self._sobol: dict[int | None, SobolOptimizer] = {}
         self._rows: _EncodedRows | None = None
         self._groups: ActivationGroups | None = None
+        self._fits: tuple[ActivationGroups | None, dict[bytes, list[ParzenEstimator]]] = (None, {})
 
     def settings(self) -> dict[str, Any]:
         return {
@@ -180,7 +181,8 @@ class TPEOptimizer(Optimizer):
             groups = self._activation_groups(space)
         if history.has_constraints:
             parts = _constrained_split(completed, history.directions, self.gamma, self.max_good)
-            return self._suggest_constrained(groups, parts, X, X_pending, n, rng, taken)
+            numbers = np.array([t.number for t in completed], dtype=np.int64)
+            return self._suggest_constrained(groups, parts, numbers, X, X_pending, n, rng, taken)
         scores = _scalarize(_oriented_values(completed, history.directions))
         order = np.argsort(scores, kind="stable")
         n_good = min(math.ceil(self.gamma * len(scores)), self.max_good)
@@ -275,6 +277,7 @@ class TPEOptimizer(Optimizer):
         self,
         groups: ActivationGroups,
         parts: list[tuple[np.ndarray, np.ndarray]],
+        numbers: np.ndarray,
         X: np.ndarray,
         X_pending: np.ndarray,
         n: int,
@@ -284,13 +287,22 @@ class TPEOptimizer(Optimizer):
         """c-TPE (see :func:`_constrained_split` and :meth:`_propose_constrained`): the
         objective's split and one per constraint, each with its own l and g. Pending trials
         (and a batch's earlier points) join the objective's bad set, as without constraints."""
+        with self._lock:
+            if self._fits[0] is not groups:
+                self._fits = (groups, {})
+            cache, used = self._fits[1], {}
         fitted = []
         for p, (good, bad) in enumerate(parts):
             X_bad = X[bad]
-            if p == 0 and self.constant_liar:
+            if p == 0 and self.constant_liar and len(X_pending):
                 X_bad = np.concatenate([X_bad, X_pending])
-            part = _Part(len(good), self._fit(groups, X[good]), self._fit(groups, X_bad), X_bad)
-            fitted.append(part)
+                bad_models = self._fit(groups, X_bad)
+            else:
+                bad_models = self._fit_rows(groups, X, numbers, bad, cache, used)
+            good_models = self._fit_rows(groups, X, numbers, good, cache, used)
+            fitted.append(_Part(len(good), good_models, bad_models, X_bad))
+        with self._lock:
+            self._fits = (groups, used)  # the next call, one trial on, reuses most of these
         points = np.empty((n, groups.space.dim))
         for i in range(n):
             point, active = self._propose_constrained(groups, fitted, rng, taken)
@@ -300,6 +312,24 @@ class TPEOptimizer(Optimizer):
                 X_bad = np.concatenate([objective.X_bad, np.where(active, point, np.nan)[None]])
                 fitted[0] = _Part(objective.n_good, objective.good, self._fit(groups, X_bad), X_bad)
         return points
+
+    def _fit_rows(
+        self,
+        groups: ActivationGroups,
+        X: np.ndarray,
+        numbers: np.ndarray,
+        rows: np.ndarray,
+        cache: dict[bytes, list[ParzenEstimator]],
+        used: dict[bytes, list[ParzenEstimator]],
+    ) -> list[ParzenEstimator]:
+        """:meth:`_fit` of the completed trials ``rows``, memoized by their trial numbers
+        (a cache, never state: the same trials give the same estimators). From one call to
+        the next a constraint's split gains one trial, on one side: the other side's
+        estimators are reused."""
+        key = numbers[rows].tobytes()
+        models = cache.get(key) or used.get(key) or self._fit(groups, X[rows])
+        used[key] = models
+        return models
 
     def _propose_constrained(
         self,
@@ -477,19 +507,15 @@ def _constrained_split(
     """
     n = len(completed)
     y = _oriented_values(completed, directions)
-    violations = np.array([t.violation for t in completed], dtype=float)
+    C = _constraint_matrix(completed)
+    violations = np.where(C > 0.0, C, 0.0).sum(axis=1)  # TrialRecord.violation; NaN: not told
     order = np.argsort(_scalarize(feasibility_ranked(y, violations)), kind="stable")
     n_good = min(math.ceil(gamma * n), max_good)
     n_feasible = int(np.count_nonzero(violations <= 0.0))
     if n_feasible:
         n_good = min(n_good, n_feasible)
     parts = [(order[:n_good], order[n_good:])]
-    width = max(len(t.constraints or ()) for t in completed)
-    C = np.full((n, width), np.nan)
-    for row, t in enumerate(completed):
-        if t.constraints:
-            C[row, : len(t.constraints)] = t.constraints
-    for i in range(width):
+    for i in range(C.shape[1]):
         known = np.flatnonzero(~np.isnan(C[:, i]))
         values = C[known, i]
         satisfied = values <= 0.0
@@ -499,6 +525,23 @@ def _constrained_split(
             satisfied[np.argmin(values)] = True
         parts.append((known[satisfied], known[~satisfied]))
     return parts
+
+
+def _constraint_matrix(completed: list[TrialRecord]) -> np.ndarray:
+    """(n, n_constraints) constraint values, NaN where a trial was told fewer (or none)."""
+    told = [t.constraints for t in completed]
+    try:  # the common case: every trial told the same number of constraints
+        C = np.array(told, dtype=float)
+        if C.ndim == 2:
+            return C
+    except (TypeError, ValueError):  # None among them, or tuples of different lengths
+        pass
+    width = max(len(c or ()) for c in told)
+    C = np.full((len(told), width), np.nan)
+    for row, constraints in enumerate(told):
+        if constraints:
+            C[row, : len(constraints)] = constraints
+    return C
 
 
 # -- validation ----------------------------------------------------------------------------
