@@ -290,7 +290,8 @@ class TPEOptimizer(Optimizer):
         with self._lock:
             if self._fits[0] is not groups:
                 self._fits = (groups, {})
-            cache, used = self._fits[1], {}
+            cache = self._fits[1]
+        used: dict[bytes, list[ParzenEstimator]] = {}
         fitted = []
         for p, (good, bad) in enumerate(parts):
             X_bad = X[bad]
