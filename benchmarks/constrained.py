@@ -5,8 +5,8 @@ Tasks (all minimized; a constraint is satisfied when <= 0):
 - ``branin-disc``: Branin on [-5, 10] x [0, 15] subject to (x1 - 2.5)^2 + (x2 - 7.5)^2 <= 50
   (Gardner et al. 2014, Sec. 5); optimum 0.397887 (one of Branin's three minima is inside).
 - ``gardner``: Gardner et al. (2014)'s toy, cos(2 x1) cos(x2) + sin(x1) on [0, 6]^2 subject
-  to cos(x1) cos(x2) - sin(x1) sin(x2) <= 0.5; optimum about -2 (a dense grid says
-  -1.99, printed with the tables).
+  to cos(x1) cos(x2) - sin(x1) sin(x2) <= 0.5 (two feasible bands): optimum -2 at
+  (3 pi / 2, 0), inside a band (a dense grid's best feasible value is printed with the tables).
 - ``sphere5-ball``: sum((x_i - 1.5)^2) on [-2, 2]^5 subject to |x|^2 <= 1 (0.5 % of the box
   feasible; the unconstrained optimum is not): optimum 5 (1.5 - 1/sqrt 5)^2 = 5.5426.
 - ``binh-korn``: Binh & Korn (1997), two objectives, two constraints; hypervolume from
