@@ -203,3 +203,12 @@ def test_a_constrained_study_runs_without_the_ignored_constraints_warning() -> N
             values, constraints = disc(trial.params)
             study.tell(trial, values[0], constraints=list(constraints))
     assert any(t.feasible for t in study.trials)
+
+
+def test_pending_trials_and_batch_points_are_distinct_under_constraints() -> None:
+    trials = run(TPEOptimizer(seed=4), SQUARE, disc, 20, seed=4)
+    running = TrialRecord(20, TrialState.RUNNING, params={"x": -0.5, "y": -0.5})
+    history = History(SQUARE, ("minimize",), [*trials, running], number=21, seed=4)
+    points = TPEOptimizer(seed=4).suggest(history, 4, np.random.default_rng(0))
+    configs = {tuple(p.values()) for p in SQUARE.decode(points)}
+    assert len(configs) == 4 and (-0.5, -0.5) not in configs
