@@ -45,6 +45,7 @@ __all__ = [
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 _SQRT_HALF = math.sqrt(0.5)
+_EXP_FLOOR = -700.0
 
 
 # -- the truncated normal ------------------------------------------------------------------
@@ -59,6 +60,9 @@ def log_gauss_mass(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     ``Phi(b) (1 - Phi(a)/Phi(b))``, computed from ``log_ndtr`` without cancellation.
     """
     a, b = np.broadcast_arrays(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
+    if a.size and a.max() <= 0 < b.min():  # every interval straddles 0: kernels centred in [0, 1]
+        with np.errstate(divide="ignore"):
+            return np.log(0.5 * (erf(b * _SQRT_HALF) - erf(a * _SQRT_HALF)))
     upper = a > 0
     low = np.where(upper, -b, a)
     high = np.where(upper, -a, b)
@@ -102,7 +106,10 @@ def truncnorm_sample(
     with np.errstate(divide="ignore"):
         log_below = np.logaddexp(log_ndtr(a), np.log(u) + log_mass)  # log Phi(z)
         log_above = np.logaddexp(log_ndtr(-b), np.log1p(-u) + log_mass)  # log(1 - Phi(z))
-    z = np.where(log_below < log_above, ndtri_exp(log_below), -ndtri_exp(log_above))
+    below = log_below < log_above
+    z = np.empty(below.shape)
+    z[below] = ndtri_exp(log_below[below])  # each draw inverts only the side it needs
+    z[~below] = -ndtri_exp(log_above[~below])
     return np.clip(mu + sigma * z, low, high)
 
 
@@ -277,13 +284,16 @@ class ParzenEstimator:
     def component_log_pdf(self, points: np.ndarray) -> np.ndarray:
         """Log-density of each observation's kernel at each point, shape (c, n)."""
         c, n = points.shape[0], self.n_observations
-        out = np.zeros((c, n))
         n_cont = len(self._continuous)
         if n_cont:
             # sum_j ((x_j - mu_ij) / sigma_j)^2 as one matrix product: |x/s|^2 - 2 x/s.mu/s + ..
+            # (in place: a fresh (c, n) temporary per term cost more than the arithmetic)
             x = points[:, self._continuous] / self._sigma[:n_cont]
-            out += -0.5 * np.sum(x * x, axis=1, keepdims=True) + x @ self._scaled_mu.T
+            out = x @ self._scaled_mu.T
+            out += -0.5 * np.sum(x * x, axis=1, keepdims=True)
             out += self._continuous_const
+        else:
+            out = np.zeros((c, n))
         for d, j in enumerate(self._discrete):
             col = n_cont + d
             lower, upper, _ = self.columns[j].cells(points[:, j])
@@ -320,9 +330,14 @@ class ParzenEstimator:
         prior = self._log_weights[-1] + self.prior_log_pdf(points)
         if self.n_observations == 0:
             return prior
-        terms = self.component_log_pdf(points) + self._log_weights[:-1]
+        terms = self.component_log_pdf(points)
+        terms += self._log_weights[:-1]
         top = np.maximum(terms.max(axis=1), prior)  # log-sum-exp over the n + 1 components
-        total = np.exp(terms - top[:, None]).sum(axis=1) + np.exp(prior - top)
+        terms -= top[:, None]
+        # far kernels add nothing to a sum >= 1, but exp(< -708) is subnormal and slow: a
+        # floor at -700 (exp = 1e-304) keeps exp on normal numbers without changing the sum
+        np.maximum(terms, _EXP_FLOOR, out=terms)
+        total = np.exp(terms, out=terms).sum(axis=1) + np.exp(prior - top)
         return top + np.log(total)
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:

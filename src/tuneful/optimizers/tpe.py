@@ -35,6 +35,20 @@ trial (Deb et al. 2002's fast non-dominated sort, :mod:`tuneful._pareto`), ties 
 front broken by the mean over objectives of the trial's normalized rank. That keeps TPE's
 split well defined without weights the user did not ask for.
 
+Constraints (a history with :attr:`~tuneful.records.History.has_constraints`) switch to
+c-TPE (Watanabe & Hutter 2023, "c-TPE: Tree-structured Parzen Estimator with Inequality
+Constraints for Expensive Hyperparameter Optimization", IJCAI, Sec. 4): the objective and
+each constraint get their own split, l and g (:func:`_constrained_split`: the objective's
+good set is taken among the feasible trials; constraint i's good set is the trials that
+satisfy it, its gamma the satisfied share). Candidates are drawn from every part's l and
+ranked by the product over parts of the gamma-relative density ratios (the paper's Eq. 6,
+constrained probability of improvement under independence)::
+
+    a(x) = prod_p 1 / (gamma_p + (1 - gamma_p) g_p(x) / l_p(x))
+
+A constraint every trial satisfies has gamma 1, a constant factor, and is left out; without
+constraints nothing of this runs (the proposals are the plain TPE's, bit for bit).
+
 Encoding every trial on each call costs milliseconds at a thousand trials, so the
 optimizer memoizes each trial's encoded row by trial number (checked against the record's
 parameters): a cache, never state: a fresh optimizer rebuilds it from the history.
@@ -45,7 +59,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -56,7 +70,7 @@ from tuneful.optimizers._activation import ActivationGroups
 from tuneful.optimizers._parzen import ParzenEstimator
 from tuneful.optimizers.base import Capabilities, Optimizer, config_key
 from tuneful.optimizers.random import SobolOptimizer
-from tuneful.records import History, TrialRecord, TrialState
+from tuneful.records import History, TrialRecord, TrialState, feasibility_ranked
 from tuneful.space import Space
 
 __all__ = ["TPEOptimizer"]
@@ -101,7 +115,7 @@ class TPEOptimizer(Optimizer):
     name = "tpe"
     # several objectives: ranked by Pareto front (see the module docstring)
     capabilities = Capabilities(
-        multi_objective=True, constraints=False, conditional=True, define_by_run=True, batch=True
+        multi_objective=True, constraints=True, conditional=True, define_by_run=True, batch=True
     )
 
     def __init__(
@@ -139,6 +153,7 @@ class TPEOptimizer(Optimizer):
         self._sobol: dict[int | None, SobolOptimizer] = {}
         self._rows: _EncodedRows | None = None
         self._groups: ActivationGroups | None = None
+        self._fits: tuple[ActivationGroups | None, dict[bytes, list[ParzenEstimator]]] = (None, {})
 
     def settings(self) -> dict[str, Any]:
         return {
@@ -164,6 +179,10 @@ class TPEOptimizer(Optimizer):
         with self._lock:
             X, X_pending, taken = self._encoded(space, completed, pending)
             groups = self._activation_groups(space)
+        if history.has_constraints:
+            parts = _constrained_split(completed, history.directions, self.gamma, self.max_good)
+            numbers = np.array([t.number for t in completed], dtype=np.int64)
+            return self._suggest_constrained(groups, parts, numbers, X, X_pending, n, rng, taken)
         scores = _scalarize(_oriented_values(completed, history.directions))
         order = np.argsort(scores, kind="stable")
         n_good = min(math.ceil(self.gamma * len(scores)), self.max_good)
@@ -228,10 +247,20 @@ class TPEOptimizer(Optimizer):
         """Draw candidates from l walking the tree; return the best l/g that is not in
         ``taken`` (the best overall when every candidate is) and its active mask; its
         configuration joins ``taken``."""
+        candidates, active = self._draw(groups, good, rng)
+        score = _log_ratio(groups, good, bad, candidates, active)
+        best = _pick(groups.space, candidates, score, taken)
+        return candidates[best], active[best]
+
+    def _draw(
+        self, groups: ActivationGroups, models: list[ParzenEstimator], rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``n_candidates`` configurations from the estimators ``models`` (one per group),
+        walking the tree: sample the root group, then each child group where its parents'
+        sampled values activate it. Returns them and their active masks."""
         c = self.n_candidates
         candidates = np.full((c, groups.space.dim), 0.5)  # inactive columns stay at 0.5
         active = np.zeros((c, groups.space.dim), dtype=bool)
-        score = np.zeros(c)
         memo: dict[str, np.ndarray] = {}
         for g, group in enumerate(groups.groups):  # parents' groups first
             rows = groups.group_active(g, candidates, memo)
@@ -239,22 +268,133 @@ class TPEOptimizer(Optimizer):
             if count == 0:
                 continue
             columns = np.array(group.columns)
-            drawn = good[g].sample(rng, count)  # x_G ~ l_G
-            candidates[np.ix_(rows, columns)] = drawn
+            candidates[np.ix_(rows, columns)] = models[g].sample(rng, count)  # x_G ~ l_G
             active[np.ix_(rows, columns)] = True
-            score[rows] += good[g].log_pdf(drawn) - bad[g].log_pdf(drawn)
-        space = groups.space
-        order = np.argsort(-score, kind="stable")
-        best = int(order[0])
-        for index in order:  # in a continuous space the first candidate is new
-            key = hash(config_key(space.decode(candidates[index][None, :])[0]))
-            if key not in taken:
-                best = int(index)
-                break
-        else:
-            key = hash(config_key(space.decode(candidates[best][None, :])[0]))
-        taken.add(key)
+        return candidates, active
+
+    # -- c-TPE ---------------------------------------------------------------------------
+    def _suggest_constrained(
+        self,
+        groups: ActivationGroups,
+        parts: list[tuple[np.ndarray, np.ndarray]],
+        numbers: np.ndarray,
+        X: np.ndarray,
+        X_pending: np.ndarray,
+        n: int,
+        rng: np.random.Generator,
+        taken: set[int],
+    ) -> np.ndarray:
+        """c-TPE (see :func:`_constrained_split` and :meth:`_propose_constrained`): the
+        objective's split and one per constraint, each with its own l and g. Pending trials
+        (and a batch's earlier points) join the objective's bad set, as without constraints."""
+        with self._lock:
+            if self._fits[0] is not groups:
+                self._fits = (groups, {})
+            cache = self._fits[1]
+        used: dict[bytes, list[ParzenEstimator]] = {}
+        fitted = []
+        for p, (good, bad) in enumerate(parts):
+            X_bad = X[bad]
+            if p == 0 and self.constant_liar and len(X_pending):
+                X_bad = np.concatenate([X_bad, X_pending])
+                bad_models = self._fit(groups, X_bad)
+            else:
+                bad_models = self._fit_rows(groups, X, numbers, bad, cache, used)
+            good_models = self._fit_rows(groups, X, numbers, good, cache, used)
+            fitted.append(_Part(len(good), good_models, bad_models, X_bad))
+        with self._lock:
+            self._fits = (groups, used)  # the next call, one trial on, reuses most of these
+        points = np.empty((n, groups.space.dim))
+        for i in range(n):
+            point, active = self._propose_constrained(groups, fitted, rng, taken)
+            points[i] = point
+            if self.constant_liar and i + 1 < n:  # the batch's earlier points are pending
+                objective = fitted[0]
+                X_bad = np.concatenate([objective.X_bad, np.where(active, point, np.nan)[None]])
+                fitted[0] = _Part(objective.n_good, objective.good, self._fit(groups, X_bad), X_bad)
+        return points
+
+    def _fit_rows(
+        self,
+        groups: ActivationGroups,
+        X: np.ndarray,
+        numbers: np.ndarray,
+        rows: np.ndarray,
+        cache: dict[bytes, list[ParzenEstimator]],
+        used: dict[bytes, list[ParzenEstimator]],
+    ) -> list[ParzenEstimator]:
+        """:meth:`_fit` of the completed trials ``rows``, memoized by their trial numbers
+        (a cache, never state: the same trials give the same estimators). From one call to
+        the next a constraint's split gains one trial, on one side: the other side's
+        estimators are reused."""
+        key = numbers[rows].tobytes()
+        models = cache.get(key) or used.get(key) or self._fit(groups, X[rows])
+        used[key] = models
+        return models
+
+    def _propose_constrained(
+        self,
+        groups: ActivationGroups,
+        fitted: list[_Part],
+        rng: np.random.Generator,
+        taken: set[int],
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Watanabe & Hutter (2023), Eq. (6): candidates drawn from every part's l (the
+        objective's, then each constraint's), ranked by the product over parts of the
+        gamma-relative density ratios, ``sum_p -log(gamma_p + (1 - gamma_p) g_p / l_p)``,
+        with ``gamma_p`` the part's share of good observations. A part whose every
+        observation is good (a constraint no trial violated) contributes 0 and is skipped."""
+        draws = [self._draw(groups, part.good, rng) for part in fitted]
+        candidates = np.concatenate([d[0] for d in draws])
+        active = np.concatenate([d[1] for d in draws])
+        score = np.zeros(len(candidates))
+        for part in fitted:
+            gamma = _share(part.n_good, len(part.X_bad))
+            log_ratio = _log_ratio(groups, part.good, part.bad, candidates, active)
+            score -= np.logaddexp(math.log(gamma), math.log1p(-gamma) - log_ratio)
+        best = _pick(groups.space, candidates, score, taken)
         return candidates[best], active[best]
+
+
+def _log_ratio(
+    groups: ActivationGroups,
+    good: list[ParzenEstimator],
+    bad: list[ParzenEstimator],
+    candidates: np.ndarray,
+    active: np.ndarray,
+) -> np.ndarray:
+    """``log l(x) - log g(x)``: the sum over each candidate's active groups G of
+    ``log l_G(x_G) - log g_G(x_G)``."""
+    score = np.zeros(len(candidates))
+    for g, group in enumerate(groups.groups):
+        columns = np.array(group.columns)
+        rows = active[:, columns[0]]  # a group's columns are active together
+        if not rows.any():
+            continue
+        x = candidates[np.ix_(rows, columns)]
+        score[rows] += good[g].log_pdf(x) - bad[g].log_pdf(x)
+    return score
+
+
+def _pick(space: Space, candidates: np.ndarray, score: np.ndarray, taken: set[int]) -> int:
+    """The index of the best-scored candidate whose configuration is not in ``taken`` (the
+    best overall when all are); its configuration joins ``taken``."""
+    order = np.argsort(-score, kind="stable")
+    best = int(order[0])
+    for index in order:  # in a continuous space the first candidate is new
+        key = hash(config_key(space.decode(candidates[index][None, :])[0]))
+        if key not in taken:
+            best = int(index)
+            break
+    else:
+        key = hash(config_key(space.decode(candidates[best][None, :])[0]))
+    taken.add(key)
+    return best
+
+
+def _share(n_good: int, n_bad: int) -> float:
+    """gamma of a part, kept inside (0, 1) so both logs stay finite."""
+    return min(max(n_good / max(n_good + n_bad, 1), 1e-12), 1.0 - 1e-12)
 
 
 def _same(cached: Space, space: Space) -> bool:
@@ -337,6 +477,72 @@ def _scalarize(y: np.ndarray) -> np.ndarray:
     front = non_dominated_sort(y)
     ranks = np.argsort(np.argsort(y, axis=0, kind="stable"), axis=0, kind="stable")
     return front + ranks.mean(axis=1) / n
+
+
+class _Part(NamedTuple):
+    """One part of c-TPE's acquisition: its good count, l and g per group, g's rows."""
+
+    n_good: int
+    good: list[ParzenEstimator]
+    bad: list[ParzenEstimator]
+    X_bad: np.ndarray
+
+
+def _constrained_split(
+    completed: list[TrialRecord], directions: tuple[str, ...], gamma: float, max_good: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """c-TPE's splits of the completed trials (Watanabe & Hutter 2023, Sec. 4): (good, bad)
+    row indices for the objective(s), then for each constraint some trial violates.
+
+    - The objective: trials ranked with infeasible ones after every feasible one, by
+      violation (:func:`~tuneful.records.feasibility_ranked`; several objectives are then
+      scalarized as without constraints), and the best ``min(ceil(gamma n), max_good)``
+      are good, but never an infeasible trial while some trial is feasible: the good set
+      is at most the feasible trials. With none feasible, the least violating are good.
+    - Constraint i: good are the trials that satisfy it (value <= 0), so its gamma is the
+      satisfied share; when no trial satisfies it, the one closest to satisfying it is good
+      (the paper's reference implementation: at least one good observation), which draws
+      the search towards the feasible region. Trials told without this constraint (earlier
+      ones, before constraints were told) are left out of its split. A constraint every
+      trial satisfies has gamma 1: its density ratio is constant and it is left out.
+    """
+    n = len(completed)
+    y = _oriented_values(completed, directions)
+    C = _constraint_matrix(completed)
+    violations = np.where(C > 0.0, C, 0.0).sum(axis=1)  # TrialRecord.violation; NaN: not told
+    order = np.argsort(_scalarize(feasibility_ranked(y, violations)), kind="stable")
+    n_good = min(math.ceil(gamma * n), max_good)
+    n_feasible = int(np.count_nonzero(violations <= 0.0))
+    if n_feasible:
+        n_good = min(n_good, n_feasible)
+    parts = [(order[:n_good], order[n_good:])]
+    for i in range(C.shape[1]):
+        known = np.flatnonzero(~np.isnan(C[:, i]))
+        values = C[known, i]
+        satisfied = values <= 0.0
+        if satisfied.all():
+            continue
+        if not satisfied.any():
+            satisfied[np.argmin(values)] = True
+        parts.append((known[satisfied], known[~satisfied]))
+    return parts
+
+
+def _constraint_matrix(completed: list[TrialRecord]) -> np.ndarray:
+    """(n, n_constraints) constraint values, NaN where a trial was told fewer (or none)."""
+    told = [t.constraints for t in completed]
+    try:  # the common case: every trial told the same number of constraints
+        C = np.array(told, dtype=float)
+        if C.ndim == 2:
+            return C
+    except (TypeError, ValueError):  # None among them, or tuples of different lengths
+        pass
+    width = max(len(c or ()) for c in told)
+    C = np.full((len(told), width), np.nan)
+    for row, constraints in enumerate(told):
+        if constraints:
+            C[row, : len(constraints)] = constraints
+    return C
 
 
 # -- validation ----------------------------------------------------------------------------
