@@ -40,6 +40,11 @@ with ``min_completed`` 3, 0.099 / 0.051 / 0.020 with 5, and 0.120 / 0.054 / 0.01
 first five trials were simply never stopped (exploration then ended after 34 lcbench trials
 instead of 84). Set ``min_completed`` higher for more full results in a small study.
 
+**Several objectives**: there is no single curve for the model, so every trial is judged as
+in the exploration phase, by MO-ASHA's rank rule (non-dominated sorting, then crowding
+distance; :mod:`.multi`) from the second rung up to ``max_budget / reduction_factor``, with
+the same ``min_completed`` guarantee.
+
 When the full budget leaves too few rungs, trials start at the highest rung that is left.
 The full budget is ``max_budget`` when given, else the longest completed curve; trials
 created before any trial completed explore from the second rung like the others (a trial
@@ -76,6 +81,7 @@ class AutoScheduler(CurvePredictor):
     """
 
     name = "auto"
+    multi_objective = True
 
     def __init__(
         self,
@@ -127,7 +133,10 @@ class AutoScheduler(CurvePredictor):
 
     def exploring(self, history: History) -> bool:
         """Whether fewer than ``min_curves`` trials have completed (the model cannot judge
-        yet; new trials start at the second rung, later ones at the third)."""
+        yet; new trials start at the second rung, later ones at the third). Always, with
+        several objectives: the model does not apply, the rank rule judges every trial."""
+        if len(history.directions) > 1:
+            return True
         return _completed(history, self.min_curves) < self.min_curves
 
     def rungs(self, trial: TrialRecord, history: History) -> list[int]:
