@@ -223,6 +223,13 @@ def test_auto_ranks_several_objectives_by_non_dominated_sorting_from_the_second_
     assert TrialState.PRUNED in states and states.count(TrialState.COMPLETE) >= 3
 
 
+def test_auto_leaves_alone_a_trial_that_reports_one_number_with_several_objectives():
+    record = TrialRecord(0, TrialState.RUNNING, intermediate={3: 0.5}, system_attrs={"bracket": 1})
+    assert AutoScheduler(max_budget=27).decide(record, History(None, MIN2, [record])) is None
+    with pytest.raises(SchedulerError, match="report_values"):  # asha, chosen, says why
+        ASHA(max_budget=27).decide(record, History(None, MIN2, [record]))
+
+
 def test_report_values_records_the_vector_and_reports_the_first_objective():
     study = tuneful.create_study(
         space={"x": {"type": "float", "low": 0.0, "high": 1.0}},

@@ -43,7 +43,9 @@ instead of 84). Set ``min_completed`` higher for more full results in a small st
 **Several objectives**: there is no single curve for the model, so every trial is judged as
 in the exploration phase, by MO-ASHA's rank rule (non-dominated sorting, then crowding
 distance; :mod:`.multi`) from the second rung up to ``max_budget / reduction_factor``, with
-the same ``min_completed`` guarantee.
+the same ``min_completed`` guarantee. Only trials that report every objective's value
+(:func:`~tuneful.schedulers.multi.report_values`) are judged; one number per step
+(``trial.report``) leaves the trial alone, as with no scheduler.
 
 When the full budget leaves too few rungs, trials start at the highest rung that is left.
 The full budget is ``max_budget`` when given, else the longest completed curve; trials
@@ -60,8 +62,10 @@ from typing import Any
 from tuneful._validation import check_int
 from tuneful.errors import SchedulerError
 from tuneful.records import History, TrialRecord, TrialState
+from tuneful.schedulers.base import Decision
 from tuneful.schedulers.curve import CurvePredictor
 from tuneful.schedulers.halving import hyperband_brackets
+from tuneful.schedulers.multi import values_at
 
 __all__ = ["AutoScheduler", "MIN_COMPLETED"]
 
@@ -146,6 +150,17 @@ class AutoScheduler(CurvePredictor):
         if full is None:
             return rungs
         return [rung for rung in rungs if rung * self.reduction_factor <= full]
+
+    def decide(self, trial: TrialRecord, history: History) -> Decision | None:
+        """As :class:`~tuneful.schedulers.curve.CurvePredictor`; with several objectives, a
+        trial that reports one number per step (``trial.report``) rather than every
+        objective's (:func:`~tuneful.schedulers.multi.report_values`) is left alone: the
+        default does not fail an objective written for no early stopping."""
+        if len(history.directions) > 1 and any(
+            values_at(trial, rung) is None for rung in self.new_rungs(trial, history)
+        ):
+            return None
+        return super().decide(trial, history)
 
     def keep_reason(self, history: History) -> str | None:
         """Why a trial that failed its rung goes on: stopping it would leave fewer than
