@@ -6,8 +6,10 @@ import math
 from pathlib import Path
 
 import pytest
+from mo_driver import run, toy_curve
 
 import tuneful
+from tuneful.errors import SchedulerError
 from tuneful.records import TrialState
 from tuneful.schedulers import available_schedulers, make_scheduler
 
@@ -148,6 +150,62 @@ def test_multi_objective_studies_refuse_a_scheduler():
         space=SPACE, storage="memory://", directions=["minimize", "minimize"]
     )
     assert study.scheduler.name == "none"
+
+
+#: Schedulers that judge one objective and refuse a study with several.
+SINGLE_OBJECTIVE = {"median", "curve"}
+
+
+def test_every_scheduler_judges_or_refuses_several_objectives(scheduler_spec):
+    scheduler = make_scheduler(scheduler_spec)
+    directions = ("minimize", "maximize")
+    if scheduler_spec["name"] in SINGLE_OBJECTIVE:
+        with pytest.raises(SchedulerError, match=f"scheduler='{scheduler.name}'.*'asha'"):
+            scheduler.check_directions(directions)
+    else:
+        scheduler.check_directions(directions)
+
+
+def _flipped(params: dict[str, float], step: int) -> list[float]:
+    first, second = toy_curve(params, step)
+    return [first, -second]  # the second objective maximized
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_multi_objective_trials_under_scheduler(scheduler_spec, workers):
+    """Every scheduler that takes several objectives, driven as the engine drives it, with
+    one worker or three taking turns: the guarantees of the one-objective suite hold, and
+    every rank judgement is by non-dominated sorting."""
+    if scheduler_spec["name"] in SINGLE_OBJECTIVE:
+        pytest.skip("judges one objective (refusal checked above)")
+    scheduler = make_scheduler(scheduler_spec)
+    driver = run(
+        scheduler,
+        ("minimize", "maximize"),
+        _flipped,
+        max_budget=MAX,
+        seed=workers,
+        n_trials=30,
+        workers=workers,
+    )
+    trials = driver.records
+    assert {t.state for t in trials} <= {TrialState.COMPLETE, TrialState.PRUNED}
+    for trial in trials:
+        for key, record in trial.system_attrs.items():
+            if key.startswith("rung_"):
+                assert record["rule"] == "pareto"
+                # auto keeps a failed trial while too few have completed ("kept": why)
+                assert record["passed"] == (record["rank"] <= record["keep"] or "kept" in record)
+                assert 1 <= record["keep"] <= record["of"]
+        if trial.state is TrialState.PRUNED:
+            pruned = trial.system_attrs["pruned"]
+            assert "by non-dominated sorting" in pruned["reason"]
+            assert pruned["step"] == trial.last_step < MAX
+        else:
+            assert trial.last_step == MAX
+            assert list(trial.values) == _flipped(dict(trial.params), MAX)
+    pruned = sum(t.state is TrialState.PRUNED for t in trials)
+    assert (pruned == 0) == (scheduler_spec["name"] == "none")
 
 
 def _slow_objective(trial: tuneful.Trial) -> float:

@@ -5,6 +5,19 @@
 dict or a :class:`Scheduler`. Objectives report their learning curve with
 ``trial.report(step=..., value=...)``, which raises :class:`tuneful.Pruned` when the scheduler stops
 the trial; ``trial.budget`` / ``trial.budgets()`` give the budgets to train to.
+
+What lives where:
+
+- ``base``: the Scheduler interface, rung arithmetic, the rank rules (one objective:
+  successive halving's; several: MO-ASHA's), the registry.
+- ``halving``: ASHA and Hyperband (both take several objectives).
+- ``multi``: MO-ASHA's order (non-dominated sorting, crowding distance, constraints) and
+  :func:`report_values`, which reports every objective's value at a step.
+- ``median``: the median stopping rule (one objective).
+- ``curve`` / ``_curve_model``: learning-curve prediction (one objective).
+- ``auto``: the default (the curve model with one objective, MO-ASHA with several).
+- ``decision``: what a scheduler decides; ``_view``: what optimizers see of a
+  multi-fidelity study (one objective; several: the history unchanged).
 """
 
 from __future__ import annotations
@@ -26,6 +39,7 @@ from tuneful.schedulers.curve import CurvePredictor
 from tuneful.schedulers.decision import Action, refuse_exploit
 from tuneful.schedulers.halving import ASHA, Hyperband, hyperband_brackets
 from tuneful.schedulers.median import MedianStopping
+from tuneful.schedulers.multi import report_values, values_at
 
 __all__ = [
     "Scheduler",
@@ -47,6 +61,8 @@ __all__ = [
     "rung_budgets",
     "hyperband_brackets",
     "value_at",
+    "values_at",
+    "report_values",
 ]
 
 register_scheduler("none", NoScheduler)

@@ -40,6 +40,13 @@ with ``min_completed`` 3, 0.099 / 0.051 / 0.020 with 5, and 0.120 / 0.054 / 0.01
 first five trials were simply never stopped (exploration then ended after 34 lcbench trials
 instead of 84). Set ``min_completed`` higher for more full results in a small study.
 
+**Several objectives**: there is no single curve for the model, so every trial is judged as
+in the exploration phase, by MO-ASHA's rank rule (non-dominated sorting, then crowding
+distance; :mod:`.multi`) from the second rung up to ``max_budget / reduction_factor``, with
+the same ``min_completed`` guarantee. Only trials that report every objective's value
+(:func:`~tuneful.schedulers.multi.report_values`) are judged; one number per step
+(``trial.report``) leaves the trial alone, as with no scheduler.
+
 When the full budget leaves too few rungs, trials start at the highest rung that is left.
 The full budget is ``max_budget`` when given, else the longest completed curve; trials
 created before any trial completed explore from the second rung like the others (a trial
@@ -55,8 +62,10 @@ from typing import Any
 from tuneful._validation import check_int
 from tuneful.errors import SchedulerError
 from tuneful.records import History, TrialRecord, TrialState
+from tuneful.schedulers.base import Decision
 from tuneful.schedulers.curve import CurvePredictor
 from tuneful.schedulers.halving import hyperband_brackets
+from tuneful.schedulers.multi import values_at
 
 __all__ = ["AutoScheduler", "MIN_COMPLETED"]
 
@@ -76,6 +85,7 @@ class AutoScheduler(CurvePredictor):
     """
 
     name = "auto"
+    multi_objective = True
 
     def __init__(
         self,
@@ -127,7 +137,10 @@ class AutoScheduler(CurvePredictor):
 
     def exploring(self, history: History) -> bool:
         """Whether fewer than ``min_curves`` trials have completed (the model cannot judge
-        yet; new trials start at the second rung, later ones at the third)."""
+        yet; new trials start at the second rung, later ones at the third). Always, with
+        several objectives: the model does not apply, the rank rule judges every trial."""
+        if len(history.directions) > 1:
+            return True
         return _completed(history, self.min_curves) < self.min_curves
 
     def rungs(self, trial: TrialRecord, history: History) -> list[int]:
@@ -137,6 +150,17 @@ class AutoScheduler(CurvePredictor):
         if full is None:
             return rungs
         return [rung for rung in rungs if rung * self.reduction_factor <= full]
+
+    def decide(self, trial: TrialRecord, history: History) -> Decision | None:
+        """As :class:`~tuneful.schedulers.curve.CurvePredictor`; with several objectives, a
+        trial that reports one number per step (``trial.report``) rather than every
+        objective's (:func:`~tuneful.schedulers.multi.report_values`) is left alone: the
+        default does not fail an objective written for no early stopping."""
+        if len(history.directions) > 1 and any(
+            values_at(trial, rung) is None for rung in self.new_rungs(trial, history)
+        ):
+            return None
+        return super().decide(trial, history)
 
     def keep_reason(self, history: History) -> str | None:
         """Why a trial that failed its rung goes on: stopping it would leave fewer than

@@ -17,15 +17,19 @@ from __future__ import annotations
 
 import abc
 import bisect
+import math
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
+
+import numpy as np
 
 from tuneful._registry import Component, build
 from tuneful._validation import check_int, check_number
 from tuneful.errors import SchedulerError
 from tuneful.records import History, TrialRecord, TrialState
 from tuneful.schedulers.decision import Decision
+from tuneful.schedulers.multi import ahead_of, check_vector, pareto_positions, values_at
 
 __all__ = [
     "Decision",
@@ -94,6 +98,24 @@ class Scheduler(Component, abc.ABC):
     name: ClassVar[str] = "scheduler"
     #: False for the scheduler that never stops anything ("none").
     active: bool = True
+    #: Whether the scheduler judges studies with several objectives (MO-ASHA's rank rule).
+    multi_objective: ClassVar[bool] = False
+    #: Why a single-objective scheduler cannot judge several objectives (for the error).
+    single_objective_why: ClassVar[str] = "it judges one reported value"
+
+    def check_directions(self, directions: Sequence[str]) -> None:
+        """Refuse a study with several objectives unless the scheduler can judge them.
+
+        Raises:
+            SchedulerError: the scheduler is active, judges one objective, and ``directions``
+                has several; the message names the scheduler and what to use instead.
+        """
+        if self.active and len(directions) > 1 and not self.multi_objective:
+            raise SchedulerError(
+                f"scheduler={self.name!r} cannot judge a study with {len(directions)} "
+                f"objectives: {self.single_objective_why}; use scheduler='asha' or "
+                "'hyperband' (ranked by non-dominated sorting, MO-ASHA), 'auto', or 'none'"
+            )
 
     def assign(self, history: History) -> dict[str, Any]:
         """System attributes of the trial ``history.number`` at creation (e.g. its bracket)."""
@@ -250,24 +272,95 @@ class RungScheduler(Scheduler):
         record = {"value": own, "rank": better + 1, "of": count, "keep": keep, "passed": passed}
         return passed, record
 
+    def pareto_rank_rule(
+        self, trial: TrialRecord, history: History, rung: int
+    ) -> tuple[bool, dict]:
+        """MO-ASHA's test at ``rung`` (see :mod:`.multi`): does the trial rank among the best
+        ``max(1, floor(n / η))`` of the n trials of its bracket at the rung, ordered by
+        non-dominated front (feasible trials first), then by decreasing crowding distance?"""
+        n_objectives = len(history.directions)
+        own = check_vector(self.name, trial, rung, values_at(trial, rung), n_objectives)
+        bracket = self.bracket_of(trial)
+        points, violations = [own[0]], [_violation(own[1])]
+        for other in history.trials:
+            if (
+                other.number == trial.number
+                or other.state in (TrialState.FAIL, TrialState.WAITING)
+                or self.bracket_of(other) != bracket
+            ):
+                continue
+            found = values_at(other, rung)
+            if found is not None and len(found[0]) == n_objectives:
+                points.append(found[0])
+                violations.append(_violation(found[1]))
+        signs = np.array([1.0 if d == "minimize" else -1.0 for d in history.directions])
+        fronts, crowding = pareto_positions(
+            np.asarray(points, dtype=float) * signs, np.asarray(violations)
+        )
+        better = ahead_of(0, fronts, crowding)
+        count = len(points)
+        keep = max(1, int(count // self.reduction_factor))
+        passed = better < keep
+        distance = float(crowding[0])
+        record = {
+            "values": list(own[0]),
+            "front": int(fronts[0]) + 1,
+            "crowding": distance if math.isfinite(distance) else None,
+            "feasible": violations[0] <= 0,
+            "rank": better + 1,
+            "of": count,
+            "keep": keep,
+            "passed": passed,
+        }
+        return passed, record
+
+    def judge_rank(self, trial: TrialRecord, history: History, rung: int) -> tuple[bool, dict]:
+        """The rank rule for the study: successive halving's with one objective, MO-ASHA's
+        (``rule`` "pareto") with several."""
+        if len(history.directions) > 1:
+            passed, record = self.pareto_rank_rule(trial, history, rung)
+            record["rule"] = "pareto"
+        else:
+            passed, record = self.rank_rule(trial, history, rung)
+            record["rule"] = "rank"
+        return passed, record
+
+    def rank_reason(self, rung: int, record: dict, note: str = "") -> str:
+        """One sentence on a failed rank judgement at ``rung``; ``note`` replaces the
+        "(η = ...)" at the end of the one-objective sentence."""
+        note = note or f"η = {self.reduction_factor:g}"
+        if record["rule"] != "pareto":
+            return (
+                f"at rung {rung} its value {record['value']:.6g} ranked {record['rank']} of "
+                f"{record['of']}; only the best {record['keep']} go on ({note})"
+            )
+        where = f"front {record['front']}"
+        if not record["feasible"]:
+            where += ", infeasible"
+        elif record["crowding"] is not None:
+            where += f", crowding distance {record['crowding']:.3g}"
+        return (
+            f"rank {record['rank']} of {record['of']} at rung {rung} by non-dominated sorting "
+            f"({where}); only the best {record['keep']} go on ({note}): stopped"
+        )
+
     def halving_decision(self, trial: TrialRecord, history: History) -> Decision | None:
         """Judge every newly reached rung with the rank rule; stop at the first failed one."""
         attrs: dict[str, Any] = {}
         for rung in self.new_rungs(trial, history):
-            passed, record = self.rank_rule(trial, history, rung)
-            record["rule"] = "rank"
+            passed, record = self.judge_rank(trial, history, rung)
             attrs[f"rung_{rung}"] = record
             if not passed:
-                reason = (
-                    f"at rung {rung} its value {record['value']:.6g} ranked {record['rank']} of "
-                    f"{record['of']}; only the best {record['keep']} go on (η = "
-                    f"{self.reduction_factor:g})"
-                )
+                reason = self.rank_reason(rung, record)
                 attrs["pruned"] = {"step": trial.last_step, "rung": rung, "reason": reason}
                 return Decision.stop_now(reason, attrs=attrs)
         if not attrs:
             return None
         return Decision.go_on("passed every rung reached", attrs=attrs)
+
+
+def _violation(constraints: tuple[float, ...] | None) -> float:
+    return 0.0 if constraints is None else float(sum(max(c, 0.0) for c in constraints))
 
 
 class _RungIndex:

@@ -8,6 +8,10 @@ trial stops when the probability that its final value beats the best completed t
 below Δ. Until ``min_curves`` completed curves exist, the rank rule of successive halving
 decides instead.
 
+With several objectives there is no single curve to extrapolate: ``scheduler="curve"``
+refuses such a study (:class:`~tuneful.errors.SchedulerError`); the default (``"auto"``),
+built on this class, judges them by MO-ASHA's rank rule alone (:mod:`.multi`).
+
 The model predicts how much a curve still moves after the rung (final minus last seen value),
 so for curves unlike any it was trained on it falls back to "the last value plus the typical
 remaining improvement" rather than to the average final of the training curves.
@@ -46,6 +50,10 @@ class CurvePredictor(RungScheduler):
     """
 
     name = "curve"
+    single_objective_why = (
+        "its model predicts the final value of one learning curve (report each objective "
+        "to a study of its own, or rank the trials by non-dominated sorting)"
+    )
 
     def __init__(
         self,
@@ -176,8 +184,12 @@ class CurvePredictor(RungScheduler):
 
     def decide(self, trial: TrialRecord, history: History) -> Decision | None:
         attrs: dict[str, Any] = {}
+        multi = len(history.directions) > 1
+        if multi:
+            self.check_directions(history.directions)
         for rung in self.new_rungs(trial, history):
-            prediction = self.predict(trial, history, rung)
+            # several objectives (the default only): MO-ASHA's rank rule, no model
+            prediction = None if multi else self.predict(trial, history, rung)
             if prediction is None and self.fallback == "none":
                 attrs[f"rung_{rung}"] = {
                     "value": _value_at(trial, rung),
@@ -186,13 +198,13 @@ class CurvePredictor(RungScheduler):
                 }
                 continue
             if prediction is None:  # too few completed curves: successive halving decides
-                passed, record = self.rank_rule(trial, history, rung)
-                record["rule"] = "rank"
-                reason = (
-                    f"at rung {rung} its value {record['value']:.6g} ranked {record['rank']} of "
-                    f"{record['of']}; only the best {record['keep']} go on (fewer than "
-                    f"{self.min_curves} completed curves to predict from)"
+                passed, record = self.judge_rank(trial, history, rung)
+                note = (
+                    f"η = {self.reduction_factor:g}"
+                    if record["rule"] == "pareto"
+                    else f"fewer than {self.min_curves} completed curves to predict from"
                 )
+                reason = self.rank_reason(rung, record, note)
             else:
                 passed = prediction["p_improve"] >= self.delta
                 value = _value_at(trial, rung)

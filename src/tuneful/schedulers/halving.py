@@ -10,6 +10,11 @@ Li et al. 2018 ("Hyperband"): several brackets of successive halving that start 
 budgets, ``min_budget * η**s`` for s = 0..s_max, hedge against a too aggressive first rung.
 Each new trial joins a bracket in proportion to the number of configurations Hyperband gives
 it, and is only compared with trials of its own bracket.
+
+Both accept studies with several objectives: the trials at a rung are then ordered by
+non-dominated sorting and crowding distance, MO-ASHA (Schmucker et al. 2021; see
+:mod:`.multi`), and the objective reports each rung's vector with
+:func:`~tuneful.schedulers.multi.report_values`.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ class ASHA(RungScheduler):
     """
 
     name = "asha"
+    multi_objective = True
 
     def decide(self, trial: TrialRecord, history: History) -> Decision | None:
         return self.halving_decision(trial, history)

@@ -1,6 +1,11 @@
 """Median stopping (Golovin et al. 2017, "Google Vizier"): stop a trial at step t when its
 best value so far is worse than the median, over completed trials, of their running averages
-up to step t."""
+up to step t.
+
+With several objectives there is no median to compare with (a trial's vector can be worse
+than the per-objective medians in one objective and on the Pareto front all the same):
+``scheduler="median"`` refuses such a study with a :class:`~tuneful.errors.SchedulerError`
+that points to ``"asha"`` / ``"hyperband"``, which rank by non-dominated sorting."""
 
 from __future__ import annotations
 
@@ -27,6 +32,10 @@ class MedianStopping(RungScheduler):
     """
 
     name = "median"
+    single_objective_why = (
+        "the median of several objectives' running averages is not defined (a median per "
+        "objective would stop trials on the Pareto front)"
+    )
 
     def __init__(
         self,
@@ -55,6 +64,7 @@ class MedianStopping(RungScheduler):
         }
 
     def decide(self, trial: TrialRecord, history: History) -> Decision | None:
+        self.check_directions(history.directions)
         step = trial.last_step
         if step is None or step < self.n_warmup_steps:
             return None
