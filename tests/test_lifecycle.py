@@ -166,12 +166,13 @@ def test_load_study_of_a_missing_file_creates_nothing(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_load_study_refuses_a_scheduler_for_several_objectives() -> None:
+def test_load_study_refuses_a_one_objective_scheduler_for_several_objectives() -> None:
     storage = MemoryStorage()
     tuneful.create_study("two", directions=["minimize", "maximize"], storage=storage)
-    with pytest.raises(StudyError, match="scheduler='asha'.*2 objectives"):
-        tuneful.load_study("two", storage=storage, scheduler="asha")
-    assert tuneful.load_study("two", storage=storage).scheduler.name == "none"
+    with pytest.raises(tuneful.errors.SchedulerError, match="scheduler=.median.*2 objectives"):
+        tuneful.load_study("two", storage=storage, scheduler="median")
+    assert tuneful.load_study("two", storage=storage, scheduler="asha").scheduler.name == "asha"
+    assert tuneful.load_study("two", storage=storage).scheduler.name == "auto"
 
 
 def test_a_study_stored_before_descriptions_had_versions_loads_with_the_same_optimizer(

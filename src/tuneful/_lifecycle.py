@@ -114,8 +114,9 @@ def _check_liveness(
 
 
 def _build_scheduler(scheduler: Any, n_objectives: int) -> Scheduler:
-    """The scheduler given (default: "auto" for one objective, "none" for several)."""
-    default = "auto" if n_objectives == 1 else "none"
+    """The scheduler given (default: "auto", which judges several objectives by MO-ASHA's
+    rank rule when the trials report a vector per step)."""
+    default = "auto"
     return make_scheduler(scheduler if scheduler is not None else default)
 
 
@@ -138,11 +139,8 @@ def _check_supported(
         StudyError: the scheduler is active and the study has several objectives.
     """
     check_supported(optimizer, directions=directions, space=space)
-    if scheduler is not None and scheduler.active and len(directions) != 1:
-        raise StudyError(
-            f"scheduler={scheduler.name!r}: schedulers judge one reported value; this "
-            f"study has {len(directions)} objectives (use scheduler='none')"
-        )
+    if scheduler is not None:
+        scheduler.check_directions(directions)
 
 
 def _default_name() -> str:

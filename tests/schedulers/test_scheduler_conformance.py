@@ -138,18 +138,18 @@ def test_parallel_workers_share_one_bracket_state(scheduler_spec, storage_url):
         )
 
 
-def test_multi_objective_studies_refuse_a_scheduler():
-    with pytest.raises(tuneful.errors.StudyError, match="scheduler='asha'"):
+def test_multi_objective_studies_refuse_a_scheduler_that_judges_one_objective():
+    with pytest.raises(tuneful.errors.SchedulerError, match="scheduler='median'.*'asha'"):
         tuneful.create_study(
             space=SPACE,
             storage="memory://",
             directions=["minimize", "minimize"],
-            scheduler="asha",
+            scheduler="median",
         )
     study = tuneful.create_study(
         space=SPACE, storage="memory://", directions=["minimize", "minimize"]
     )
-    assert study.scheduler.name == "none"
+    assert study.scheduler.name == "auto"
 
 
 #: Schedulers that judge one objective and refuse a study with several.

@@ -445,7 +445,7 @@ class Engine:
     # -- schedulers ------------------------------------------------------------------------
     def judge(self, number: int) -> Decision | None:
         """The scheduler's verdict after trial ``number`` reported; recorded on the trial."""
-        if not self.scheduler.active or len(self.directions) != 1:
+        if not self.scheduler.active:
             return None
         record = self.trial(number)
         stopped = record.system_attrs.get("pruned")
