@@ -190,3 +190,23 @@ def test_multi_fidelity_studies_get_the_start_up_then_the_gp_then_tpe():
     assert default[:startup] == ["sobol"] * startup
     assert default[startup:33] == ["gp"] * (33 - startup)
     assert default[33:] == ["tpe", "tpe"]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_constrained_studies_go_to_constrained_tpe_and_find_the_feasible_ball(seed: int) -> None:
+    """x in [-2, 2]^4 near (1.5, ...) subject to the unit ball (1.5 % of the box): the GP,
+    blind to the constraint, would chase the infeasible corner."""
+    space = tuneful.Space(**{f"x{i}": tuneful.Float(-2, 2) for i in range(4)})
+    study = tuneful.create_study(space=space, storage="memory://", seed=seed)
+
+    def objective(trial: tuneful.Trial) -> float:
+        x = np.array([trial.params[f"x{i}"] for i in range(4)])
+        trial.set_constraints([float(np.sum(x**2)) - 1.0])
+        return float(np.sum((x - 1.5) ** 2))
+
+    study.optimize(objective, n_trials=60, show_progress_bar=False)
+    chosen = [t.system_attrs["optimizer"] for t in study.trials]
+    assert set(chosen[10:]) == {"tpe"}
+    feasible = [t for t in study.trials if t.feasible]
+    assert len(feasible) >= 10
+    assert study.best_trial.feasible
