@@ -20,8 +20,9 @@ budgets (``--budgets``, default 50 100 300) are read off the same runs.
 Reported: the normalized hypervolume (of the feasible points, over the true front's) mean
 over the seeds per task and budget, the mean over tasks, and per task which optimizer leads
 at the largest budget. ``--overhead`` measures instead the optimizer time per trial of
-``tpe`` and Optuna's ``TPESampler`` on ZDT1 (8 variables) up to ``--overhead-trials``
-(default 1,000): the mean over the last 100 trials before 300 and before the end.
+``tpe`` and Optuna's ``TPESampler`` on ZDT1 (8 variables) and DTLZ2 with 3 objectives up to
+``--overhead-trials`` (default 1,000): the mean over the 100 trials before trial 300 and
+before the end.
 
 Usage::
 
@@ -225,25 +226,30 @@ def print_tables(results: dict[str, Any]) -> None:
 
 
 def overhead(args: argparse.Namespace) -> dict[str, Any]:
-    task = classic("zdt1", 8, 2)
     out: dict[str, Any] = {}
-    for name in ("tpe", "optuna-tpe"):
-        stamps: list[float] = []
+    for task_name in ("zdt1", "dtlz2-m3"):
+        task = task_table()[task_name]()
+        for name in ("tpe", "optuna-tpe"):
+            stamps: list[float] = []
 
-        def clocked(x: np.ndarray, _stamps: list[float] = stamps) -> Evaluation:
-            _stamps.append(time.perf_counter())
-            return task.function(x)
+            def clocked(
+                x: np.ndarray, _stamps: list[float] = stamps, _t: Task = task
+            ) -> Evaluation:
+                _stamps.append(time.perf_counter())
+                return _t.function(x)
 
-        timed = Task(task.bounds, clocked, 2, task.reference, task.max_hypervolume)
-        runner = run_optuna if name.startswith("optuna") else run_tuneful
-        runner(name, timed, args.overhead_trials, 0)
-        gaps = np.diff(stamps)
-        out[name] = {
-            f"ms_per_trial_{end}": 1000 * float(np.mean(gaps[end - 101 : end - 1]))
-            for end in (300, args.overhead_trials)
-            if end <= len(stamps)
-        }
-        print(name, out[name])
+            timed = Task(
+                task.bounds, clocked, task.objectives, task.reference, task.max_hypervolume
+            )
+            runner = run_optuna if name.startswith("optuna") else run_tuneful
+            runner(name, timed, args.overhead_trials, 0)
+            gaps = np.diff(stamps)
+            out[f"{task_name} {name}"] = row = {
+                f"ms_per_trial_{end}": 1000 * float(np.mean(gaps[end - 101 : end - 1]))
+                for end in (300, args.overhead_trials)
+                if end <= len(stamps)
+            }
+            print(task_name, name, {k: round(v, 1) for k, v in row.items()})
     return out
 
 
