@@ -37,6 +37,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from tuneful._pareto import crowding_distance, non_dominated_sort
+from tuneful._validation import check_number
+from tuneful.errors import OptimizerError
 
 __all__ = [
     "Population",
@@ -230,3 +232,35 @@ def _polynomial(x: np.ndarray, u: np.ndarray, eta: float) -> np.ndarray:
     above = 2.0 * (1.0 - u) + 2.0 * (u - 0.5) * x ** (eta + 1.0)
     root = np.where(low, below, above) ** power  # the chosen branch's base is positive
     return np.clip(x + np.where(low, root - 1.0, 1.0 - root), 0.0, 1.0)
+
+
+def checked_variation(
+    name: str,
+    crossover_prob: float,
+    eta_c: float,
+    mutation_prob: float | None,
+    eta_m: float,
+) -> tuple[float, float, float | None, float]:
+    """The variation settings of the genetic optimizer ``name``, checked:
+    ``(crossover_prob, eta_c, mutation_prob, eta_m)``.
+
+    Raises:
+        OptimizerError: a probability outside [0, 1] or a negative distribution index.
+    """
+    err = OptimizerError
+    crossover = float(
+        check_number(
+            name, "crossover_prob", crossover_prob, low=0, high=1,
+            low_inclusive=True, high_inclusive=True, error=err,
+        )
+    )  # fmt: skip
+    probability = check_number(
+        name, "mutation_prob", mutation_prob, low=0, high=1,
+        low_inclusive=True, high_inclusive=True, allow_none=True, error=err,
+    )  # fmt: skip
+    return (
+        crossover,
+        float(check_number(name, "eta_c", eta_c, low=0, error=err)),
+        None if probability is None else float(probability),
+        float(check_number(name, "eta_m", eta_m, low=0, error=err)),
+    )

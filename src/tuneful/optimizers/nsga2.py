@@ -43,9 +43,16 @@ from typing import Any
 
 import numpy as np
 
-from tuneful._validation import check_int, check_number
+from tuneful._validation import check_int
 from tuneful.errors import OptimizerError
-from tuneful.optimizers._nsga import Population, Variation, offspring, survivors, tournament
+from tuneful.optimizers._nsga import (
+    Population,
+    Variation,
+    checked_variation,
+    offspring,
+    survivors,
+    tournament,
+)
 from tuneful.optimizers._nsga_replay import Replay
 from tuneful.optimizers.base import Capabilities, Optimizer, check_supported
 from tuneful.records import History
@@ -102,19 +109,9 @@ class NSGAIIOptimizer(Optimizer):
         self.population_size = int(
             check_int("nsga2", "population_size", population_size, minimum=2, error=err)
         )
-        self.crossover_prob = float(
-            check_number(
-                "nsga2", "crossover_prob", crossover_prob, low=0, high=1,
-                low_inclusive=True, high_inclusive=True, error=err,
-            )
-        )  # fmt: skip
-        self.eta_c = float(check_number("nsga2", "eta_c", eta_c, low=0, error=err))
-        probability = check_number(
-            "nsga2", "mutation_prob", mutation_prob, low=0, high=1,
-            low_inclusive=True, high_inclusive=True, allow_none=True, error=err,
-        )  # fmt: skip
-        self.mutation_prob = None if probability is None else float(probability)
-        self.eta_m = float(check_number("nsga2", "eta_m", eta_m, low=0, error=err))
+        self.crossover_prob, self.eta_c, self.mutation_prob, self.eta_m = checked_variation(
+            "nsga2", crossover_prob, eta_c, mutation_prob, eta_m
+        )
         self._lock = threading.Lock()  # threads of one study share the cache
         self._replay = Replay()
 

@@ -33,9 +33,15 @@ from typing import Any
 
 import numpy as np
 
-from tuneful._validation import check_int, check_number
+from tuneful._validation import check_int
 from tuneful.errors import OptimizerError
-from tuneful.optimizers._nsga import Population, Variation, feasibility_tournament, offspring
+from tuneful.optimizers._nsga import (
+    Population,
+    Variation,
+    checked_variation,
+    feasibility_tournament,
+    offspring,
+)
 from tuneful.optimizers._nsga3 import das_dennis, default_reference_points, select
 from tuneful.optimizers._nsga_replay import Replay
 from tuneful.optimizers.base import Capabilities, Optimizer, check_supported
@@ -112,19 +118,9 @@ class NSGAIIIOptimizer(Optimizer):
             raise OptimizerError(
                 "nsga3: divisions and reference_points were both given; expected one of them"
             )
-        self.crossover_prob = float(
-            check_number(
-                name, "crossover_prob", crossover_prob, low=0, high=1,
-                low_inclusive=True, high_inclusive=True, error=err,
-            )
-        )  # fmt: skip
-        self.eta_c = float(check_number(name, "eta_c", eta_c, low=0, error=err))
-        probability = check_number(
-            name, "mutation_prob", mutation_prob, low=0, high=1,
-            low_inclusive=True, high_inclusive=True, allow_none=True, error=err,
-        )  # fmt: skip
-        self.mutation_prob = None if probability is None else float(probability)
-        self.eta_m = float(check_number(name, "eta_m", eta_m, low=0, error=err))
+        self.crossover_prob, self.eta_c, self.mutation_prob, self.eta_m = checked_variation(
+            name, crossover_prob, eta_c, mutation_prob, eta_m
+        )
         self._lock = threading.Lock()  # threads of one study share the cache
         self._replay = Replay()
         self._references: dict[int, np.ndarray] = {}  # by number of objectives (a cache)
