@@ -191,7 +191,7 @@ def test_an_optimizer_that_ignores_constraints_is_named_in_a_warning() -> None:
     with pytest.warns(
         UserWarning,
         match=r"optimizer 'grid' does not take constraints into "
-        r"account: .* optimizers that do: auto, cmaes, nsga2, nsga3, random, sobol, tpe",
+        r"account: .* optimizers that do: auto, cmaes, gp, nsga2, nsga3, random, sobol, tpe",
     ):
         _tell(study, 1.0, [0.0])
     with warnings.catch_warnings():

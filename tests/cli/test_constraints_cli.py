@@ -101,7 +101,7 @@ def test_an_optimizer_blind_to_constraints_is_refused_up_front(tmp_path: Path) -
         SpecError,
         match=r"constraints with optimizer: optimizer 'grid' does not handle "
         r"constraints, which this study needs: optimizers that handle constraints: auto, "
-        r"cmaes, nsga2, nsga3, random, sobol, tpe",
+        r"cmaes, gp, nsga2, nsga3, random, sobol, tpe",
     ):
         _parse(tmp_path, constraints={"json_keys": ["mem"]}, optimizer="grid")
     _parse(tmp_path, constraints={"json_keys": ["mem"]}, optimizer=None)  # auto models them

@@ -42,7 +42,7 @@ def test_every_registered_optimizer_declares_its_capabilities(name: str) -> None
     # constrained domination (nsga2), feasibility-aware ranking (cmaes) or no use of the
     # values at all (random, sobol)
     assert declared.constraints is (
-        name in ("auto", "cmaes", "nsga2", "nsga3", "random", "sobol", "tpe")
+        name in ("auto", "cmaes", "gp", "nsga2", "nsga3", "random", "sobol", "tpe")
     )
     with pytest.raises(dataclasses.FrozenInstanceError):
         declared.batch = False  # type: ignore[misc]
@@ -117,7 +117,7 @@ def test_constraints_are_refused_by_optimizers_that_do_not_handle_them() -> None
     with pytest.raises(
         OptimizerError,
         match=r"optimizer 'grid' does not handle constraints, which this study needs: "
-        r"optimizers that handle constraints: auto, cmaes, nsga2, nsga3, random, sobol, tpe$",
+        r"optimizers that handle constraints: auto, cmaes, gp, nsga2, nsga3, random, sobol, tpe$",
     ):
         check_supported(
             make_optimizer("grid", seed=0), directions=["minimize"], space=FLAT, constraints=True

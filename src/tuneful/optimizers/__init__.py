@@ -4,8 +4,9 @@ What lives where (the registry names in quotes):
 
 - ``base``: :class:`Optimizer`, :class:`Capabilities`, the registry and ``check_supported``.
 - ``random``: "random" and "sobol"; ``grid``: "grid"; ``external``: "external".
-- ``tpe`` (with ``_parzen`` and ``_motpe``, its multi-objective good set): "tpe"; ``gp`` (with ``_gp_*``): "gp"; ``cma`` (with
-  ``_cma_*``): "cmaes"; ``auto``: "auto", which picks among them.
+- ``tpe`` (with ``_parzen`` and ``_motpe``, its multi-objective good set): "tpe"; ``gp``
+  (with ``_gp_*``): "gp"; ``cma`` (with ``_cma_*``): "cmaes"; ``auto``: "auto", which picks
+  among them.
 - ``nsga2``: "nsga2" (NSGA-II); ``nsga3``: "nsga3" (NSGA-III). Their shared operators
   (constrained ranking, survivors, tournaments, SBX, polynomial mutation) are in ``_nsga``,
   NSGA-III's reference-point selection in ``_nsga3``, and the replay of their populations

@@ -33,6 +33,9 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.optimize import minimize
@@ -41,7 +44,13 @@ from scipy.special import erfcx, log_ndtr, ndtr
 from tuneful.optimizers._gp_inputs import InputMap
 from tuneful.optimizers._gp_model import GaussianProcess
 
-__all__ = ["log_h", "log_expected_improvement", "maximize_log_ei"]
+__all__ = [
+    "log_h",
+    "log_expected_improvement",
+    "log_probability_below",
+    "ConstraintModel",
+    "maximize_log_ei",
+]
 
 _C1 = 0.5 * math.log(2.0 * math.pi)
 _C2 = 0.5 * math.log(0.5 * math.pi)
@@ -97,21 +106,76 @@ def log_expected_improvement(
     return value + np.log(sigma), d_mean, d_variance
 
 
-class _Acquisition:
-    """log EI of one GP at encoded points, with the bookkeeping of inactive columns."""
+def log_probability_below(
+    mean: np.ndarray, variance: np.ndarray, threshold: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """log P(f <= threshold) under N(mean, variance), and its derivatives in the mean and in
+    the variance (Gardner et al. 2014: the probability that a constraint is satisfied)."""
+    sigma = np.sqrt(variance)
+    z = (threshold - mean) / sigma
+    value = log_ndtr(z)
+    slope = np.exp(-0.5 * z * z - value) * _INV_SQRT2PI  # d log Phi / dz
+    return value, -slope / sigma, -slope * z / (2.0 * variance)
 
-    def __init__(self, gp: GaussianProcess, inputs: InputMap, best: float) -> None:
+
+@dataclass(frozen=True)
+class ConstraintModel:
+    """A GP of one constraint's values (standardized) and the threshold it must stay under
+    (0 in the standardized units)."""
+
+    gp: GaussianProcess
+    threshold: float
+
+
+class _Acquisition:
+    """log EI of one GP at encoded points, plus the log probability that every constraint
+    model is satisfied (EI x P(feasible), Gardner et al. 2014; the probability alone while
+    ``best`` is None: no trial is feasible yet), with the bookkeeping of inactive columns."""
+
+    def __init__(
+        self,
+        gp: GaussianProcess,
+        inputs: InputMap,
+        best: float | None,
+        constraints: Sequence[ConstraintModel] = (),
+    ) -> None:
         self.gp, self.inputs, self.best = gp, inputs, best
+        self.constraints = tuple(constraints)
         self.columns = inputs.continuous_columns
         self.gradient_features = inputs.value_feature[self.columns]
 
     def values(self, X: np.ndarray) -> np.ndarray:
-        """log EI at snapped points (m, dim) without NaN."""
+        """The acquisition at snapped points (m, dim) without NaN."""
         if X.shape[0] == 0:
             return np.empty(0)
-        marked = self.inputs.mark_inactive(X)
-        mean, variance = self.gp.predict(self.inputs.features(marked))
-        return log_expected_improvement(mean, variance, self.best)[0]
+        features = self.inputs.features(self.inputs.mark_inactive(X))
+        total = np.zeros(X.shape[0])
+        if self.best is not None:
+            mean, variance = self.gp.predict(features)
+            total += log_expected_improvement(mean, variance, self.best)[0]
+        for model in self.constraints:
+            mean, variance = model.gp.predict(features)
+            total += log_probability_below(mean, variance, model.threshold)[0]
+        return total
+
+    def _value_and_gradient(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The acquisition at features and its gradient in the continuous columns."""
+        value = np.zeros(features.shape[0])
+        grad = np.zeros((features.shape[0], self.columns.size))
+        terms: list[tuple[GaussianProcess, Any]] = []
+        if self.best is not None:
+            best = self.best
+            terms.append((self.gp, lambda m, v: log_expected_improvement(m, v, best)))
+        for model in self.constraints:
+            terms.append((model.gp, lambda m, v, t=model.threshold: log_probability_below(m, v, t)))
+        for gp, term in terms:
+            mean, variance, d_mean, d_variance = gp.predict_with_gradients(
+                features, self.gradient_features
+            )
+            part, g_mean, g_variance = term(mean, variance)
+            value += part
+            grad += g_mean[:, None] * d_mean + g_variance[:, None] * d_variance
+        return value, grad
 
     def polish(self, X: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """L-BFGS-B on the continuous columns of every row at once (discrete ones fixed).
@@ -129,11 +193,7 @@ class _Acquisition:
             points = X.copy()
             points[:, columns] = flat.reshape(rows, columns.size)
             points[inactive] = np.nan
-            mean, variance, d_mean, d_variance = self.gp.predict_with_gradients(
-                self.inputs.features(points), self.gradient_features
-            )
-            value, g_mean, g_variance = log_expected_improvement(mean, variance, self.best)
-            grad = g_mean[:, None] * d_mean + g_variance[:, None] * d_variance
+            value, grad = self._value_and_gradient(self.inputs.features(points))
             grad[frozen] = 0.0
             return -float(value.sum()), -grad.reshape(-1)
 
@@ -214,29 +274,32 @@ def _candidates(
 def maximize_log_ei(
     gp: GaussianProcess,
     inputs: InputMap,
-    best: float,
+    best: float | None,
     rng: np.random.Generator,
     *,
     anchors: np.ndarray,
     n_candidates: int,
     n_restarts: int,
+    constraints: Sequence[ConstraintModel] = (),
 ) -> tuple[np.ndarray, np.ndarray]:
     """Points ranked by log EI, best first: the polished restarts, then the raw candidates.
 
     Args:
         gp: the posterior to score against (fantasies included).
         inputs: the space's input map.
-        best: the incumbent (lowest standardized output).
+        best: the incumbent (lowest standardized output among the feasible trials); None
+            when no trial is feasible: the probability of feasibility alone is maximized.
         rng: randomness of the raw candidates and of the coordinate order.
         anchors: encoded points to start near (the best observed), shape (a, dim), NaN ok.
         n_candidates: number of Sobol points scored.
         n_restarts: number of top points polished.
+        constraints: the constraint models; log P(feasible) is added to log EI.
 
     Returns:
         points (k, dim) in [0, 1] without NaN, discrete columns on their levels, and their
         log EI values (k,), sorted by decreasing value. Callers take the first they can use.
     """
-    acquisition = _Acquisition(gp, inputs, best)
+    acquisition = _Acquisition(gp, inputs, best, constraints)
     raw = _candidates(inputs, anchors, rng, n_candidates)
     raw_values = acquisition.values(raw)
     order = np.argsort(-raw_values, kind="stable")

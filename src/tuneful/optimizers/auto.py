@@ -21,11 +21,11 @@ numbered k in a space of d encoded columns:
      keep landing on tried configurations and must be replaced), or no ``cmaes``.
 
 Studies with several objectives skip the GP and CMA-ES (both optimize one objective) and go
-from the start-up to TPE, which ranks trials by Pareto front. Studies with constraints (some
-completed trial told constraint values) also go from the start-up to TPE, which models each
-constraint (c-TPE); the GP does not model them yet. TPE found a feasible point in every run of
-the constrained tasks of docs/benchmarks.md §13, where the GP, blind to a constraint whose
-feasible region is 0.5 % of the space, found one in 1 run of 10.
+from the start-up to TPE, which ranks trials by Pareto front (with constraints, c-TPE).
+Single-objective studies with constraints (some completed trial told constraint values) take
+the GP with a model per constraint (expected improvement times the probability of
+feasibility) to trial ``gp_trials``, then TPE, which models each constraint (c-TPE); CMA-ES
+only ranks infeasible members last, so it is skipped (docs/benchmarks.md §13).
 
 Multi-fidelity studies (a scheduler stops trials early, so the history the study passes is
 every trial's value at one budget, ``history.fidelity``; see
@@ -96,7 +96,7 @@ class AutoOptimizer(Optimizer):
     """
 
     name = "auto"
-    # several objectives or constraints: TPE after the start-up (GP and CMA-ES are skipped)
+    # several objectives: TPE after the start-up; constraints: GP, then TPE (CMA-ES skipped)
     capabilities = Capabilities(
         multi_objective=True, constraints=True, conditional=True, define_by_run=True, batch=True
     )
@@ -156,8 +156,10 @@ class AutoOptimizer(Optimizer):
             startup *= self.mf_startup
         if space.dim == 0 or number < startup:
             return "sobol"
-        if len(history.directions) > 1 or history.has_constraints:
+        if len(history.directions) > 1:
             return "tpe"
+        if history.has_constraints:
+            return "gp" if number < self.gp_trials else "tpe"
         if history.fidelity is not None:
             if self.multi_fidelity == "gp" and number < self.gp_trials:
                 return "gp"

@@ -53,7 +53,7 @@ from scipy.optimize import minimize_scalar
 
 from tuneful._validation import check_choice, check_int
 from tuneful.errors import OptimizerError
-from tuneful.optimizers._gp_acquisition import maximize_log_ei
+from tuneful.optimizers._gp_acquisition import ConstraintModel, maximize_log_ei
 from tuneful.optimizers._gp_inputs import InputMap
 from tuneful.optimizers._gp_model import (
     GaussianProcess,
@@ -63,7 +63,7 @@ from tuneful.optimizers._gp_model import (
 )
 from tuneful.optimizers.base import Capabilities, Optimizer, check_supported, config_key
 from tuneful.optimizers.random import SobolOptimizer
-from tuneful.records import History
+from tuneful.records import History, TrialRecord
 from tuneful.space import Space
 
 __all__ = ["GPOptimizer"]
@@ -231,9 +231,9 @@ class GPOptimizer(Optimizer):
     """
 
     name = "gp"
-    # one objective: the GP models y[:, 0] alone
+    # one objective: the GP models y[:, 0] alone; constraints: a GP each (EI x P(feasible))
     capabilities = Capabilities(
-        multi_objective=False, constraints=False, conditional=True, define_by_run=True, batch=True
+        multi_objective=False, constraints=True, conditional=True, define_by_run=True, batch=True
     )
 
     def __init__(
@@ -294,6 +294,14 @@ class GPOptimizer(Optimizer):
         X, features, y = self._training_data(X_all, features_all, y_all)
         hyper = self._hyperparameters(inputs, features_all, y_all, features, y)
         gp = GaussianProcess(features, inputs.owner, y, hyper)
+        best: float | None = None  # with constraints: the best feasible output
+        constraints: list[ConstraintModel] = []
+        if history.has_constraints:
+            records = [history.completed[i] for i in by_number]
+            chosen = select_training_points(y_all, features_all, self.max_points)
+            feasible = np.array([records[i].feasible for i in chosen], dtype=bool)
+            best = float(np.min(y[feasible])) if feasible.any() else None
+            constraints = self._constraint_models(inputs, records, features_all, hyper)
         pending = np.asarray(history.X_pending, dtype=np.float64)
         if pending.shape[0]:
             pending_features = inputs.features(pending)
@@ -303,7 +311,7 @@ class GPOptimizer(Optimizer):
         anchors = X[np.argsort(y, kind="stable")[:_N_ANCHORS]]
         suggestions = []
         for _ in range(n):
-            point = self._next_point(gp, inputs, anchors, taken, rng)
+            point = self._next_point(gp, inputs, anchors, taken, rng, best, constraints)
             suggestions.append(point)
             point_features = inputs.features(inputs.mark_inactive(point[None, :]))
             gp = gp.condition_on(point_features, gp.predict(point_features)[0])
@@ -316,16 +324,22 @@ class GPOptimizer(Optimizer):
         anchors: np.ndarray,
         taken: set[tuple[Any, ...]],
         rng: np.random.Generator,
+        best: float | None,
+        constraints: list[ConstraintModel],
     ) -> np.ndarray:
-        """The log-EI maximizer among configurations not in ``taken``; adds it to ``taken``."""
+        """The acquisition's maximizer among configurations not in ``taken`` (log EI over
+        ``best``, plus log P(feasible) with constraints); adds it to ``taken``."""
+        if not constraints:  # the lowest output, fantasies of pending points included
+            best = float(np.min(gp.y))
         points, _ = maximize_log_ei(
             gp,
             inputs,
-            float(np.min(gp.y)),
+            best,
             rng,
             anchors=anchors,
             n_candidates=self.n_candidates,
             n_restarts=self.n_restarts,
+            constraints=constraints,
         )
         for point in points:
             key = config_key(inputs.space.decode(point[None, :])[0])
@@ -336,6 +350,36 @@ class GPOptimizer(Optimizer):
         point = inputs.snap(rng.random((1, inputs.dim)))[0]
         taken.add(config_key(inputs.space.decode(point[None, :])[0]))
         return point
+
+    def _constraint_models(
+        self,
+        inputs: InputMap,
+        records: list[TrialRecord],
+        features_all: np.ndarray,
+        hyper: Hyperparameters,
+    ) -> list[ConstraintModel]:
+        """One GP per constraint (Gardner et al. 2014), on the trials told it: its values
+        standardized, so that the constraint's bound 0 becomes ``-mean / std``; fitted from
+        the objective's hyperparameters as the start."""
+        width = max(len(r.constraints or ()) for r in records)
+        models = []
+        for j in range(width):
+            told = np.array([len(r.constraints or ()) > j for r in records])
+            values = np.array(
+                [(r.constraints or ())[j] for r in records if len(r.constraints or ()) > j],
+                dtype=np.float64,
+            )
+            features = features_all[told]
+            if values.size > self.max_points:
+                keep = select_training_points(values, features, self.max_points)
+                values, features = values[keep], features[keep]
+            centre, spread = float(np.mean(values)), float(np.std(values))
+            spread = spread if spread > 0.0 else max(abs(centre), 1.0)
+            standardized = (values - centre) / spread
+            fitted = self._fit(inputs, features, standardized, hyper)
+            gp = GaussianProcess(features, inputs.owner, standardized, fitted)
+            models.append(ConstraintModel(gp, -centre / spread))
+        return models
 
     def _input_map(self, space: Space) -> InputMap:
         with self._cache_lock:
