@@ -9,8 +9,9 @@ What lives where (the registry names in quotes):
   among them.
 - ``nsga2``: "nsga2" (NSGA-II); ``nsga3``: "nsga3" (NSGA-III). Their shared operators
   (constrained ranking, survivors, tournaments, SBX, polynomial mutation) are in ``_nsga``,
-  NSGA-III's reference-point selection in ``_nsga3``, and the replay of their populations
-  from the history in ``_nsga_replay``.
+  NSGA-III's reference-point selection in ``_nsga3``, the replay of their populations
+  from the history in ``_nsga_replay``, and the generational loop they share (parents,
+  tournaments, children, settings) in ``_genetic``.
 - ``_activation``: the groups of encoded columns active together (TPE's tree).
 """
 

@@ -38,30 +38,23 @@ first generation whose completed members changed (:mod:`~tuneful.optimizers._nsg
 
 from __future__ import annotations
 
-import threading
 from typing import Any
-
-import numpy as np
 
 from tuneful._validation import check_int
 from tuneful.errors import OptimizerError
+from tuneful.optimizers._genetic import GenerationalOptimizer
 from tuneful.optimizers._nsga import (
     Population,
-    Variation,
-    checked_variation,
-    offspring,
     survivors,
     tournament,
 )
-from tuneful.optimizers._nsga_replay import Replay
-from tuneful.optimizers.base import Capabilities, Optimizer, check_supported
+from tuneful.optimizers.base import Capabilities
 from tuneful.records import History
-from tuneful.space import Categorical, Space
 
 __all__ = ["NSGAIIOptimizer"]
 
 
-class NSGAIIOptimizer(Optimizer):
+class NSGAIIOptimizer(GenerationalOptimizer):
     """NSGA-II with constrained domination, replayed from the history (see the module).
 
     Args:
@@ -90,6 +83,7 @@ class NSGAIIOptimizer(Optimizer):
     """
 
     name = "nsga2"
+    _tournament = staticmethod(tournament)
     capabilities = Capabilities(
         multi_objective=True, constraints=True, conditional=True, define_by_run=True, batch=True
     )
@@ -105,15 +99,11 @@ class NSGAIIOptimizer(Optimizer):
         eta_m: float = 20.0,
     ) -> None:
         err = OptimizerError
-        self.seed = check_int("nsga2", "seed", seed, allow_none=True, error=err)
         self.population_size = int(
             check_int("nsga2", "population_size", population_size, minimum=2, error=err)
         )
-        self.crossover_prob, self.eta_c, self.mutation_prob, self.eta_m = checked_variation(
-            "nsga2", crossover_prob, eta_c, mutation_prob, eta_m
-        )
-        self._lock = threading.Lock()  # threads of one study share the cache
-        self._replay = Replay()
+        checked = check_int("nsga2", "seed", seed, allow_none=True, error=err)
+        self._init_variation(checked, crossover_prob, eta_c, mutation_prob, eta_m)
 
     def settings(self) -> dict[str, Any]:
         return {
@@ -124,52 +114,15 @@ class NSGAIIOptimizer(Optimizer):
             "eta_m": self.eta_m,
         }
 
-    def suggest(self, history: History, n: int, rng: np.random.Generator) -> np.ndarray:
-        space = history.space
-        if space.dim == 0:
-            return np.empty((n, 0))
-        check_supported(self, directions=history.directions, space=space)
-        seed = self._seed(history)
-        first = history.number if history.number is not None else history.n_trials
-        variation = self._variation(space)
-        points = np.empty((n, space.dim))
-        with self._lock:
-            for i in range(n):
-                number = first + i
-                parents = self._parents(history, number // self.population_size)
-                if len(parents) == 0:
-                    points[i] = self._replay.sobol_point(history, seed, number)
-                    continue
-                a = parents.x[tournament(parents, rng)]
-                b = parents.x[tournament(parents, rng)]
-                points[i] = offspring(a, b, variation, rng)
-        return points
+    def size(self, n_objectives: int) -> int:
+        """P, whatever the number of objectives."""
+        del n_objectives
+        return self.population_size
 
-    def population(self, history: History, generation: int) -> list[int]:
-        """The trial numbers of ``P_generation``, the parents of generation ``generation``
-        as the history stands (empty for generation 0), for inspection."""
-        check_supported(self, directions=history.directions, space=history.space)
-        with self._lock:
-            return [int(k) for k in self._parents(history, generation).numbers]
-
-    def _seed(self, history: History) -> int:
-        if self.seed is not None:
-            return self.seed
-        return int(history.seed) if history.seed is not None else 0
-
-    def _variation(self, space: Space) -> Variation:
-        names = space.encoded_names
-        categorical = np.array([isinstance(space[name], Categorical) for name in names])
-        return Variation(
-            categorical=categorical,
-            crossover_prob=self.crossover_prob,
-            eta_c=self.eta_c,
-            mutation_prob=self.mutation_prob if self.mutation_prob is not None else 1 / len(names),
-            eta_m=self.eta_m,
-        )
-
-    def _parents(self, history: History, generation: int) -> Population:
-        """``P_generation`` (module docstring, step 2), from the cached chain."""
+    def _parents(self, history: History, generation: int, seed: int) -> Population:
+        """``P_generation`` (module docstring, step 2), from the cached chain (the seed does
+        not matter to NSGA-II's selection)."""
+        del seed
         return self._replay.parents(history, generation, self.population_size, _survivors)
 
 

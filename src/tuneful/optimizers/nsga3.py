@@ -28,25 +28,20 @@ probability 1 and index 30, polynomial mutation with index 20 and probability 1 
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import numpy as np
 
 from tuneful._validation import check_int
 from tuneful.errors import OptimizerError
+from tuneful.optimizers._genetic import GenerationalOptimizer
 from tuneful.optimizers._nsga import (
     Population,
-    Variation,
-    checked_variation,
     feasibility_tournament,
-    offspring,
 )
 from tuneful.optimizers._nsga3 import das_dennis, default_reference_points, select
-from tuneful.optimizers._nsga_replay import Replay
-from tuneful.optimizers.base import Capabilities, Optimizer, check_supported
+from tuneful.optimizers.base import Capabilities
 from tuneful.records import History
-from tuneful.space import Categorical, Space
 
 __all__ = ["NSGAIIIOptimizer"]
 
@@ -54,7 +49,7 @@ _MASK_64 = (1 << 64) - 1
 _SMALLEST = 24  # the least default population: one or two objectives have few points
 
 
-class NSGAIIIOptimizer(Optimizer):
+class NSGAIIIOptimizer(GenerationalOptimizer):
     """NSGA-III with constrained domination, replayed from the history (see the module).
 
     Args:
@@ -90,6 +85,7 @@ class NSGAIIIOptimizer(Optimizer):
     """
 
     name = "nsga3"
+    _tournament = staticmethod(feasibility_tournament)
     capabilities = Capabilities(
         multi_objective=True, constraints=True, conditional=True, define_by_run=True, batch=True
     )
@@ -107,7 +103,7 @@ class NSGAIIIOptimizer(Optimizer):
         eta_m: float = 20.0,
     ) -> None:
         err, name = OptimizerError, "nsga3"
-        self.seed = check_int(name, "seed", seed, allow_none=True, error=err)
+        checked = check_int(name, "seed", seed, allow_none=True, error=err)
         size = check_int(name, "population_size", population_size, minimum=2, allow_none=True,
                          error=err)  # fmt: skip
         self.population_size = None if size is None else int(size)
@@ -118,11 +114,7 @@ class NSGAIIIOptimizer(Optimizer):
             raise OptimizerError(
                 "nsga3: divisions and reference_points were both given; expected one of them"
             )
-        self.crossover_prob, self.eta_c, self.mutation_prob, self.eta_m = checked_variation(
-            name, crossover_prob, eta_c, mutation_prob, eta_m
-        )
-        self._lock = threading.Lock()  # threads of one study share the cache
-        self._replay = Replay()
+        self._init_variation(checked, crossover_prob, eta_c, mutation_prob, eta_m)
         self._references: dict[int, np.ndarray] = {}  # by number of objectives (a cache)
 
     def settings(self) -> dict[str, Any]:
@@ -164,52 +156,6 @@ class NSGAIIIOptimizer(Optimizer):
         if self.population_size is not None:
             return self.population_size
         return max(_SMALLEST, -(-len(self.references(n_objectives)) // 4) * 4)
-
-    def suggest(self, history: History, n: int, rng: np.random.Generator) -> np.ndarray:
-        space = history.space
-        if space.dim == 0:
-            return np.empty((n, 0))
-        check_supported(self, directions=history.directions, space=space)
-        seed = self._seed(history)
-        first = history.number if history.number is not None else history.n_trials
-        variation = self._variation(space)
-        size = self.size(len(history.directions))
-        points = np.empty((n, space.dim))
-        with self._lock:
-            for i in range(n):
-                number = first + i
-                parents = self._parents(history, number // size, seed)
-                if len(parents) == 0:
-                    points[i] = self._replay.sobol_point(history, seed, number)
-                    continue
-                a = parents.x[feasibility_tournament(parents, rng)]
-                b = parents.x[feasibility_tournament(parents, rng)]
-                points[i] = offspring(a, b, variation, rng)
-        return points
-
-    def population(self, history: History, generation: int) -> list[int]:
-        """The trial numbers of ``P_generation``, the parents of generation ``generation``
-        as the history stands (empty for generation 0), for inspection."""
-        check_supported(self, directions=history.directions, space=history.space)
-        with self._lock:
-            parents = self._parents(history, generation, self._seed(history))
-            return [int(k) for k in parents.numbers]
-
-    def _seed(self, history: History) -> int:
-        if self.seed is not None:
-            return self.seed
-        return int(history.seed) if history.seed is not None else 0
-
-    def _variation(self, space: Space) -> Variation:
-        names = space.encoded_names
-        categorical = np.array([isinstance(space[name], Categorical) for name in names])
-        return Variation(
-            categorical=categorical,
-            crossover_prob=self.crossover_prob,
-            eta_c=self.eta_c,
-            mutation_prob=self.mutation_prob if self.mutation_prob is not None else 1 / len(names),
-            eta_m=self.eta_m,
-        )
 
     def _parents(self, history: History, generation: int, seed: int) -> Population:
         """``P_generation``, from the cached chain (keyed by the seed of the tie-breaks)."""
