@@ -73,6 +73,18 @@ class Population:
     rank: np.ndarray
     crowding: np.ndarray
 
+    def rows(self, order: np.ndarray, rank: np.ndarray, crowding: np.ndarray) -> Population:
+        """The members at ``order``, with ``rank`` and ``crowding`` (given for the whole
+        population) taken at the same rows."""
+        return Population(
+            numbers=self.numbers[order],
+            x=self.x[order],
+            y=self.y[order],
+            violation=self.violation[order],
+            rank=rank[order],
+            crowding=crowding[order],
+        )
+
     def __len__(self) -> int:
         return len(self.numbers)
 
@@ -117,14 +129,7 @@ def survivors(pool: Population, size: int) -> Population:
     # lexsort: last key first; rank ascending, crowding descending, number ascending
     order = np.lexsort((pool.numbers, -crowding, rank))[:size]
     order = np.sort(order)  # keep trial-number order among the survivors
-    return Population(
-        numbers=pool.numbers[order],
-        x=pool.x[order],
-        y=pool.y[order],
-        violation=pool.violation[order],
-        rank=rank[order],
-        crowding=crowding[order],
-    )
+    return pool.rows(order, rank, crowding)
 
 
 def merge(first: Population, second: Population) -> Population:

@@ -178,11 +178,4 @@ def select(
 
 
 def _rows(pool: Population, order: np.ndarray, rank: np.ndarray) -> Population:
-    return Population(
-        numbers=pool.numbers[order],
-        x=pool.x[order],
-        y=pool.y[order],
-        violation=pool.violation[order],
-        rank=rank[order],
-        crowding=np.zeros(len(order)),
-    )
+    return pool.rows(order, rank, np.zeros(len(pool)))
