@@ -56,10 +56,12 @@ def test_startup_grows_with_the_dimension() -> None:
     assert choice(wide, 20) == "gp"
 
 
-def test_several_objectives_go_to_tpe_after_the_startup() -> None:
+def test_two_objectives_take_the_gp_then_tpe_and_three_take_tpe() -> None:
     assert choice(NUMERIC, 5, objectives=2) == "sobol"
-    assert choice(NUMERIC, 10, objectives=2) == "tpe"
+    assert choice(NUMERIC, 10, objectives=2) == "gp"
     assert choice(NUMERIC, 300, objectives=2) == "tpe"
+    assert choice(NUMERIC, 10, objectives=3) == "tpe"
+    assert choice(NUMERIC, 300, objectives=3) == "tpe"
 
 
 def test_each_trial_records_the_optimizer_that_chose_it() -> None:

@@ -382,12 +382,6 @@ def test_subsampled_model_still_suggests() -> None:
     assert points.shape == (2, 2) and np.all(np.isfinite(points))
 
 
-def test_multi_objective_studies_are_refused() -> None:
-    history = History(CONTINUOUS, ("minimize", "minimize"), [], number=0)
-    with pytest.raises(OptimizerError, match="objectives"):
-        GPOptimizer().suggest(history, 1, np.random.default_rng(0))
-
-
 def _branin(x1: float, x2: float) -> float:
     b, c, t = 5.1 / (4 * math.pi**2), 5 / math.pi, 1 / (8 * math.pi)
     return (x2 - b * x1**2 + c * x1 - 6) ** 2 + 10 * (1 - t) * math.cos(x1) + 10

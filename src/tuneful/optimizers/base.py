@@ -130,11 +130,11 @@ def check_supported(
         >>> space = tuneful.Space(x=tuneful.Float(0, 1))
         >>> two = ["minimize", "maximize"]
         >>> check_supported(make_optimizer("tpe", seed=0), directions=two, space=space)
-        >>> check_supported(make_optimizer("gp", seed=0), directions=two, space=space)
+        >>> check_supported(make_optimizer("cmaes", seed=0), directions=two, space=space)
         Traceback (most recent call last):
         ...
-        tuneful.errors.OptimizerError: optimizer 'gp' handles one objective; this study has 2 \
-(minimize, maximize): optimizers that handle several objectives: auto, external, grid, \
+        tuneful.errors.OptimizerError: optimizer 'cmaes' handles one objective; this study has \
+2 (minimize, maximize): optimizers that handle several objectives: auto, external, gp, grid, \
 nsga2, nsga3, random, sobol, tpe
     """
     declared = type(optimizer).capabilities

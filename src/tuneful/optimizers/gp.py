@@ -25,6 +25,12 @@ One suggestion, for a history of completed trials (X, y) and pending trials X_p:
    point whose configuration was already tried, is pending or was just chosen is skipped for
    the next best.
 
+Several objectives (ParEGO, Knowles 2006): each suggestion draws a weight vector w from the
+flat Dirichlet distribution with the trial's generator, scales every objective to [0, 1] over
+the completed trials, and models the augmented Tchebycheff scalarization
+``max_i w_i f_i + 0.05 sum_i w_i f_i`` as the one output of steps 2-7, so that successive
+trials aim at different parts of the front.
+
 No trust region and no input warping: the space's own log scales already do most of what
 warping does for hyperparameters, and trust regions (TuRBO) pay off at dimensions and budgets
 beyond those of typical tuning (see Hvarfner et al. 2024 for a GP that does well in high
@@ -71,6 +77,7 @@ __all__ = ["GPOptimizer"]
 _ACQUISITIONS = ("logei",)
 _N_ANCHORS = 5  # best trials used as starting points of the acquisition search
 _CACHE_SIZE = 16
+_RHO = 0.05  # ParEGO's augmentation of the Tchebycheff scalarization
 _FIRST_CHECKPOINT = 16  # cold fits for every count of trials up to this one
 
 
@@ -231,9 +238,9 @@ class GPOptimizer(Optimizer):
     """
 
     name = "gp"
-    # one objective: the GP models y[:, 0] alone; constraints: a GP each (EI x P(feasible))
+    # several objectives: ParEGO's random scalarizations; constraints: a GP each (EI x P(feasible))
     capabilities = Capabilities(
-        multi_objective=False, constraints=True, conditional=True, define_by_run=True, batch=True
+        multi_objective=True, constraints=True, conditional=True, define_by_run=True, batch=True
     )
 
     def __init__(
@@ -288,7 +295,7 @@ class GPOptimizer(Optimizer):
         space = history.space
         inputs = self._input_map(space)
         by_number = np.argsort([t.number for t in history.completed], kind="stable")
-        y_all = np.asarray(history.y, dtype=np.float64)[by_number, 0]
+        y_all = _scalarized(np.asarray(history.y, dtype=np.float64)[by_number], rng)
         X_all = np.asarray(history.X, dtype=np.float64)[by_number]
         features_all = inputs.features(X_all)
         X, features, y = self._training_data(X_all, features_all, y_all)
@@ -450,6 +457,20 @@ class GPOptimizer(Optimizer):
             while len(self._fits) > _CACHE_SIZE:
                 self._fits.popitem(last=False)
         return hyper
+
+
+def _scalarized(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The one output the GP models: the first objective with one, else ParEGO's augmented
+    Tchebycheff scalarization of the objectives scaled to [0, 1] with weights drawn from
+    ``rng`` (Knowles 2006; rho = 0.05). Draws nothing from ``rng`` with one objective."""
+    if y.shape[1] == 1:
+        return y[:, 0]
+    low, high = np.min(y, axis=0), np.max(y, axis=0)
+    span = np.where(high > low, high - low, 1.0)
+    scaled = (y - low) / span
+    weights = rng.dirichlet(np.ones(y.shape[1]))
+    weighted = scaled * weights
+    return np.max(weighted, axis=1) + _RHO * np.sum(weighted, axis=1)
 
 
 def _checkpoint(n: int) -> int:
