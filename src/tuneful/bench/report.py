@@ -24,6 +24,7 @@ import numpy as np
 
 import tuneful.viz.bench as figures
 from tuneful.bench.cost_report import cost_sections
+from tuneful.bench.mo_report import hypervolume_section
 from tuneful.bench.results import Run
 from tuneful.bench.stats import (
     Curves,
@@ -524,6 +525,7 @@ def write_report(
         *_optimizer_section(runs, curves),
         *_task_section(runs, curves),
         *_normalization_note(),
+        *hypervolume_section(runs),
         *_rank_section(ranked, friedman, post_hoc, summary, images.critical_difference),
         *_per_task_section(summary, images.curves),
         *_cost_sections(runs, cost_budgets, speedup_baseline),

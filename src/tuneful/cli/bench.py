@@ -164,8 +164,11 @@ def run_command(
 @click.option("--optimizers", help="Report only these optimizers (comma-separated).")
 @click.option(
     "--cost-budgets",
-    help="Comma-separated costs (in full-fidelity evaluations) at which to rank the "
-    "optimizers, e.g. 10,30,100 for a multi-fidelity benchmark.",
+    "--budgets",
+    "cost_budgets",
+    help="Comma-separated budgets at which to rank the optimizers, read from the same runs: "
+    "evaluations for a black-box benchmark (e.g. 50,100,300), full-fidelity evaluations' "
+    "worth of cost for a multi-fidelity one.",
 )
 @click.option(
     "--speedup-baseline",
