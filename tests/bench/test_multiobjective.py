@@ -45,9 +45,8 @@ def test_hypervolume_trace_counts_feasible_points_inside_the_reference() -> None
 
 
 def test_hv_regret_of_a_hand_built_run_with_a_known_front() -> None:
-    run = _run(
-        "a", 0, [[3.0, 3.0], [1.0, 3.0], [2.0, 2.0]], reference_point=[4.0, 4.0], max_hypervolume=8.0
-    )
+    points = [[3.0, 3.0], [1.0, 3.0], [2.0, 2.0]]
+    run = _run("a", 0, points, reference_point=[4.0, 4.0], max_hypervolume=8.0)
     (scored,) = with_hv_regret([run])
     np.testing.assert_allclose(scored.losses, [1 - 1 / 8, 1 - 3 / 8, 1 - 5 / 8])
     assert scored.normalized and scored.optimum == 0.0
@@ -123,9 +122,7 @@ def test_report_ranks_synthetic_multi_objective_runs() -> None:
 def test_report_explains_the_hypervolume_regret(tmp_path: Path) -> None:
     from tuneful.bench.report import write_report
 
-    path = write_report(
-        _synthetic(), tmp_path, baseline="worst", plots=False, cost_budgets=[1, 3]
-    )
+    path = write_report(_synthetic(), tmp_path, baseline="worst", plots=False, cost_budgets=[1, 3])
     text = path.read_text(encoding="utf-8")
     assert "### Multi-objective tasks: hypervolume regret" in text
     assert "the task's known front" in text
@@ -160,9 +157,7 @@ def test_zdt_cells_record_every_objective_and_resume(tmp_path: Path) -> None:
     )
     outcome = bench.run()
     assert not outcome.failed and len(outcome.ran) == 4
-    study = tuneful.load_study(
-        study_name("mo", Cell("nsga2", "zdt/zdt1/d3", 0)), storage=storage
-    )
+    study = tuneful.load_study(study_name("mo", Cell("nsga2", "zdt/zdt1/d3", 0)), storage=storage)
     assert list(study.directions) == ["minimize", "minimize"]
     assert all(len(t.values) == 2 for t in study.trials)
     runs = load_runs(storage, "mo")
@@ -182,7 +177,11 @@ def test_constrained_task_reports_its_constraints(tmp_path: Path) -> None:
     storage = f"sqlite:///{tmp_path / 'c.db'}"
     task_id = "zdt/zdt1/d3@f1<=0.5"
     outcome = Benchmark(
-        "c", tasks=[task_id], optimizers=["tpe", "optuna-nsga2"], seeds=1, budget=15,
+        "c",
+        tasks=[task_id],
+        optimizers=["tpe", "optuna-nsga2"],
+        seeds=1,
+        budget=15,
         storage=storage,
     ).run()
     assert not outcome.failed
@@ -207,7 +206,11 @@ def test_single_objective_peer_on_a_multi_objective_task_fails_without_a_study(
     pytest.importorskip("optuna")
     storage = f"sqlite:///{tmp_path / 'x.db'}"
     outcome = Benchmark(
-        "x", tasks=["zdt/zdt1/d3"], optimizers=["optuna-tpe"], seeds=1, budget=5,
+        "x",
+        tasks=["zdt/zdt1/d3"],
+        optimizers=["optuna-tpe"],
+        seeds=1,
+        budget=5,
         storage=storage,
     ).run()
     (message,) = outcome.failed.values()
@@ -231,8 +234,8 @@ def test_multi_objective_adapters_are_registered() -> None:
     for name in ("optuna-default", "optuna-motpe", "optuna-nsga2", "optuna-nsga3", "optuna-random"):
         assert name in names
     assert "optuna-tpe" not in names
-    assert get_adapter("optuna-nsga3").describe()["call"].startswith(
-        "optuna.samplers.NSGAIIISampler"
+    assert (
+        get_adapter("optuna-nsga3").describe()["call"].startswith("optuna.samplers.NSGAIIISampler")
     )
 
 

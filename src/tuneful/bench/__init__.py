@@ -40,8 +40,8 @@ own line or below (in parentheses, what it imports):
   subsets (``stats``, ``results``).
 - ``cost_report`` the report's sections in cost units (``costs``, ``tables``, ``results``);
   ``mo_report`` its section on multi-objective tasks (``tables``, ``results``).
-- ``report`` ``write_report`` (``cost_report``, ``mo_report``, ``viz.bench`` for the figures, ``stats``,
-  ``tables``, ``results``).
+- ``report`` ``write_report`` (``cost_report``, ``mo_report``, ``viz.bench`` for the
+  figures, ``stats``, ``tables``, ``results``).
 
 This package's ``__init__`` gathers the public names; ``write_report`` is imported on first
 use, so that running a benchmark never imports the plotting code.
