@@ -127,6 +127,46 @@ def test_report_explains_the_hypervolume_regret(tmp_path: Path) -> None:
     assert "### Multi-objective tasks: hypervolume regret" in text
     assert "the task's known front" in text
     assert "| t0 |" in text
+    # against "worst", "best" has the lower mean final regret on every task
+    assert "| best | 4 | 0 | 0 | 100 % | 0 % |" in text
+    assert "rank @ 3" in text  # ranks at fixed budgets, read from the same runs
+
+
+def test_cli_report_takes_budgets(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from tuneful.cli import cli
+
+    storage = f"sqlite:///{tmp_path / 'b.db'}"
+    Benchmark(
+        "b",
+        tasks=["zdt/zdt1/d3"],
+        optimizers=["random", "nsga2"],
+        seeds=2,
+        budget=8,
+        storage=storage,
+    ).run()
+    out = tmp_path / "report"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "bench",
+            "report",
+            "--name",
+            "b",
+            "--storage",
+            storage,
+            "--out",
+            str(out),
+            "--budgets",
+            "4,8",
+            "--no-plots",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    text = (out / "report.md").read_text(encoding="utf-8")
+    assert "rank @ 4" in text and "rank @ 8" in text
+    assert "Multi-objective tasks: hypervolume regret" in text
 
 
 def test_runs_without_several_objectives_get_no_hypervolume_section() -> None:
