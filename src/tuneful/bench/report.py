@@ -100,6 +100,8 @@ def _optimizer_section(runs: Sequence[Run], curves: Curves) -> list[str]:
 def _task_details(run: Run) -> dict[str, Any]:
     """The objective, its direction and the task's metadata, as far as the run records them."""
     details = {key: run.meta[key] for key in ("objective", "direction") if run.meta.get(key)}
+    if run.points is not None:  # every objective is in the hypervolume section
+        details = {"objectives": int(run.points.shape[1])}
     for key in ("task", "task_metadata"):
         if isinstance(run.meta.get(key), Mapping):
             details.update(run.meta[key])
