@@ -295,3 +295,20 @@ def get_default_call() -> str:
 def test_hv_regret_is_finite_between_zero_and_one() -> None:
     for run in _synthetic(tasks=1, seeds=1):
         assert all(0.0 <= v <= 1.0 and math.isfinite(v) for v in run.losses)
+
+
+def test_cli_optimizers_says_which_take_several_objectives(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tuneful.cli import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["bench", "optimizers"])
+    assert stopped.value.code in (0, None)
+    rows = {
+        cells[0]: cells[2]
+        for line in capsys.readouterr().out.splitlines()
+        if len(cells := [c.strip() for c in line.strip("│ ").split("│")]) >= 3
+    }
+    assert rows["nsga2"] == rows["optuna-nsga3"] == rows["optuna-default"] == "several"
+    assert rows["cmaes"] == rows["optuna-tpe"] == "one"
