@@ -14,10 +14,13 @@ Example:
 What lives where, bottom up; a module imports only from the lines above it, never from its
 own line or below (in parentheses, what it imports):
 
-- ``tasks/`` the tasks (BBOB, YAHPO, Step Law, scikit-learn) and their loader;
+- ``tasks/`` the tasks (BBOB, YAHPO, Step Law, scikit-learn; the multi-objective ZDT,
+  DTLZ, bbob-biobj, yahpo-mo and constrained ids) and their loader;
   ``results`` :class:`Run`, one cell's trace; ``budget`` budget expressions and
   ``BudgetExhausted``; ``tables`` Markdown tables and numbers. None imports another module
   of the harness (``tasks/`` only its own).
+- ``hypervolume`` a multi-objective run's hypervolume regret, against the task's known
+  front or the union of every run's points (``results``).
 - ``suites`` named lists of task ids (imports ``tasks``); ``fidelity`` a task's integer
   budgets and cost model (``tasks``).
 - ``session`` what a multi-fidelity peer sees of its cell: ``FidelitySession``,
@@ -29,14 +32,16 @@ own line or below (in parentheses, what it imports):
 - ``multifidelity`` multi-fidelity cells: labels such as ``auto+asha``, cost budgets, their
   traces (``cells``, ``session``, ``fidelity``, ``adapters``, ``budget``, ``results``,
   ``tasks``).
-- ``runner`` :class:`Benchmark`: black-box cells, the run over every cell, ``load_runs``
-  (``multifidelity`` and everything above it).
+- ``runner`` :class:`Benchmark`: black-box cells (several objectives and constraints
+  included), the run over every cell, ``load_runs`` (``multifidelity``, ``hypervolume`` and
+  everything above it).
 - ``stats`` normalized regret, anytime curves, ranks and tests (``results``).
 - ``costs`` the same at fixed costs (``stats``, ``results``); ``subset`` representative task
   subsets (``stats``, ``results``).
-- ``cost_report`` the report's sections in cost units (``costs``, ``tables``, ``results``).
-- ``report`` ``write_report`` (``cost_report``, ``viz.bench`` for the figures, ``stats``,
-  ``tables``, ``results``).
+- ``cost_report`` the report's sections in cost units (``costs``, ``tables``, ``results``);
+  ``mo_report`` its section on multi-objective tasks (``tables``, ``results``).
+- ``report`` ``write_report`` (``cost_report``, ``mo_report``, ``viz.bench`` for the
+  figures, ``stats``, ``tables``, ``results``).
 
 This package's ``__init__`` gathers the public names; ``write_report`` is imported on first
 use, so that running a benchmark never imports the plotting code.

@@ -95,6 +95,19 @@ def bench_attrs(
         "cost": task.cost,
         "dim": task.dim,
         "task_metadata": {k: v for k, v in task.metadata.items() if _json_safe(v)},
+        **(_multi_objective_attrs(task) if task.multi_objective or task.constraints else {}),
+    }
+
+
+def _multi_objective_attrs(task: Task) -> dict[str, Any]:
+    """What a multi-objective or constrained cell adds: every optimized objective, its
+    direction, the constraints, the task's reference point and maximum hypervolume."""
+    return {
+        "objectives": [o.name for o in task.optimized],
+        "directions": [o.direction for o in task.optimized],
+        "constraints": [f"{c.metric} <= {c.bound:g}" for c in task.constraints],
+        "reference_point": None if task.reference_point is None else list(task.reference_point),
+        "max_hypervolume": task.max_hypervolume,
     }
 
 

@@ -24,6 +24,7 @@ import numpy as np
 
 import tuneful.viz.bench as figures
 from tuneful.bench.cost_report import cost_sections
+from tuneful.bench.mo_report import hypervolume_section
 from tuneful.bench.results import Run
 from tuneful.bench.stats import (
     Curves,
@@ -35,6 +36,7 @@ from tuneful.bench.stats import (
     final_summary,
     friedman_test,
     mean_ranks,
+    nanmean,
     nemenyi,
     rank_over_time,
     win_tie_loss,
@@ -98,6 +100,8 @@ def _optimizer_section(runs: Sequence[Run], curves: Curves) -> list[str]:
 def _task_details(run: Run) -> dict[str, Any]:
     """The objective, its direction and the task's metadata, as far as the run records them."""
     details = {key: run.meta[key] for key in ("objective", "direction") if run.meta.get(key)}
+    if run.points is not None:  # every objective is in the hypervolume section
+        details = {"objectives": int(run.points.shape[1])}
     for key in ("task", "task_metadata"):
         if isinstance(run.meta.get(key), Mapping):
             details.update(run.meta[key])
@@ -261,6 +265,18 @@ def _per_task_section(summary: TaskSummary, curve_images: Mapping[str, str]) -> 
     ]
 
 
+def _lower_share(curves: Curves, name: str, baseline: str) -> list[str]:
+    """On how many tasks (as %) ``name``'s mean final regret is below / equal to
+    ``baseline``'s, over the tasks where both have one."""
+    mean = nanmean(curves.final, axis=2)
+    own, other = mean[curves.optimizers.index(name)], mean[curves.optimizers.index(baseline)]
+    both = ~np.isnan(own) & ~np.isnan(other)
+    if not both.any():
+        return [DASH, DASH]
+    lower, equal = own[both] < other[both], np.isclose(own[both], other[both], rtol=0, atol=1e-12)
+    return [f"{100 * np.mean(lower & ~equal):.0f} %", f"{100 * np.mean(equal):.0f} %"]
+
+
 def _win_tie_loss_section(curves: Curves, baseline: str | None, alpha: float) -> list[str]:
     lines = [f"## Win / tie / loss against {baseline or 'a baseline'}", ""]
     if baseline is None:
@@ -272,11 +288,16 @@ def _win_tie_loss_section(curves: Curves, baseline: str | None, alpha: float) ->
         "with a higher mean a loss, otherwise a tie.",
         "",
     ]
-    count_rows = [[name, *result.counts[name]] for name in result.counts]
+    count_rows = [
+        [name, *result.counts[name], *_lower_share(curves, name, baseline)]
+        for name in result.counts
+    ]
+    header = ["optimizer", "wins", "ties", "losses", "lower mean", "equal mean"]
     lines += [
-        format_table(
-            ["optimizer", "wins", "ties", "losses"], count_rows, align=["left"] + ["right"] * 3
-        ),
+        "*lower mean* / *equal mean*: the share of tasks where the optimizer's mean final "
+        f"regret over seeds is lower than / equal to {baseline}'s, without a test.",
+        "",
+        format_table(header, count_rows, align=["left"] + ["right"] * 5),
         "",
     ]
     others = list(result.counts)
@@ -524,6 +545,7 @@ def write_report(
         *_optimizer_section(runs, curves),
         *_task_section(runs, curves),
         *_normalization_note(),
+        *hypervolume_section(runs),
         *_rank_section(ranked, friedman, post_hoc, summary, images.critical_difference),
         *_per_task_section(summary, images.curves),
         *_cost_sections(runs, cost_budgets, speedup_baseline),

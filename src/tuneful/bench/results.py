@@ -1,5 +1,7 @@
 """One benchmark run as the statistics see it: the evaluations of one optimizer on one task
-with one seed, in order."""
+with one seed, in order. A multi-objective run also keeps every evaluation's objective
+vector and feasibility; its ``losses`` are then a hypervolume regret (see
+:mod:`tuneful.bench.hypervolume`)."""
 
 from __future__ import annotations
 
@@ -28,6 +30,14 @@ class Run:
         optimum: the best attainable loss in the same orientation, when the task knows it.
         budget: the number of evaluations (or the cost) the run was allowed.
         meta: the optimizer's name, version and settings, the task's metadata, ...
+        points: shape (n, m), for a multi-objective run: each evaluation's objectives,
+            oriented so that lower is better; NaN rows for failed evaluations. None for a
+            single-objective run.
+        feasible: shape (n,): whether each evaluation satisfied the task's constraints
+            (all True without constraints; False for failures). None when ``points`` is.
+        normalized: ``losses`` are already a regret in [0, 1] with 0 the best attainable
+            (a hypervolume regret), so the statistics take them as they are instead of
+            normalizing them by the task's range.
     """
 
     optimizer: str
@@ -38,6 +48,9 @@ class Run:
     optimum: float | None = None
     budget: float | None = None
     meta: Mapping[str, Any] = field(default_factory=dict)
+    points: np.ndarray | None = None
+    feasible: np.ndarray | None = None
+    normalized: bool = False
 
     def __post_init__(self) -> None:
         losses = np.asarray(self.losses, dtype=float).reshape(-1)
@@ -49,6 +62,23 @@ class Run:
             )
         object.__setattr__(self, "losses", losses)
         object.__setattr__(self, "costs", costs)
+        if self.points is not None:
+            points = np.asarray(self.points, dtype=float)
+            feasible = np.isfinite(points).all(axis=1) if points.ndim == 2 else np.zeros(0, bool)
+            if self.feasible is not None:
+                feasible = np.asarray(self.feasible, dtype=bool).reshape(-1)
+            if points.ndim != 2 or len(points) != len(losses) or feasible.shape != losses.shape:
+                raise ValueError(
+                    f"run {self.optimizer}/{self.task}/{self.seed}: points has shape "
+                    f"{points.shape} and feasible {feasible.shape} for {len(losses)} losses; "
+                    "expected (n, objectives) and (n,)"
+                )
+            object.__setattr__(self, "points", points)
+            object.__setattr__(self, "feasible", feasible)
+
+    @property
+    def multi_objective(self) -> bool:
+        return self.points is not None
 
     @property
     def incumbent(self) -> np.ndarray:
@@ -69,6 +99,8 @@ def run_of_cell(
     costs: list[float],
     *,
     complete: bool,
+    points: np.ndarray | None = None,
+    feasible: np.ndarray | None = None,
     **meta: Any,
 ) -> Run:
     """The :class:`Run` of a benchmark cell from its study's ``bench`` attribute ``attrs``,
@@ -90,6 +122,19 @@ def run_of_cell(
             "task_metadata": attrs.get("task_metadata", {}),
             "test_metrics": test_metrics,
             "complete": complete,
+            **{k: attrs[k] for k in _MULTI_OBJECTIVE_ATTRS if k in attrs},
             **meta,
         },
+        points=points,
+        feasible=feasible,
     )
+
+
+#: What a multi-objective cell's ``bench`` attribute adds, passed on to the run's ``meta``.
+_MULTI_OBJECTIVE_ATTRS = (
+    "objectives",
+    "directions",
+    "constraints",
+    "reference_point",
+    "max_hypervolume",
+)

@@ -20,6 +20,7 @@ import concurrent.futures
 import contextlib
 import multiprocessing
 import traceback
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +28,7 @@ from typing import Any
 import numpy as np
 
 import tuneful
-from tuneful.bench.adapters.base import Adapter
+from tuneful.bench.adapters.base import Adapter, MultiObjectiveAdapter
 from tuneful.bench.budget import BudgetExhausted, parse_budget
 from tuneful.bench.cells import (
     Cell,
@@ -37,6 +38,7 @@ from tuneful.bench.cells import (
     study_name,
     tuneful_name,
 )
+from tuneful.bench.hypervolume import with_hv_regret
 from tuneful.bench.multifidelity import MODE, SEPARATOR, mf_run
 from tuneful.bench.results import Run, run_of_cell
 from tuneful.bench.tasks.base import Task
@@ -76,6 +78,13 @@ def resolve_optimizer(label: str) -> str | Adapter:
     return get_adapter(label)
 
 
+def multi_objective_adapters() -> list[str]:
+    """The peer adapters that optimize several objectives."""
+    from tuneful.bench.adapters import multi_objective_adapters as names
+
+    return names()
+
+
 def _evaluated(trial: tuneful.TrialRecord) -> bool:
     """Whether the task evaluated the trial (it has metrics or an evaluation error)."""
     return "metrics" in trial.user_attrs or "evaluation_error" in trial.user_attrs
@@ -91,7 +100,8 @@ def _evaluations(study: tuneful.Study) -> list[tuneful.TrialRecord]:
 
 
 class _Recorder:
-    """Evaluates configurations on the task and records each as a trial of the study."""
+    """Evaluates configurations on the task and records each as a trial of the study: every
+    optimized objective, and the constraint values when the task has constraints."""
 
     def __init__(self, study: tuneful.Study, task: Task, budget: int) -> None:
         self.study = study
@@ -100,8 +110,7 @@ class _Recorder:
         self.count = len(_evaluations(study))
         self.sign = 1.0 if task.primary.direction == "minimize" else -1.0
 
-    def measure(self, trial: tuneful.Trial) -> float:
-        """Evaluate ``trial.params``, attach the metrics, return the primary value."""
+    def _metrics(self, trial: tuneful.Trial) -> dict[str, float]:
         try:
             metrics = self.task.evaluate(trial.params)
         except Exception as exc:
@@ -111,11 +120,20 @@ class _Recorder:
         trial.set_user_attr("metrics", clean)
         if self.task.cost is not None and self.task.cost in clean:
             trial.set_user_attr("cost", clean[self.task.cost])
+        if self.task.constraints:
+            trial.set_constraints([c.value(clean) for c in self.task.constraints])
         self.count += 1
+        return clean
+
+    def measure(self, trial: tuneful.Trial) -> float | tuple[float, ...]:
+        """Evaluate ``trial.params``, attach the metrics and constraints, return the value
+        (a tuple of the optimized objectives for a multi-objective task)."""
+        clean = self._metrics(trial)
+        if self.task.multi_objective:
+            return tuple(clean[o.name] for o in self.task.optimized)
         return clean[self.task.primary.name]
 
-    def evaluate(self, config: Mapping[str, Any], fidelity: float | None = None) -> float:
-        """The peers' callback: record one evaluation, return its loss."""
+    def _record(self, config: Mapping[str, Any]) -> tuple[float | tuple[float, ...], list[float]]:
         if self.count >= self.budget:
             raise BudgetExhausted(f"budget of {self.budget} evaluations spent")
         trial = self.study.ask(fixed_params=dict(config))
@@ -125,8 +143,34 @@ class _Recorder:
             self.study.tell(trial, state=TrialState.FAIL, error=traceback.format_exc())
             self.count += 1
             raise RuntimeError(f"task {self.task.id} failed on {dict(config)}: {exc}") from exc
-        self.study.tell(trial, value)
+        metrics = trial.user_attrs["metrics"]
+        constraints = [c.value(metrics) for c in self.task.constraints]
+        with warnings.catch_warnings():  # the peer, not the study's optimizer, honours them
+            warnings.filterwarnings("ignore", "optimizer 'external' does not take constraints")
+            self.study.tell(trial, value, constraints=constraints or None)
+        return value, constraints
+
+    def evaluate(self, config: Mapping[str, Any], fidelity: float | None = None) -> float:
+        """The peers' callback: record one evaluation, return its loss."""
+        value, _ = self._record(config)
+        assert not isinstance(value, tuple)
         return self.sign * value
+
+    def evaluate_objectives(self, config: Mapping[str, Any]) -> tuple[list[float], list[float]]:
+        """The multi-objective peers' callback: record one evaluation, return its optimized
+        objectives (in the task's directions) and its constraint values (<= 0 satisfied)."""
+        value, constraints = self._record(config)
+        return list(value) if isinstance(value, tuple) else [value], constraints
+
+
+def _check_objectives(cell: Cell, task: Task, proposer: str | Adapter) -> None:
+    """SpecError when a single-objective peer meets a multi-objective task."""
+    single = isinstance(proposer, Adapter) and not isinstance(proposer, MultiObjectiveAdapter)
+    if task.multi_objective and single:
+        raise SpecError(
+            f"optimizer {cell.optimizer!r} optimizes one objective; task {task.id!r} has "
+            f"{task.n_optimized} (multi-objective peers: {multi_objective_adapters()})"
+        )
 
 
 def run_cell(
@@ -151,11 +195,13 @@ def run_cell(
     backend = open_storage(storage)
     name = study_name(run, cell)
 
+    _check_objectives(cell, task, proposer)
+
     def create() -> tuneful.Study:
         study = tuneful.create_study(
             name,
             space=task.space,
-            direction=task.primary.direction,
+            directions=[o.direction for o in task.optimized],
             storage=backend,
             optimizer=proposer if isinstance(proposer, str) else "external",
             scheduler="none",
@@ -177,7 +223,16 @@ def run_cell(
     if study is None:
         return "skipped"
     recorder = _Recorder(study, task, total)
-    if isinstance(proposer, Adapter):
+    if isinstance(proposer, MultiObjectiveAdapter) and task.multi_objective:
+        with contextlib.suppress(BudgetExhausted):
+            proposer.run_multi_objective(
+                task, budget=total, seed=cell.seed, evaluate=recorder.evaluate_objectives
+            )
+        if recorder.count < total:
+            raise RuntimeError(
+                f"{cell.optimizer} stopped after {recorder.count} of {total} evaluations"
+            )
+    elif isinstance(proposer, Adapter):
         with contextlib.suppress(BudgetExhausted):
             proposer.run(task, budget=total, seed=cell.seed, evaluate=recorder.evaluate)
         if recorder.count < total:
@@ -357,24 +412,36 @@ def load_runs(storage: str | Storage | None, name: str) -> list[Run]:
         if attrs.get("mode") == MODE:
             runs.append(mf_run(study, attrs))
             continue
-        sign = 1.0 if attrs["direction"] == "minimize" else -1.0
-        trials = _evaluations(study)[: int(attrs["budget"])]
-        losses = [
-            sign * t.values[0] if t.state is TrialState.COMPLETE and t.values else np.nan
-            for t in trials
-        ]
-        # Budgets count full-fidelity evaluations, so each one costs 1; the task's own
-        # cost metric (e.g. a surrogate's runtime) stays in each trial's user attributes.
-        costs = [1.0] * len(trials)
-        runs.append(
-            run_of_cell(
-                attrs,
-                study.user_attrs.get("test_metrics"),
-                losses,
-                costs,
-                complete=len(trials) >= int(attrs["budget"]),
-            )
-        )
+        runs.append(_black_box_run(study, attrs))
     if not runs:
         raise StudyNotFoundError(f"no benchmark named {name!r} in {backend.url}")
-    return runs
+    return with_hv_regret(runs)
+
+
+def _black_box_run(study: tuneful.Study, attrs: Mapping[str, Any]) -> Run:
+    """A black-box cell's run: the primary loss of each evaluation (NaN for a failure or a
+    constraint violation); for a multi-objective cell also every objective, oriented to
+    minimize, and feasibility, which :func:`with_hv_regret` turns into its losses."""
+    directions = attrs.get("directions") or [attrs["direction"]]
+    signs = np.array([1.0 if d == "minimize" else -1.0 for d in directions])
+    trials = _evaluations(study)[: int(attrs["budget"])]
+    points = np.full((len(trials), len(signs)), np.nan)
+    feasible = np.zeros(len(trials), dtype=bool)
+    for i, trial in enumerate(trials):
+        if trial.state is TrialState.COMPLETE and trial.values:
+            points[i] = signs * np.asarray(trial.values, dtype=float)
+            feasible[i] = trial.feasible
+    losses = np.where(feasible, points[:, 0], np.nan)
+    # Budgets count full-fidelity evaluations, so each one costs 1; the task's own
+    # cost metric (e.g. a surrogate's runtime) stays in each trial's user attributes.
+    costs = [1.0] * len(trials)
+    several = len(signs) > 1
+    return run_of_cell(
+        attrs,
+        study.user_attrs.get("test_metrics"),
+        list(losses),
+        costs,
+        complete=len(trials) >= int(attrs["budget"]),
+        points=points if several else None,
+        feasible=feasible if several else None,
+    )

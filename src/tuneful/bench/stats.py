@@ -8,6 +8,7 @@ Conventions every function here follows:
   ``low`` is the task's known optimum when every run of the task states one (or the smallest
   loss seen, should one be lower), otherwise the smallest loss seen. A loss maps to
   ``(loss - low) / (high - low)``; a degenerate range (``high == low``) maps every loss to 0.
+  Hypervolume regrets (:mod:`tuneful.bench.hypervolume`) are in [0, 1] already: range [0, 1].
 * **Normalized regret** of a run after evaluation i is its normalized incumbent (the best
   loss among evaluations 1..i). Until the run's first successful evaluation it is 1.0: a run
   that has found nothing scores as badly as the worst evaluation anybody saw.
@@ -79,8 +80,8 @@ _COST_SLACK = 1e-9
 class TaskRange:
     """The losses that map to 0 (``low``) and 1 (``high``) on one task.
 
-    ``source`` says where ``low`` came from: ``"optimum"`` (the known optimum), ``"observed"``
-    (the smallest loss seen) or ``"none"`` (no run of the task succeeded; low and high are NaN).
+    ``source`` says where ``low`` came from: ``"optimum"``, ``"observed"`` (smallest loss
+    seen), ``"hypervolume"`` (a hypervolume regret) or ``"none"`` (nothing succeeded: NaN).
     """
 
     task: str
@@ -104,8 +105,7 @@ class Curves:
     """Anytime normalized regret of every run on one grid of budget fractions.
 
     Attributes:
-        optimizers: (o,) labels, sorted. tasks: (t,) ids, sorted. seeds: (s,) every seed
-            that occurs, sorted.
+        optimizers, tasks, seeds: (o,), (t,), (s,) labels, ids, every seed; all sorted.
         fractions: (f,) fractions of each task's budget.
         values: (o, t, s, f) regret at each fraction; NaN where no run has that cell.
         final: (o, t, s) regret at the full budget.
@@ -251,6 +251,9 @@ def task_ranges(runs: Sequence[Run]) -> dict[str, TaskRange]:
         by_task.setdefault(run.task, []).append(run)
     ranges: dict[str, TaskRange] = {}
     for task, task_runs in sorted(by_task.items()):
+        if all(r.normalized for r in task_runs):
+            ranges[task] = TaskRange(task, 0.0, 1.0, "hypervolume")
+            continue
         losses = np.concatenate([r.losses for r in task_runs])
         losses = losses[np.isfinite(losses)]
         optima = [r.optimum for r in task_runs]

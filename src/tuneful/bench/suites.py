@@ -9,7 +9,11 @@ Named suites are data, in :data:`SUITES` (name -> description and task ids):
 - ``yahpo-lcbench``: 8 lcbench OpenML tasks; ``yahpo-xgboost``: 8 rbv2_xgboost OpenML tasks
   (the instances that the scenarios' ``reference.jsonl`` covers);
 - ``steplaw``: the 17 dense (N, D) grids;
-- ``sklearn-small``: each scikit-learn model on each bundled dataset (9 tasks).
+- ``sklearn-small``: each scikit-learn model on each bundled dataset (9 tasks);
+- ``mo-small``: the pool of multi-objective tasks (51) that the multi-objective dev and test
+  suites (``benchmarks/suites/mo-dev.yaml``, ``mo-test.yaml``) are drawn from: ZDT1-4, 6 at
+  d = 5, 10; DTLZ1, 2, 7 with 2 and 3 objectives; bbob-biobj f1, 4, 10, 20, 30, 40, 50, 55
+  at d = 2, 5; yahpo-mo on 8 lcbench and 8 rbv2_xgboost instances; 4 constrained variants.
 
 A user suite is a YAML file with ``tasks`` (a list of task ids) and/or ``include`` (a list of
 suite names, or paths of other suite files relative to this one), and optionally a
@@ -63,6 +67,22 @@ _STEPLAW_GRIDS = (
     (1073741824, 56900000000),
 )
 
+_MO_LCBENCH = ("3945", "7593", "34539", "167149", "167181", "167190", "167200", "189354")
+_MO_CLASSIC = (
+    *(f"zdt/zdt{n}/d{d}" for d in (5, 10) for n in (1, 2, 3, 4, 6)),
+    "dtlz/dtlz1/d4/m2",
+    "dtlz/dtlz2/d4/m2",
+    "dtlz/dtlz2/d6/m3",
+    "dtlz/dtlz7/d5/m2",
+    "dtlz/dtlz7/d6/m3",
+)
+_MO_CONSTRAINED = (
+    "zdt/zdt1/d5@f1<=0.5",
+    "dtlz/dtlz2/d6/m3@f3<=0.5",
+    "yahpo-mo/rbv2_xgboost/1049@memory<=315",
+    "yahpo-mo/rbv2_xgboost/32@memory<=400",
+)
+
 #: Suite name -> {"description": ..., "tasks": [task ids]}.
 SUITES: dict[str, dict[str, Any]] = {
     "bbob-small": {
@@ -87,6 +107,17 @@ SUITES: dict[str, dict[str, Any]] = {
             f"sklearn/{model}/{dataset}"
             for model in ("svm", "gb", "mlp")
             for dataset in ("wine", "breast_cancer", "digits")
+        ],
+    },
+    "mo-small": {
+        "description": "multi-objective pool: ZDT, DTLZ, bbob-biobj, YAHPO lcbench/rbv2_xgboost "
+        "accuracy vs time, 4 constrained variants",
+        "tasks": [
+            *_MO_CLASSIC,
+            *(f"bbob-biobj/f{f}/d{d}/i1" for d in (2, 5) for f in (1, 4, 10, 20, 30, 40, 50, 55)),
+            *(f"yahpo-mo/lcbench/{i}" for i in _MO_LCBENCH),
+            *(f"yahpo-mo/rbv2_xgboost/{i}" for i in _XGBOOST),
+            *_MO_CONSTRAINED,
         ],
     },
 }

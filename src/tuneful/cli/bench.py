@@ -164,8 +164,11 @@ def run_command(
 @click.option("--optimizers", help="Report only these optimizers (comma-separated).")
 @click.option(
     "--cost-budgets",
-    help="Comma-separated costs (in full-fidelity evaluations) at which to rank the "
-    "optimizers, e.g. 10,30,100 for a multi-fidelity benchmark.",
+    "--budgets",
+    "cost_budgets",
+    help="Comma-separated budgets at which to rank the optimizers, read from the same runs: "
+    "evaluations for a black-box benchmark (e.g. 50,100,300), full-fidelity evaluations' "
+    "worth of cost for a multi-fidelity one.",
 )
 @click.option(
     "--speedup-baseline",
@@ -302,15 +305,18 @@ def suites_command(suite: str | None) -> None:
 @bench_group.command("optimizers")
 def optimizers_command() -> None:
     """The optimizers a benchmark can name, and whether each can run here."""
-    from tuneful.bench.adapters import get_adapter, peer_adapters
-    from tuneful.optimizers import available_optimizers
+    from tuneful.bench.adapters import MultiObjectiveAdapter, get_adapter, peer_adapters
+    from tuneful.optimizers import available_optimizers, make_optimizer
 
-    table = Table("name", "kind", "status")
+    table = Table("name", "kind", "objectives", "status")
     for name in available_optimizers():
         if name != "external":
-            table.add_row(name, "tuneful", "ok")
+            several = type(make_optimizer(name, seed=0)).capabilities.multi_objective
+            table.add_row(name, "tuneful", "several" if several else "one", "ok")
     for name in peer_adapters():
-        reason = get_adapter(name).unavailable_reason()
+        adapter = get_adapter(name)
+        reason = adapter.unavailable_reason()
         status = "ok" if reason is None else f"unavailable: {reason}"
-        table.add_row(shown(name), "peer", shown(status))
+        several = isinstance(adapter, MultiObjectiveAdapter)
+        table.add_row(shown(name), "peer", "several" if several else "one", shown(status))
     stdout.print(table)

@@ -1,5 +1,7 @@
 """Peer optimizers as benchmark adapters: Optuna, SMAC3, Hyperopt and DEHB, each with its
-defaults. The multi-fidelity ones (``optuna-tpe-hyperband``, ``smac-mf``, ``dehb``) run only in
+defaults. The multi-objective ones (``optuna-default``, ``optuna-motpe``, ``optuna-nsga2``,
+``optuna-nsga3``, ``optuna-random``) also run on tasks with several objectives. The
+multi-fidelity ones (``optuna-tpe-hyperband``, ``smac-mf``, ``dehb``) run only in
 multi-fidelity benchmarks (:mod:`tuneful.bench.multifidelity`).
 
 tuneful's own optimizers are run by the benchmark runner directly; this registry holds the
@@ -21,17 +23,35 @@ from collections.abc import Callable
 
 from tuneful.bench.adapters._hyperopt import Hyperopt
 from tuneful.bench.adapters._multifidelity import Dehb, OptunaTPEHyperband, SmacMultiFidelity
-from tuneful.bench.adapters._optuna import OptunaCmaEs, OptunaGP, OptunaRandom, OptunaTPE
+from tuneful.bench.adapters._optuna import (
+    OptunaCmaEs,
+    OptunaDefault,
+    OptunaGP,
+    OptunaMOTPE,
+    OptunaNSGA2,
+    OptunaNSGA3,
+    OptunaRandom,
+    OptunaTPE,
+)
 from tuneful.bench.adapters._smac import SmacBlackBox, SmacHPO
-from tuneful.bench.adapters.base import Adapter, Evaluate, MultiFidelityAdapter
+from tuneful.bench.adapters.base import (
+    Adapter,
+    Evaluate,
+    EvaluateObjectives,
+    MultiFidelityAdapter,
+    MultiObjectiveAdapter,
+)
 from tuneful.bench.budget import BudgetExhausted
 from tuneful.errors import SpecError, did_you_mean
 
 __all__ = [
     "Adapter",
     "MultiFidelityAdapter",
+    "MultiObjectiveAdapter",
     "BudgetExhausted",
     "Evaluate",
+    "EvaluateObjectives",
+    "multi_objective_adapters",
     "get_adapter",
     "peer_adapters",
 ]
@@ -43,6 +63,10 @@ _PEERS: dict[str, Callable[[], Adapter]] = {
         OptunaGP,
         OptunaCmaEs,
         OptunaRandom,
+        OptunaDefault,
+        OptunaMOTPE,
+        OptunaNSGA2,
+        OptunaNSGA3,
         SmacBlackBox,
         SmacHPO,
         Hyperopt,
@@ -56,6 +80,11 @@ _PEERS: dict[str, Callable[[], Adapter]] = {
 def peer_adapters() -> list[str]:
     """The names of the peer adapters, installed or not."""
     return list(_PEERS)
+
+
+def multi_objective_adapters() -> list[str]:
+    """The names of the peer adapters that also run on multi-objective tasks."""
+    return [name for name, make in _PEERS.items() if issubclass(make, MultiObjectiveAdapter)]  # type: ignore[arg-type]
 
 
 def get_adapter(name: str) -> Adapter:

@@ -10,6 +10,13 @@ chosen, with the matching distribution:
   index. Optuna models a categorical by index either way; suggesting the index keeps choices
   such as ``True`` and ``1`` apart, which Optuna's ``list.index`` lookup would confuse.
 - ``Fixed(value)`` is not suggested: it is set whenever it is active.
+
+On a multi-objective task the study has the task's directions, and a sampler that takes
+constraints gets ``constraints_func`` reading the values the runner returns (stored in the
+trial's user attribute ``constraints``). ``optuna-default`` is what ``optuna.create_study``
+picks when given no sampler — in Optuna 5.1 ``TPESampler()`` for one objective and for
+several alike — seeded and without ``constraints_func`` (a user who passes no sampler has
+nowhere to give one); ``optuna-motpe`` is the same TPE given the constraints.
 """
 
 from __future__ import annotations
@@ -26,14 +33,27 @@ from tuneful.bench.adapters._peer import (
     quiet_loggers,
     quiet_warnings,
 )
-from tuneful.bench.adapters.base import Evaluate
+from tuneful.bench.adapters.base import Evaluate, EvaluateObjectives, MultiObjectiveAdapter
 from tuneful.bench.tasks.base import Task
 from tuneful.space import Categorical, Fixed, Float, Int, Space
 
 if TYPE_CHECKING:
     import optuna
 
-__all__ = ["OptunaTPE", "OptunaGP", "OptunaCmaEs", "OptunaRandom", "suggest"]
+__all__ = [
+    "OptunaTPE",
+    "OptunaGP",
+    "OptunaCmaEs",
+    "OptunaRandom",
+    "OptunaDefault",
+    "OptunaMOTPE",
+    "OptunaNSGA2",
+    "OptunaNSGA3",
+    "suggest",
+]
+
+#: Optuna's constraint callback: a finished trial -> its constraint values.
+ConstraintsFunc = Any
 
 
 def suggest(trial: optuna.Trial, space: Space) -> dict[str, Any]:
@@ -158,13 +178,102 @@ class OptunaCmaEs(_OptunaAdapter):
         return optuna.samplers.CmaEsSampler(seed=seed)
 
 
-class OptunaRandom(_OptunaAdapter):
+class _MultiObjective(_OptunaAdapter, MultiObjectiveAdapter):
+    """An Optuna sampler that also runs on multi-objective (and constrained) tasks."""
+
+    @abc.abstractmethod
+    def _mo_sampler(self, seed: int, constraints: ConstraintsFunc) -> optuna.samplers.BaseSampler:
+        """The sampler for a multi-objective study; ``constraints`` is None without any."""
+
+    def _sampler(self, seed: int) -> optuna.samplers.BaseSampler:
+        return self._mo_sampler(seed, None)
+
+    def run_multi_objective(
+        self, task: Task, *, budget: int, seed: int, evaluate: EvaluateObjectives
+    ) -> None:
+        """Ask, suggest, evaluate, tell every objective, until BudgetExhausted."""
+        check_run(self.name, budget=budget, seed=seed)
+        import optuna
+
+        space = task.space
+        constraints = _read_constraints if task.constraints else None
+        with quiet_loggers(self.loggers):
+            with quiet_warnings():
+                study = optuna.create_study(
+                    directions=[o.direction for o in task.optimized],  # type: ignore[misc]
+                    sampler=self._mo_sampler(seed, constraints),
+                )
+            for _ in proposals(self.name, budget):
+                with quiet_warnings():
+                    trial = study.ask()
+                    config = space.validate(suggest(trial, space))
+                values, bounds = evaluate(config)
+                with quiet_warnings():
+                    if bounds:
+                        trial.set_user_attr("constraints", list(bounds))
+                    study.tell(trial, values)
+
+
+def _read_constraints(trial: optuna.trial.FrozenTrial) -> list[float]:
+    return list(trial.user_attrs["constraints"])
+
+
+class OptunaRandom(_MultiObjective):
     """Optuna's random sampler: independent uniform draws (log-uniform on log scales)."""
 
     name = "optuna-random"
     call = "optuna.samplers.RandomSampler(seed=seed)"
 
-    def _sampler(self, seed: int) -> optuna.samplers.BaseSampler:
+    def _mo_sampler(self, seed: int, constraints: ConstraintsFunc) -> optuna.samplers.BaseSampler:
         import optuna
 
         return optuna.samplers.RandomSampler(seed=seed)
+
+
+class OptunaDefault(_MultiObjective):
+    """What ``optuna.create_study(directions=...)`` samples with when given no sampler
+    (``TPESampler()`` in Optuna 5.1), seeded; it does not see constraints."""
+
+    name = "optuna-default"
+    call = "optuna.samplers.TPESampler(seed=seed)"
+
+    def _mo_sampler(self, seed: int, constraints: ConstraintsFunc) -> optuna.samplers.BaseSampler:
+        import optuna
+
+        return optuna.samplers.TPESampler(seed=seed)
+
+
+class OptunaMOTPE(_MultiObjective):
+    """Optuna's TPE for several objectives (MOTPE), given the task's constraints."""
+
+    name = "optuna-motpe"
+    call = "optuna.samplers.TPESampler(seed=seed, constraints_func=constraints)"
+
+    def _mo_sampler(self, seed: int, constraints: ConstraintsFunc) -> optuna.samplers.BaseSampler:
+        import optuna
+
+        return optuna.samplers.TPESampler(seed=seed, constraints_func=constraints)
+
+
+class OptunaNSGA2(_MultiObjective):
+    """Optuna's NSGA-II with its defaults (population 50), given the task's constraints."""
+
+    name = "optuna-nsga2"
+    call = "optuna.samplers.NSGAIISampler(seed=seed, constraints_func=constraints)"
+
+    def _mo_sampler(self, seed: int, constraints: ConstraintsFunc) -> optuna.samplers.BaseSampler:
+        import optuna
+
+        return optuna.samplers.NSGAIISampler(seed=seed, constraints_func=constraints)
+
+
+class OptunaNSGA3(_MultiObjective):
+    """Optuna's NSGA-III with its defaults (population 50), given the task's constraints."""
+
+    name = "optuna-nsga3"
+    call = "optuna.samplers.NSGAIIISampler(seed=seed, constraints_func=constraints)"
+
+    def _mo_sampler(self, seed: int, constraints: ConstraintsFunc) -> optuna.samplers.BaseSampler:
+        import optuna
+
+        return optuna.samplers.NSGAIIISampler(seed=seed, constraints_func=constraints)

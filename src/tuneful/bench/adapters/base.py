@@ -18,7 +18,13 @@ from tuneful.errors import SpecError
 if TYPE_CHECKING:
     from tuneful.bench.session import FidelitySession
 
-__all__ = ["Adapter", "MultiFidelityAdapter", "Evaluate"]
+__all__ = [
+    "Adapter",
+    "MultiFidelityAdapter",
+    "MultiObjectiveAdapter",
+    "Evaluate",
+    "EvaluateObjectives",
+]
 
 #: ``evaluate(config, fidelity=None) -> loss``; raises BudgetExhausted when the run is over.
 Evaluate = Callable[..., float]
@@ -95,3 +101,24 @@ class MultiFidelityAdapter(Adapter):
     def run_multi_fidelity(self, task: Task, *, seed: int, session: FidelitySession) -> None:
         """Propose and evaluate through ``session``; it raises BudgetExhausted (which
         adapters let propagate) once the cell's cost is spent."""
+
+
+#: A multi-objective peer's callback: config -> (objectives in the task's directions,
+#: constraint values, <= 0 satisfied; empty without constraints).
+EvaluateObjectives = Callable[[Mapping[str, Any]], tuple[list[float], list[float]]]
+
+
+class MultiObjectiveAdapter(Adapter):
+    """A peer that optimizes several objectives (and honours constraints).
+
+    On a task with one objective it runs through :meth:`Adapter.run` like any peer; on a
+    multi-objective task the runner calls :meth:`run_multi_objective`, whose ``evaluate``
+    returns every optimized objective, in the task's directions, and the constraint values.
+    """
+
+    @abc.abstractmethod
+    def run_multi_objective(
+        self, task: Task, *, budget: int, seed: int, evaluate: EvaluateObjectives
+    ) -> None:
+        """Propose configurations until ``evaluate`` raises BudgetExhausted (let it
+        propagate, like the RuntimeError it raises when the task fails)."""

@@ -1,5 +1,7 @@
-"""Benchmark tasks: COCO BBOB functions, YAHPO Gym surrogates, Step Law LLM grids, and real
-scikit-learn training. :func:`load_task` turns a task id into a :class:`Task`.
+"""Benchmark tasks: COCO BBOB functions, YAHPO Gym surrogates, Step Law LLM grids, real
+scikit-learn training, and multi-objective ones (ZDT and DTLZ in ``zdt_dtlz``, COCO's
+bbob-biobj in ``bbob_biobj``, yahpo-mo and constrained ids in ``multiobjective``).
+:func:`load_task` turns a task id into a :class:`Task`.
 
 The packages each family needs (``cocoex``, ``onnxruntime``, ``scikit-learn``) are optional
 extras, imported only when a task of that family is loaded.
@@ -14,12 +16,13 @@ Example:
 from __future__ import annotations
 
 from tuneful.bench.tasks._common import DATA_DIR_ENV, TaskError
-from tuneful.bench.tasks.base import Fidelity, Objective, Task
+from tuneful.bench.tasks.base import Constraint, Fidelity, Objective, Task
 from tuneful.bench.tasks.loader import FAMILIES, load_task
 from tuneful.bench.tasks.steplaw import steplaw_grids
 
 __all__ = [
     "Task",
+    "Constraint",
     "Objective",
     "Fidelity",
     "TaskError",

@@ -18,6 +18,8 @@ FAMILIES: dict[str, str] = {
     "sklearn": "sklearn/{svm|gb|mlp}/{digits|breast_cancer|wine}",
     "zdt": "zdt/zdt{1,2,3,4,6}/d{2..1000}",
     "dtlz": "dtlz/dtlz{1,2,7}/d{d}/m{2,3}",
+    "bbob-biobj": "bbob-biobj/f{1..55}/d{2,3,5,10,20,40}/i{1..15}",
+    "yahpo-mo": "yahpo-mo/{lcbench|rbv2_xgboost}/{instance}",
 }
 OBJECTIVE_SEPARATOR = ":"
 
@@ -41,7 +43,13 @@ def load_task(
     - ``sklearn/{svm|gb|mlp}/{digits|breast_cancer|wine}``: real cross-validated training
       (needs ``scikit-learn``);
     - ``zdt/zdt{1,2,3,4,6}/d{d}`` and ``dtlz/dtlz{1,2,7}/d{d}/m{2,3}``: the classic
-      multi-objective test problems, with their known fronts (numpy only).
+      multi-objective test problems, with their known fronts (numpy only);
+    - ``bbob-biobj/f{1..55}/d{d}/i{1..15}``: a COCO bi-objective function (needs ``cocoex``);
+    - ``yahpo-mo/{lcbench|rbv2_xgboost}/{instance}``: a YAHPO surrogate with a quality and
+      a resource optimized together.
+
+    Any id may carry a constraint, ``<id>@<metric><=<bound>`` (e.g.
+    ``zdt/zdt1/d10@f1<=0.5``): see :mod:`tuneful.bench.tasks.multiobjective`.
 
     Any id may end in ``:<objective>`` to make that objective the primary one, e.g.
     ``yahpo/rbv2_xgboost/1111:auc``; ``objective=`` does the same. The returned task's ``id``
@@ -76,7 +84,7 @@ def load_task(
                 f"task id {task_id!r} names objective {suffix!r} but objective={objective!r}"
             )
         objective = suffix
-    task = _build(base_id, data_dir)
+    task = _build_constrained(base_id, data_dir)
     if objective is not None:
         _make_primary(task, objective)
     return task
@@ -93,6 +101,16 @@ def check_task_id(task_id: str) -> None:
     family = task_id.split("/", 1)[0]
     if family not in FAMILIES:
         raise _unknown_family(task_id, family)
+
+
+def _build_constrained(task_id: str, data_dir: str | os.PathLike[str] | None) -> Task:
+    from tuneful.bench.tasks.multiobjective import CONSTRAINT_MARK, constrain
+
+    base_id, mark, constraint = task_id.partition(CONSTRAINT_MARK)
+    task = _build(base_id, data_dir)
+    for text in constraint.split(CONSTRAINT_MARK) if mark else []:
+        task = constrain(task, task_id, text, [o.name for o in task.objectives])
+    return task
 
 
 def _build(task_id: str, data_dir: str | os.PathLike[str] | None) -> Task:
@@ -114,6 +132,14 @@ def _build(task_id: str, data_dir: str | os.PathLike[str] | None) -> Task:
         from tuneful.bench.tasks.sklearn_cv import load_sklearn
 
         return load_sklearn(task_id, parts)
+    if family == "bbob-biobj":
+        from tuneful.bench.tasks.bbob_biobj import load_bbob_biobj
+
+        return load_bbob_biobj(task_id, parts)
+    if family == "yahpo-mo":
+        from tuneful.bench.tasks.multiobjective import load_yahpo_mo
+
+        return load_yahpo_mo(task_id, parts, resolve_data_dir(data_dir, f"task {task_id!r}"))
     if family in ("zdt", "dtlz"):
         from tuneful.bench.tasks.zdt_dtlz import load_dtlz, load_zdt
 
@@ -136,8 +162,10 @@ def _make_primary(task: Task, name: str) -> None:
             f"task {task.id!r} has no objective {name!r}{did_you_mean(name, names)} "
             f"(objectives: {names})"
         )
-    if name == names[0]:
+    if name == names[0] and not task.multi_objective:
         return
     chosen = task.objectives[names.index(name)]
     task.objectives = (chosen, *(o for o in task.objectives if o is not chosen))
     task.id = f"{task.id}{OBJECTIVE_SEPARATOR}{name}"
+    # one objective chosen: a single-objective task, without a front to measure
+    task.n_optimized, task.reference_point, task.max_hypervolume = 1, None, None

@@ -227,7 +227,10 @@ class YahpoTask(Task):
 
     def __reduce__(self) -> tuple[Any, ...]:
         # The model session cannot be pickled: a worker process reopens (or reuses) it.
-        return (_rebuild, (self._scenario.folder, self.instance, self.id, self.objectives))
+        return (
+            _rebuild,
+            (self._scenario.folder, self.instance, self.id, self.objectives, self.n_optimized),
+        )
 
     def evaluate(
         self, config: Mapping[str, Any], fidelity: float | None = None
@@ -309,10 +312,15 @@ def _objectives(meta: Mapping[str, Any]) -> tuple[Objective, ...]:
 
 
 def _rebuild(
-    folder: str, instance: str, task_id: str, objectives: tuple[Objective, ...]
+    folder: str,
+    instance: str,
+    task_id: str,
+    objectives: tuple[Objective, ...],
+    n_optimized: int = 1,
 ) -> YahpoTask:
     task = YahpoTask(_load_scenario(folder), instance)
-    task.id, task.objectives = task_id, objectives  # as load_task(objective=...) left them
+    # as load_task(objective=...) or the yahpo-mo family left them
+    task.id, task.objectives, task.n_optimized = task_id, objectives, n_optimized
     return task
 
 

@@ -227,8 +227,8 @@ class ClassicTask(Task):
         self.number = int(name[len(family) :])
         ideal, nadir = _ideal_and_nadir(name, objectives)
         reference = np.ceil((nadir + 0.1 * (nadir - ideal)) * 1e4 - 1e-6) / 1e4
-        self.reference_point = tuple(float(v) for v in reference)
-        self.max_hypervolume = _max_hypervolume(name, reference)
+        reference_point = tuple(float(v) for v in reference)
+        max_hypervolume = _max_hypervolume(name, reference)
         low_rest = -5.0 if name == "zdt4" else 0.0
         high_rest = 5.0 if name == "zdt4" else 1.0
         space = {"x0": Float(0.0, 1.0)}
@@ -249,10 +249,13 @@ class ClassicTask(Task):
                 "problem": name,
                 "dimension": dimension,
                 "objectives": objectives,
-                "reference_point": list(self.reference_point),
-                "max_hypervolume": self.max_hypervolume,
+                "reference_point": list(reference_point),
+                "max_hypervolume": max_hypervolume,
                 "citation": _CITATIONS[family],
             },
+            n_optimized=objectives,
+            reference_point=reference_point,
+            max_hypervolume=max_hypervolume,
         )
 
     def __reduce__(self) -> tuple[Any, ...]:
