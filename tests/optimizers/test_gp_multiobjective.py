@@ -167,8 +167,9 @@ def test_a_resumed_study_proposes_what_an_uninterrupted_one_does(method: str, tm
     assert [t.params for t in resumed.trials] == [t.params for t in whole.trials]
 
 
-def test_a_batch_with_pending_trials_gives_distinct_points() -> None:
-    study = _study(GPOptimizer(seed=0), 0)
+@pytest.mark.parametrize("method", ["ehvi", "parego"])
+def test_a_batch_with_pending_trials_gives_distinct_points(method: str) -> None:
+    study = _study(GPOptimizer(seed=0, multi_objective=method), 0)
     study.optimize(_zdt1, n_trials=12, show_progress_bar=False)
     running = [study.ask(), study.ask()]
     points = [t.params for t in running] + [study.ask().params for _ in range(3)]
