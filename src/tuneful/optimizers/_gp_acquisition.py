@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +49,7 @@ __all__ = [
     "log_expected_improvement",
     "log_probability_below",
     "ConstraintModel",
+    "JointTerm",
     "maximize_log_ei",
 ]
 
@@ -127,10 +128,21 @@ class ConstraintModel:
     threshold: float
 
 
+@dataclass(frozen=True)
+class JointTerm:
+    """A log acquisition of several GPs' posteriors at once (log EHVI of one GP per
+    objective): ``function(means, variances)``, each (n, k) for the k GPs, returns the value
+    (n,) and its derivatives in the means and in the variances, each (n, k)."""
+
+    gps: tuple[GaussianProcess, ...]
+    function: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
+
+
 class _Acquisition:
-    """log EI of one GP at encoded points, plus the log probability that every constraint
-    model is satisfied (EI x P(feasible), Gardner et al. 2014; the probability alone while
-    ``best`` is None: no trial is feasible yet), with the bookkeeping of inactive columns."""
+    """log EI of one GP at encoded points (or a joint term of several GPs in its place), plus
+    the log probability that every constraint model is satisfied (EI x P(feasible), Gardner
+    et al. 2014; the probability alone while ``best`` is None: no trial is feasible yet),
+    with the bookkeeping of inactive columns."""
 
     def __init__(
         self,
@@ -138,9 +150,11 @@ class _Acquisition:
         inputs: InputMap,
         best: float | None,
         constraints: Sequence[ConstraintModel] = (),
+        joint: JointTerm | None = None,
     ) -> None:
         self.gp, self.inputs, self.best = gp, inputs, best
         self.constraints = tuple(constraints)
+        self.joint = joint
         self.columns = inputs.continuous_columns
         self.gradient_features = inputs.value_feature[self.columns]
 
@@ -150,7 +164,12 @@ class _Acquisition:
             return np.empty(0)
         features = self.inputs.features(self.inputs.mark_inactive(X))
         total = np.zeros(X.shape[0])
-        if self.best is not None:
+        if self.joint is not None:
+            posteriors = [gp.predict(features) for gp in self.joint.gps]
+            means = np.column_stack([p[0] for p in posteriors])
+            variances = np.column_stack([p[1] for p in posteriors])
+            total += self.joint.function(means, variances)[0]
+        elif self.best is not None:
             mean, variance = self.gp.predict(features)
             total += log_expected_improvement(mean, variance, self.best)[0]
         for model in self.constraints:
@@ -163,7 +182,9 @@ class _Acquisition:
         value = np.zeros(features.shape[0])
         grad = np.zeros((features.shape[0], self.columns.size))
         terms: list[tuple[GaussianProcess, Any]] = []
-        if self.best is not None:
+        if self.joint is not None:
+            self._add_joint(features, value, grad)
+        elif self.best is not None:
             best = self.best
             terms.append((self.gp, lambda m, v: log_expected_improvement(m, v, best)))
         for model in self.constraints:
@@ -176,6 +197,19 @@ class _Acquisition:
             value += part
             grad += g_mean[:, None] * d_mean + g_variance[:, None] * d_variance
         return value, grad
+
+    def _add_joint(self, features: np.ndarray, value: np.ndarray, grad: np.ndarray) -> None:
+        """Adds the joint term and its gradient (chain rule through every GP) in place."""
+        assert self.joint is not None
+        posteriors = [
+            gp.predict_with_gradients(features, self.gradient_features) for gp in self.joint.gps
+        ]
+        means = np.column_stack([p[0] for p in posteriors])
+        variances = np.column_stack([p[1] for p in posteriors])
+        part, g_means, g_variances = self.joint.function(means, variances)
+        value += part
+        for j, (_, _, d_mean, d_variance) in enumerate(posteriors):
+            grad += g_means[:, j, None] * d_mean + g_variances[:, j, None] * d_variance
 
     def polish(self, X: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """L-BFGS-B on the continuous columns of every row at once (discrete ones fixed).
@@ -281,6 +315,7 @@ def maximize_log_ei(
     n_candidates: int,
     n_restarts: int,
     constraints: Sequence[ConstraintModel] = (),
+    joint: JointTerm | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Points ranked by log EI, best first: the polished restarts, then the raw candidates.
 
@@ -294,12 +329,14 @@ def maximize_log_ei(
         n_candidates: number of Sobol points scored.
         n_restarts: number of top points polished.
         constraints: the constraint models; log P(feasible) is added to log EI.
+        joint: a term of several GPs scored in place of log EI (``gp`` and ``best`` then
+            serve nothing); None: log EI.
 
     Returns:
         points (k, dim) in [0, 1] without NaN, discrete columns on their levels, and their
         log EI values (k,), sorted by decreasing value. Callers take the first they can use.
     """
-    acquisition = _Acquisition(gp, inputs, best, constraints)
+    acquisition = _Acquisition(gp, inputs, best, constraints, joint)
     raw = _candidates(inputs, anchors, rng, n_candidates)
     raw_values = acquisition.values(raw)
     order = np.argsort(-raw_values, kind="stable")
