@@ -12,6 +12,9 @@ DEMO_STAMP := $(VENV)/.installed-demo
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
+	# torch for the Lightning/Transformers integrations' tests: a CPU build, pinned before the
+	# extras so that they do not pull a CUDA build of several GB
+	$(BIN)/python -m pip install -q 'torch==2.13.0'
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
