@@ -255,6 +255,58 @@ def test_offspring_of_inactive_columns_and_categoricals() -> None:
     assert child[2] == 0.4  # inactive in the first parent: the other's value
 
 
+def _reference_sbx(a: float, b: float, u: float, eta: float) -> tuple[float, float]:
+    """Deb's bounded SBX written out from the paper's formulas (children: upper, lower)."""
+    low, high, eps = min(a, b), max(a, b), 1e-14
+    gap = max(high - low, eps)
+    out = []
+    for beta, sign in ((1 + 2 * (1 - high) / gap, 1), (1 + 2 * low / gap, -1)):
+        alpha = 2 - beta ** -(eta + 1)
+        bq = (
+            (u * alpha) ** (1 / (eta + 1))
+            if u <= 1 / alpha
+            else (1 / (2 - u * alpha)) ** (1 / (eta + 1))
+        )
+        out.append(min(max(0.5 * (low + high + sign * bq * gap), 0), 1))
+    return out[0], out[1]
+
+
+def _reference_mutation(x: float, u: float, eta: float) -> float:
+    if u <= 0.5:
+        delta = (2 * u + (1 - 2 * u) * (1 - x) ** (eta + 1)) ** (1 / (eta + 1)) - 1
+    else:
+        delta = 1 - (2 * (1 - u) + 2 * (u - 0.5) * x ** (eta + 1)) ** (1 / (eta + 1))
+    return min(max(x + delta, 0), 1)
+
+
+def test_offspring_follows_the_reference_formulas_draw_by_draw() -> None:
+    gen = np.random.default_rng(3)
+    for case in range(300):
+        dim = int(gen.integers(1, 8))
+        a, b = gen.random(dim), gen.random(dim)
+        variation = Variation(
+            np.zeros(dim, dtype=bool), crossover_prob=float(gen.random()),
+            eta_c=float(gen.choice([2, 20])), mutation_prob=float(gen.random()),
+            eta_m=float(gen.choice([5, 20])),
+        )  # fmt: skip
+        child = offspring(a, b, variation, np.random.default_rng(case))
+        draws = np.random.default_rng(case)
+        draws.random((2, dim))  # the fill values of inactive columns (none here)
+        cross = draws.random() < variation.crossover_prob
+        per_column, sbx_u, which = draws.random((3, dim))
+        mutates = draws.random(dim) < variation.mutation_prob
+        mutation_u = draws.random(dim)
+        for j in range(dim):
+            value = a[j]
+            if cross and per_column[j] < 0.5 and abs(a[j] - b[j]) > 1e-14:
+                value = _reference_sbx(a[j], b[j], sbx_u[j], variation.eta_c)[
+                    0 if which[j] < 0.5 else 1
+                ]
+            if mutates[j]:
+                value = _reference_mutation(value, mutation_u[j], variation.eta_m)
+            assert child[j] == pytest.approx(value, abs=1e-12), (case, j)
+
+
 def test_out_of_range_settings_are_refused() -> None:
     with pytest.raises(OptimizerError, match="population_size"):
         NSGAIIOptimizer(population_size=1)

@@ -183,60 +183,63 @@ def offspring(
     """One child of two encoded parents: crossover then mutation (module docstring, step 4).
 
     The draws are the same in number and order whatever the parents, so a child is a pure
-    function of its parents and ``rng``'s state.
+    function of its parents and ``rng``'s state. The columns are few and each is a handful
+    of scalar operations, so they are computed one by one on Python floats (numpy's
+    per-call cost would dominate); each formula is evaluated as the reference code does.
     """
     dim = parent_a.shape[0]
-    cat = variation.categorical
-    fill = rng.random((2, dim))  # values for columns inactive in a parent
-    missing_a, missing_b = np.isnan(parent_a), np.isnan(parent_b)
-    a, b = parent_a, parent_b
-    if missing_a.any() or missing_b.any():
-        a = np.where(missing_a, np.where(missing_b, fill[0], parent_b), parent_a)
-        b = np.where(missing_b, np.where(missing_a, fill[1], parent_a), parent_b)
+    fill_a, fill_b = rng.random((2, dim)).tolist()  # values for columns inactive in a parent
     cross = rng.random() < variation.crossover_prob
-    draws = rng.random((3, dim))  # per column: whether it crosses, SBX's u, which child
-    per_column = draws[0] < 0.5
-    child = a.copy()
-    any_categorical = bool(cat.any())
-    if cross:
-        first, second = _sbx(a, b, draws[1], variation.eta_c)
-        numeric_cross = per_column & ~cat & (np.abs(a - b) > _EPS)
-        child[numeric_cross] = np.where(draws[2] < 0.5, second, first)[numeric_cross]
-        if any_categorical:
-            child[cat & per_column] = b[cat & per_column]
-    mutate = rng.random((dim,)) < variation.mutation_prob
-    u = rng.random((dim,))
-    if mutate.any():
-        numeric = mutate & ~cat if any_categorical else mutate
-        child[numeric] = _polynomial(child[numeric], u[numeric], variation.eta_m)
-    levels = rng.random((dim,))
-    if any_categorical:
-        child[mutate & cat] = levels[mutate & cat]
-    return np.clip(child, 0.0, 1.0)
+    per_column, sbx_u, which = rng.random((3, dim)).tolist()  # crosses?, SBX's u, which child
+    mutates = (rng.random((dim,)) < variation.mutation_prob).tolist()
+    mutation_u = rng.random((dim,)).tolist()
+    levels = rng.random((dim,)).tolist()
+    categorical = variation.categorical.tolist()
+    eta_c, eta_m = variation.eta_c, variation.eta_m
+    child = []
+    for j, (a, b) in enumerate(zip(parent_a.tolist(), parent_b.tolist(), strict=True)):
+        if a != a or b != b:  # NaN: inactive in a parent
+            a, b = (
+                a if a == a else (b if b == b else fill_a[j]),
+                b if b == b else (a if a == a else fill_b[j]),
+            )
+        value = a
+        if cross and per_column[j] < 0.5:
+            if categorical[j]:
+                value = b
+            elif abs(a - b) > _EPS:
+                value = _sbx(a, b, sbx_u[j], eta_c)[0 if which[j] < 0.5 else 1]
+        if mutates[j]:
+            value = levels[j] if categorical[j] else _polynomial(value, mutation_u[j], eta_m)
+        child.append(value)
+    return np.clip(np.array(child), 0.0, 1.0)
 
 
-def _sbx(a: np.ndarray, b: np.ndarray, u: np.ndarray, eta: float) -> np.ndarray:
-    """Bounded SBX on [0, 1] (Deb's reference code): the two children, lower parent's first,
-    as the rows of one array."""
-    low, high = np.minimum(a, b), np.maximum(a, b)
-    gap = np.maximum(high - low, _EPS)
-    beta = np.stack([1.0 + 2.0 * low / gap, 1.0 + 2.0 * (1.0 - high) / gap])
-    alpha = 2.0 - beta ** -(eta + 1.0)
+def _sbx(a: float, b: float, u: float, eta: float) -> tuple[float, float]:
+    """Bounded SBX on [0, 1] (Deb's reference code): the two children, the one beyond the
+    upper parent first."""
+    low, high = min(a, b), max(a, b)
+    gap = max(high - low, _EPS)
     power = 1.0 / (eta + 1.0)
-    ua = u * alpha  # alpha is in [1, 2) and u in [0, 1): each branch's base is positive
-    beta_q = np.where(u <= 1.0 / alpha, ua, 1.0 / (2.0 - ua)) ** power
-    sign = np.array([[-1.0], [1.0]])
-    return np.clip(0.5 * ((low + high) + sign * beta_q * gap), 0.0, 1.0)
+    children = []
+    for beta in (1.0 + 2.0 * (1.0 - high) / gap, 1.0 + 2.0 * low / gap):
+        alpha = 2.0 - beta ** -(eta + 1.0)
+        ua = u * alpha  # alpha is in [1, 2) and u in [0, 1): each branch's base is positive
+        beta_q = (ua if u <= 1.0 / alpha else 1.0 / (2.0 - ua)) ** power
+        children.append(beta_q * gap)
+    upper = min(max(0.5 * ((low + high) + children[0]), 0.0), 1.0)
+    lower = min(max(0.5 * ((low + high) + -children[1]), 0.0), 1.0)
+    return upper, lower
 
 
-def _polynomial(x: np.ndarray, u: np.ndarray, eta: float) -> np.ndarray:
+def _polynomial(x: float, u: float, eta: float) -> float:
     """Bounded polynomial mutation on [0, 1] (Deb's reference code)."""
     power = 1.0 / (eta + 1.0)
-    low = u <= 0.5
-    below = 2.0 * u + (1.0 - 2.0 * u) * (1.0 - x) ** (eta + 1.0)
-    above = 2.0 * (1.0 - u) + 2.0 * (u - 0.5) * x ** (eta + 1.0)
-    root = np.where(low, below, above) ** power  # the chosen branch's base is positive
-    return np.clip(x + np.where(low, root - 1.0, 1.0 - root), 0.0, 1.0)
+    if u <= 0.5:
+        root = (2.0 * u + (1.0 - 2.0 * u) * (1.0 - x) ** (eta + 1.0)) ** power
+        return min(max(x + (root - 1.0), 0.0), 1.0)
+    root = (2.0 * (1.0 - u) + 2.0 * (u - 0.5) * x ** (eta + 1.0)) ** power
+    return min(max(x + (1.0 - root), 0.0), 1.0)
 
 
 def checked_variation(

@@ -84,6 +84,9 @@ class NSGAIIOptimizer(GenerationalOptimizer):
 
     name = "nsga2"
     _tournament = staticmethod(tournament)
+    # 2: crossover and mutation on Python floats, whose powers can differ from numpy's
+    # vectorized ones in the last bit
+    version = 2
     capabilities = Capabilities(
         multi_objective=True, constraints=True, conditional=True, define_by_run=True, batch=True
     )
