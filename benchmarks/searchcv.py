@@ -166,8 +166,9 @@ def table(runs: list[dict[str, Any]], methods: list[str]) -> str:
             if not rows:
                 continue
             test = np.array([r["test_accuracy"] for r in rows])
+            spread = test.std(ddof=1) if len(test) > 1 else 0.0
             lines.append(
-                f"| {dataset} | {method} | {test.mean():.4f} ± {test.std(ddof=1) if len(test) > 1 else 0:.4f} "
+                f"| {dataset} | {method} | {test.mean():.4f} ± {spread:.4f} "
                 f"| {np.mean([r['cv_score'] for r in rows]):.4f} "
                 f"| {np.median([r['seconds'] for r in rows]):.1f} "
                 f"| {np.mean([r['fits'] for r in rows]):.0f} |"

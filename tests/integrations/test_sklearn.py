@@ -417,6 +417,7 @@ def test_memory_study_is_not_pickled_and_says_so() -> None:
     ).fit(X, y)
     restored = pickle.loads(pickle.dumps(search))
     np.testing.assert_array_equal(restored.predict(X), search.predict(X))
+    assert len(search.study_.trials) == 1  # pickling leaves the original's study open
     with pytest.raises(AttributeError, match="memory:// storage, which is not pickled"):
         restored.study_  # noqa: B018
 

@@ -165,7 +165,7 @@ class TunefulSearchCV(BaseSearchCV):
         return self._study
 
     def __getstate__(self) -> dict[str, Any]:
-        state: dict[str, Any] = super().__getstate__()
+        state: dict[str, Any] = dict(super().__getstate__())  # may be our own __dict__
         if "_study" in state:
             state["_study"] = None  # open storage handles do not pickle; reopened on use
         return state
