@@ -104,9 +104,7 @@ def _optuna_tpe(X: Any, y: Any, cv: Any, n: int, seed: int) -> tuple[Any, float,
         )
         return float(np.mean(cross_validate(model, X, y, cv=splits)["test_score"]))
 
-    study = optuna.create_study(
-        direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed)
-    )
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
     study.optimize(objective, n_trials=n)
     best = clone(_pipeline()).set_params(**study.best_params).fit(X, y)
     return best, float(study.best_value), n * len(splits)
