@@ -450,7 +450,13 @@ def test_lists_and_scipy_distributions_are_refused() -> None:
 
 @pytest.mark.parametrize(
     ("option", "value"),
-    [("n_trials", 0), ("n_trials", 2.5), ("partial_fit_iterations", 0), ("random_state", "x")],
+    [
+        ("n_trials", 0),
+        ("n_trials", 2.5),
+        ("partial_fit_iterations", 0),
+        ("random_state", "x"),
+        ("timeout", -1),
+    ],
 )
 def test_bad_counts_and_seeds_are_refused_naming_the_option(option: str, value: Any) -> None:
     X, y = _iris()

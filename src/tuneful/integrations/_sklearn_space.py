@@ -19,7 +19,7 @@ from tuneful.records import short_repr
 from tuneful.schedulers import make_scheduler
 from tuneful.space import Parameter, Space
 
-__all__ = ["search_space", "scheduler_spec", "check_count", "seed_of"]
+__all__ = ["search_space", "scheduler_spec", "check_count", "check_timeout", "seed_of"]
 
 
 def search_space(space: Any) -> Space:
@@ -120,6 +120,18 @@ def check_count(label: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise StudyError(f"TunefulSearchCV {label}={short_repr(value)}: expected a positive int")
     return int(value)
+
+
+def check_timeout(value: Any) -> float | None:
+    """Seconds after which no new trial starts: a positive number, or None (no limit)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not float(value) > 0:
+        raise StudyError(
+            f"TunefulSearchCV timeout={short_repr(value)}: expected a positive number of "
+            "seconds or None"
+        )
+    return float(value)
 
 
 def seed_of(random_state: Any) -> int | None:

@@ -63,6 +63,7 @@ from tuneful.integrations._sklearn_folds import (  # noqa: E402
 from tuneful.integrations._sklearn_partial import partial_batch, refit_partial  # noqa: E402
 from tuneful.integrations._sklearn_space import (  # noqa: E402
     check_count,
+    check_timeout,
     scheduler_spec,
     search_space,
     seed_of,
@@ -196,12 +197,14 @@ class TunefulSearchCV(BaseSearchCV):
         Raises:
             SpaceError: ``space`` is not a tuneful space (Optuna distributions, lists and
                 scipy.stats distributions are named with the tuneful parameter to write).
-            StudyError: a bad ``n_trials``/``partial_fit_iterations``/``random_state``, or
+            StudyError: a bad ``n_trials``/``partial_fit_iterations``/``random_state``/
+                ``timeout``, or
                 ``partial_fit_iterations`` for an estimator without ``partial_fit``.
             ValueError: as ``GridSearchCV`` (every fit failed, bad scoring or refit).
         """
         space = search_space(self.space)
         n_trials = check_count("n_trials", self.n_trials)
+        timeout = check_timeout(self.timeout)
         iterations = self.partial_fit_iterations
         if iterations is not None:
             iterations = check_count("partial_fit_iterations", iterations)
@@ -234,7 +237,7 @@ class TunefulSearchCV(BaseSearchCV):
             objective=self.refit if isinstance(self.refit, str) else None,
         )
         study = self._create_study(space, iterations or self.n_splits_)
-        candidates = self._search(study, job, n_trials, iterations)
+        candidates = self._search(study, job, (n_trials, timeout), iterations)
         results = self._results(candidates, job)
         self._select_best(results, refit_metric, candidates)
         if self.refit:
@@ -246,8 +249,9 @@ class TunefulSearchCV(BaseSearchCV):
         return self
 
     def _search(
-        self, study: Study, job: FoldJob, n_trials: int, iterations: int | None
+        self, study: Study, job: FoldJob, limits: tuple[int, float | None], iterations: int | None
     ) -> list[Candidate]:
+        n_trials, timeout = limits
         pruning = self.scheduler is not None and self.scheduler != "none"
         width = max(1, effective_n_jobs(self.n_jobs)) if pruning else 1
         if self.verbose > 0:
@@ -261,7 +265,7 @@ class TunefulSearchCV(BaseSearchCV):
             else:
                 batch = partial_batch(job, parallel, iterations)
                 width = 1
-            candidates = run_search(study, n_trials, self.timeout, width, batch)
+            candidates = run_search(study, n_trials, timeout, width, batch)
         if not candidates:
             raise ValueError(
                 "No fits were performed: the optimizer proposed no candidate (a grid already "
