@@ -225,25 +225,31 @@ import json, os, sys, warnings
 warnings.filterwarnings("ignore")
 sys.path[:0] = [{src!r}, {tests!r}]
 import lightning.pytorch as pl
+import torch.distributed as dist
 import tuneful
 from tuneful.integrations.lightning import TunefulCallback
 from test_lightning import loaders, make_module
 
-rank = int(os.environ["RANK"])
-trial = None
-if rank == 0:
-    trial = tuneful.load_study("ddp", storage={storage!r}).ask({{"lr": 0.0001}})
+# The pattern of docs/integrations/lightning.md: rank 0 asks, every rank trains its parameters.
+dist.init_process_group("gloo")
+rank = dist.get_rank()
+study = tuneful.load_study("ddp", storage={storage!r}) if rank == 0 else None
+trial = study.ask({{"lr": 0.0001}}) if study is not None else None
+box = [trial.params if trial is not None else None]
+dist.broadcast_object_list(box, src=0)
+params = box[0]
 trainer = pl.Trainer(max_epochs=5, accelerator="cpu", devices=2, strategy="ddp",
                      callbacks=[TunefulCallback(trial)], enable_progress_bar=False, logger=False,
                      enable_checkpointing=False, enable_model_summary=False)
 try:
-    trainer.fit(make_module(pl.LightningModule, 0.0001), *loaders())
+    trainer.fit(make_module(pl.LightningModule, params["lr"]), *loaders())
     outcome = "finished"
 except tuneful.Pruned:
     outcome = "pruned"
-    if trial is not None:
-        trial.study.tell(trial, state="PRUNED")
-print(json.dumps({{"rank": rank, "outcome": outcome, "epoch": trainer.current_epoch}}))
+    if study is not None:
+        study.tell(trial, state="PRUNED")
+print(json.dumps({{"rank": rank, "outcome": outcome, "epoch": trainer.current_epoch,
+                   "world": trainer.world_size, "lr": params["lr"]}}))
 """
 
 
@@ -287,6 +293,7 @@ def test_ddp_over_two_processes_reports_from_rank_zero_and_stops_every_rank(
         out, _ = process.communicate(timeout=240)
         assert process.returncode == 0, out
         results.append(json.loads(out.strip().splitlines()[-1]))
+    assert [(r["world"], r["lr"]) for r in results] == [(2, 0.0001), (2, 0.0001)]
     assert [r["outcome"] for r in results] == ["pruned", "pruned"]
     assert results[0]["epoch"] == results[1]["epoch"] == 0
     trial = tuneful.load_study("ddp", storage=storage).get_trial(1)

@@ -4,8 +4,11 @@ real Trainer on a tiny model built in the test (CPU, no downloads)."""
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import os
+import socket
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -30,6 +33,7 @@ from tuneful.integrations.transformers import (  # noqa: E402
 )
 
 logging.getLogger("transformers").setLevel(logging.ERROR)
+SRC = Path(tuneful.__file__).resolve().parents[1]
 
 
 class Regressor(torch.nn.Module):
@@ -266,3 +270,92 @@ def test_import_without_transformers_raises_missing_dependency(
     monkeypatch.delitem(sys.modules, "tuneful.integrations.transformers")
     with pytest.raises(MissingDependencyError, match=r"pip install 'tuneful\[transformers\]'"):
         importlib.import_module("tuneful.integrations.transformers")
+
+
+DDP_SCRIPT = """
+import json, os, sys, warnings
+warnings.filterwarnings("ignore")
+sys.path[:0] = [{src!r}, {tests!r}]
+from pathlib import Path
+import transformers
+import tuneful
+from tuneful.integrations.transformers import TunefulCallback
+from test_transformers import Regressor, arguments, dataset
+
+transformers.logging.set_verbosity_error()
+rank = int(os.environ["RANK"])
+trial = None
+if rank == 0:
+    trial = tuneful.load_study("ddp", storage={storage!r}).ask({{"learning_rate": 1e-5}})
+trainer = transformers.Trainer(
+    model=Regressor(), args=arguments(Path({tmp!r}), use_cpu=True),
+    train_dataset=dataset(), eval_dataset=dataset(32, seed=1), callbacks=[TunefulCallback(trial)])
+try:
+    trainer.train()
+    outcome = "finished"
+except tuneful.Pruned:
+    outcome = "pruned"
+    if trial is not None:
+        trial.study.tell(trial, state="PRUNED")
+print(json.dumps({{"rank": rank, "outcome": outcome, "step": trainer.state.global_step,
+                   "world": trainer.args.world_size}}))
+"""
+
+
+def test_distributed_run_reports_from_process_zero_and_stops_every_process(
+    tmp_path: Path,
+) -> None:
+    storage = f"sqlite:///{tmp_path / 'ddp.db'}"
+    study = tuneful.create_study(
+        "ddp",
+        space=space(),
+        storage=storage,
+        scheduler={"name": "asha", "settings": {"min_budget": 2}},
+    )
+    good = study.ask({"learning_rate": 0.01})
+    for step in (2, 6):
+        good.report(step=step, value=0.0)
+    study.tell(good, 0.0)
+    script = tmp_path / "ddp_run.py"
+    script.write_text(
+        DDP_SCRIPT.format(
+            src=str(SRC), tests=str(Path(__file__).parent), storage=storage, tmp=str(tmp_path)
+        )
+    )
+    results = run_two_processes(script)
+    assert [r["world"] for r in results] == [2, 2]
+    assert [r["outcome"] for r in results] == ["pruned", "pruned"]
+    assert [r["step"] for r in results] == [2, 2]
+    trial = tuneful.load_study("ddp", storage=storage).get_trial(1)
+    assert trial.state is tuneful.TrialState.PRUNED
+    assert trial.intermediate.keys() == {2}
+
+
+def run_two_processes(script: Path) -> list[dict[str, Any]]:
+    """Run ``script`` as ranks 0 and 1 of a torch.distributed world (as torchrun would)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    processes = []
+    for rank in (0, 1):
+        env = dict(
+            os.environ,
+            MASTER_ADDR="127.0.0.1",
+            MASTER_PORT=str(port),
+            WORLD_SIZE="2",
+            RANK=str(rank),
+            LOCAL_RANK=str(rank),
+            LOCAL_WORLD_SIZE="2",
+            PYTHONPATH=str(SRC),
+        )
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, str(script)], env=env, stdout=subprocess.PIPE, text=True
+            )
+        )
+    results = []
+    for process in processes:
+        out, _ = process.communicate(timeout=240)
+        assert process.returncode == 0, out
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    return results
