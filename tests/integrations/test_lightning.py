@@ -299,3 +299,12 @@ def test_ddp_over_two_processes_reports_from_rank_zero_and_stops_every_rank(
     trial = tuneful.load_study("ddp", storage=storage).get_trial(1)
     assert trial.state is tuneful.TrialState.PRUNED
     assert trial.intermediate.keys() == {1}
+
+
+def test_docs_example_runs_and_prunes() -> None:
+    page = Path(__file__).resolve().parents[2] / "docs" / "integrations" / "lightning.md"
+    example = page.read_text().split("```python\n")[1].split("```")[0]
+    exec(compile(example, str(page), "exec"), {"__name__": "docs_example"})
+    study = tuneful.load_study("lightning-example", storage="sqlite:///lightning.db")
+    assert len(study.trials) == 12
+    assert study.get_trials(["PRUNED"]) and study.get_trials(["COMPLETE"])
