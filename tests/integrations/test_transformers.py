@@ -359,3 +359,18 @@ def run_two_processes(script: Path) -> list[dict[str, Any]]:
         assert process.returncode == 0, out
         results.append(json.loads(out.strip().splitlines()[-1]))
     return results
+
+
+def test_docs_examples_run_and_prune() -> None:
+    page = Path(__file__).resolve().parents[2] / "docs" / "integrations" / "transformers.md"
+    blocks = [b.split("```")[0] for b in page.read_text().split("```python\n")[1:]]
+    search, callback = blocks[0], blocks[1]
+    namespace: dict[str, Any] = {"__name__": "docs_example"}
+    exec(compile(search, str(page), "exec"), namespace)
+    study = tuneful.load_study("bert-example", storage="sqlite:///transformers.db")
+    assert len(study.trials) == 8
+    assert study.get_trials(["PRUNED"]) and study.get_trials(["COMPLETE"])
+    assert namespace["best"].run_id == str(study.best_trial.number)
+    exec(compile(callback, str(page), "exec"), namespace)
+    assert len(namespace["study"].trials) == 8
+    assert namespace["study"].get_trials(["PRUNED"])
