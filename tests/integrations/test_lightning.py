@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import textwrap
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +26,11 @@ from tuneful.integrations.lightning import TunefulCallback  # noqa: E402
 
 SRC = Path(tuneful.__file__).resolve().parents[1]
 
-warnings.filterwarnings("ignore", message=".*does not have many workers.*")
-warnings.filterwarnings("ignore", message=".*small number of batches.*")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:.*does not have many workers"),
+    pytest.mark.filterwarnings("ignore:.*small number of batches"),
+    pytest.mark.filterwarnings("ignore:.*isinstance\\(treespec, LeafSpec\\)"),
+]
 
 
 def make_module(base: type, lr: float) -> Any:
