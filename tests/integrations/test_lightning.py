@@ -250,8 +250,10 @@ except tuneful.Pruned:
     outcome = "pruned"
     if study is not None:
         study.tell(trial, state="PRUNED")
-print(json.dumps({{"rank": rank, "outcome": outcome, "epoch": trainer.current_epoch,
-                   "world": trainer.world_size, "lr": params["lr"]}}))
+result = {{"rank": rank, "outcome": outcome, "epoch": trainer.current_epoch,
+          "world": trainer.world_size, "lr": params["lr"]}}
+dist.destroy_process_group()
+print(json.dumps(result))
 """
 
 
@@ -293,7 +295,7 @@ def test_ddp_over_two_processes_reports_from_rank_zero_and_stops_every_rank(
     results = []
     for process in processes:
         out, _ = process.communicate(timeout=240)
-        assert process.returncode == 0, out
+        assert process.returncode == 0, (process.returncode, out)
         results.append(json.loads(out.strip().splitlines()[-1]))
     assert [(r["world"], r["lr"]) for r in results] == [(2, 0.0001), (2, 0.0001)]
     assert [r["outcome"] for r in results] == ["pruned", "pruned"]

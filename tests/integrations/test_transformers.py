@@ -297,8 +297,11 @@ except tuneful.Pruned:
     outcome = "pruned"
     if trial is not None:
         trial.study.tell(trial, state="PRUNED")
-print(json.dumps({{"rank": rank, "outcome": outcome, "step": trainer.state.global_step,
-                   "world": trainer.args.world_size}}))
+result = {{"rank": rank, "outcome": outcome, "step": trainer.state.global_step,
+          "world": trainer.args.world_size}}
+import torch.distributed as dist
+dist.destroy_process_group()
+print(json.dumps(result))
 """
 
 
@@ -356,7 +359,7 @@ def run_two_processes(script: Path) -> list[dict[str, Any]]:
     results = []
     for process in processes:
         out, _ = process.communicate(timeout=240)
-        assert process.returncode == 0, out
+        assert process.returncode == 0, (process.returncode, out)
         results.append(json.loads(out.strip().splitlines()[-1]))
     return results
 

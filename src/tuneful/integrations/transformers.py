@@ -49,6 +49,8 @@ _transformers = require("transformers", "transformers", "tuneful.integrations.tr
 if TYPE_CHECKING:
     from transformers import TrainerCallback as _TrainerCallback
     from transformers.trainer_utils import BestRun
+
+    from tuneful.study import Study
 else:
     _TrainerCallback = _transformers.TrainerCallback
 
@@ -228,20 +230,38 @@ def hyperparameter_search(
         load_if_exists=load_if_exists,
     )
     compute = compute_objective or _transformers.trainer_utils.default_compute_objective
+    objective = _objective(trainer, space, declared is not None, len(directions) == 1, compute)
+    # As the Trainer's own search: an exception in a trial fails it and ends the search.
+    study.optimize(objective, n_trials=n_trials, timeout=timeout, catch=(), show_progress_bar=False)
+    return _best_runs(study)
+
+
+def _objective(
+    trainer: Any,
+    space: HpSpace,
+    declared: bool,
+    report: bool,
+    compute: Callable[[dict[str, float]], Any],
+) -> Callable[[Trial], Any]:
+    """One trial of the search: set the Trainer up, train, and score the run."""
 
     def objective(trial: Trial) -> Any:
-        params = dict(trial.params) if declared is not None else dict(space(trial))  # type: ignore[operator]
-        callback = _ObjectiveCallback(trial, compute) if len(directions) == 1 else None
+        params = dict(trial.params) if declared else dict(space(trial))  # type: ignore[operator]
+        callback = _ObjectiveCallback(trial, compute) if report else None
         with _trial_setup(trainer, trial, params, callback):
             trainer.train()
             if callback is not None and callback.last is not None:
                 return callback.last
             return compute(trainer.evaluate())
 
-    # As the Trainer's own search: an exception in a trial fails it and ends the search.
-    study.optimize(objective, n_trials=n_trials, timeout=timeout, catch=(), show_progress_bar=False)
+    return objective
+
+
+def _best_runs(study: Study) -> BestRun | list[BestRun]:
+    """transformers' BestRun of the best trial; with several objectives, of each
+    Pareto-optimal one."""
     best_run = _transformers.trainer_utils.BestRun
-    if len(directions) == 1:
+    if len(study.directions) == 1:
         best = study.best_trial
         return best_run(str(best.number), best.value, dict(best.params), study)
     return [
