@@ -244,6 +244,26 @@ def test_hyperparameter_search_sets_arguments_of_each_trial(tmp_path: Path) -> N
     assert used == expected
 
 
+def test_hyperparameter_search_with_two_objectives_returns_the_pareto_front(
+    tmp_path: Path,
+) -> None:
+    trainer = trainer_for(tmp_path, model_init=lambda: Regressor())
+    runs = hyperparameter_search(
+        trainer,
+        {"learning_rate": tuneful.Float(1e-4, 1e-2, log=True)},
+        n_trials=3,
+        direction=["minimize", "maximize"],
+        compute_objective=lambda m: [m["eval_loss"], -m["eval_loss"]],
+        storage="memory://",
+        seed=0,
+    )
+    assert isinstance(runs, list) and runs
+    study = runs[0].run_summary
+    assert [r.run_id for r in runs] == [str(t.number) for t in study.best_trials]
+    assert [r.objective for r in runs] == [list(t.values) for t in study.best_trials]
+    assert all(not t.intermediate for t in study.trials)  # nothing reported: no pruning
+
+
 def test_hyperparameter_search_refuses_a_parameter_nothing_reads(tmp_path: Path) -> None:
     trainer = trainer_for(tmp_path, model_init=lambda: Regressor())
     with pytest.raises(SpaceError, match="'learnig_rate'.*did you mean 'learning_rate'"):

@@ -195,7 +195,7 @@ def hyperparameter_search(
             (``trial.suggest_float(...)``; the study is then defined as it runs).
         n_trials: how many trials this call runs.
         direction: "minimize" or "maximize", or one per objective when ``compute_objective``
-            returns several (no early stopping then: one value per step is reported).
+            returns several (then nothing is reported during training: no early stopping).
         compute_objective: the objective from the evaluation's metrics.
         storage, study_name, optimizer, scheduler, seed, load_if_exists: as in
             :func:`tuneful.create_study` (the study stays in ``storage`` for ``tuneful show``
