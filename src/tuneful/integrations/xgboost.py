@@ -25,13 +25,14 @@ from tuneful.integrations._boosting import check_trial, missing_metric, report_r
 from tuneful.trial import Trial
 
 xgb = require("xgboost", "xgboost", "tuneful.integrations.xgboost")
+_TrainingCallback: Any = xgb.callback.TrainingCallback
 
 __all__ = ["TunefulPruningCallback"]
 
 _NAME = "TunefulPruningCallback"
 
 
-class TunefulPruningCallback(xgb.callback.TrainingCallback):  # type: ignore[misc]
+class TunefulPruningCallback(_TrainingCallback):
     """Report ``observation_key`` after each boosting round; stop the trial when told.
 
     The step of each report is the number of boosting rounds trained so far (1 after the
