@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -198,8 +199,24 @@ def test_malformed_names_are_refused(metric: Any, valid_name: Any) -> None:
         TunefulPruningCallback(study.ask(), metric, valid_name=valid_name)
 
 
+def test_docs_example_runs_and_prunes() -> None:
+    study = _run_doc_example("lightgbm")["study"]
+    assert len(study.trials) == 12
+    assert study.get_trials(["PRUNED"]) and study.get_trials(["COMPLETE"])
+
+
 def test_missing_lightgbm_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "lightgbm", None)
     monkeypatch.delitem(sys.modules, "tuneful.integrations.lightgbm")
     with pytest.raises(MissingDependencyError, match=r"tuneful\[lightgbm\]"):
         importlib.import_module("tuneful.integrations.lightgbm")
+
+
+def _run_doc_example(name: str) -> dict[str, Any]:
+    """Run the example marked ``<!-- example: NAME -->`` in the integration's docs page."""
+    page = Path(__file__).parents[2] / "docs" / "integrations" / "xgboost-lightgbm.md"
+    text = page.read_text(encoding="utf-8")
+    code = text.split(f"<!-- example: {name} -->\n```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    exec(compile(code, str(page), "exec"), namespace)
+    return namespace
