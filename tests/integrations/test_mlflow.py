@@ -180,8 +180,34 @@ def test_repr_hides_a_password() -> None:
     assert "S3cret" not in repr(tracker)
 
 
+def test_deleted_experiment_is_refused(store: str) -> None:
+    client = MlflowClient(store)
+    client.delete_experiment(client.create_experiment("deleted"))
+    study = _study()
+    study.optimize(_objective, n_trials=1, show_progress_bar=False)
+    with pytest.raises(StudyError, match="'deleted' is deleted"):
+        MLflowCallback(store, experiment="deleted").log_study(study)
+
+
+def test_docs_example_runs(store: str) -> None:
+    code = _doc_example("mlflow").replace("sqlite:///mlflow.db", store)
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    exec(compile(code, "trackers.md", "exec"), namespace)
+    states = [t.state.value for t in namespace["study"].trials]
+    trials = _trial_runs(_runs(MlflowClient(store), "quadratic"))
+    assert [trials[n].data.tags["tuneful.state"] for n in range(10)] == states
+    assert "PRUNED" in states
+
+
 def test_missing_mlflow_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "mlflow.tracking", None)
     monkeypatch.delitem(sys.modules, "tuneful.integrations.mlflow")
     with pytest.raises(MissingDependencyError, match=r"tuneful\[mlflow\]"):
         importlib.import_module("tuneful.integrations.mlflow")
+
+
+def _doc_example(name: str) -> str:
+    """The example marked ``<!-- example: NAME -->`` in the trackers' docs page."""
+    page = Path(__file__).parents[2] / "docs" / "integrations" / "trackers.md"
+    text = page.read_text(encoding="utf-8")
+    return text.split(f"<!-- example: {name} -->\n```python\n", 1)[1].split("```", 1)[0]

@@ -228,8 +228,24 @@ def test_malformed_settings_are_refused(settings: dict[str, Any]) -> None:
         WandbCallback(**settings)
 
 
+def test_docs_example_runs(offline: Path) -> None:
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    exec(compile(_doc_example("wandb"), "trackers.md", "exec"), namespace)
+    states = [t.state.value for t in namespace["study"].trials]
+    runs = _read_runs(offline)
+    assert [runs[f"trial-{n}"]["summary"]["state"] for n in range(10)] == states
+    assert "PRUNED" in states
+
+
 def test_missing_wandb_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "wandb", None)
     monkeypatch.delitem(sys.modules, "tuneful.integrations.wandb")
     with pytest.raises(MissingDependencyError, match=r"tuneful\[wandb\]"):
         importlib.import_module("tuneful.integrations.wandb")
+
+
+def _doc_example(name: str) -> str:
+    """The example marked ``<!-- example: NAME -->`` in the trackers' docs page."""
+    page = Path(__file__).parents[2] / "docs" / "integrations" / "trackers.md"
+    text = page.read_text(encoding="utf-8")
+    return text.split(f"<!-- example: {name} -->\n```python\n", 1)[1].split("```", 1)[0]
