@@ -199,6 +199,17 @@ def test_docs_example_runs(store: str) -> None:
     assert "PRUNED" in states
 
 
+def test_database_store_without_alembic_names_the_extra(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "alembic", None)
+    study = _study()
+    study.optimize(_objective, n_trials=1, show_progress_bar=False)
+    tracker = MLflowCallback(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    with pytest.raises(MissingDependencyError, match=r"needs alembic.*tuneful\[mlflow\]"):
+        tracker.log_study(study)
+
+
 def test_missing_mlflow_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "mlflow.tracking", None)
     monkeypatch.delitem(sys.modules, "tuneful.integrations.mlflow")

@@ -45,6 +45,8 @@ _exceptions = require("mlflow.exceptions", "mlflow", _FEATURE)
 #: MLflow's limits: a tag's value, and entities in one ``log_batch``.
 _TAG_LENGTH = 5000
 _BATCH = 100
+#: The schemes of MLflow's database stores.
+_DATABASES = ("sqlite", "postgresql", "mysql", "mssql")
 #: How a trial's state reads as an MLflow run status (a stopped trial was "killed").
 _STATUS = {
     TrialState.COMPLETE: "FINISHED",
@@ -148,6 +150,10 @@ class MLflowCallback:
     def _mlflow(self) -> Any:
         """This process's client (a forked worker makes its own)."""
         if self._client is None or self._client_pid != os.getpid():
+            uri = self._tracking_uri or _tracking.get_tracking_uri()
+            if uri.split(":", 1)[0].split("+", 1)[0] in _DATABASES:
+                # MLflow's database stores need alembic, which mlflow-skinny leaves out.
+                require("alembic", "mlflow", f"{_NAME} with a database store ({uri.split(':')[0]})")
             self._client = _tracking.MlflowClient(tracking_uri=self._tracking_uri)
             self._client_pid = os.getpid()
         return self._client
