@@ -110,6 +110,8 @@ class MLflowCallback:
         self._tags = dict(tags or {})
         self._client: Any = None
         self._client_pid: int | None = None
+        #: (process, study) -> (experiment id, study run id): a cache, never state.
+        self._homes: dict[tuple[int, str], tuple[str, str | None]] = {}
 
     def __repr__(self) -> str:
         uri = None if self._tracking_uri is None else redact_url(self._tracking_uri)
@@ -117,7 +119,7 @@ class MLflowCallback:
 
     def __getstate__(self) -> dict[str, Any]:
         # A worker process gets the settings, never the parent's client and connections.
-        return {**self.__dict__, "_client": None, "_client_pid": None}
+        return {**self.__dict__, "_client": None, "_client_pid": None, "_homes": {}}
 
     # -- public ---------------------------------------------------------------------------
     def __call__(self, study: Study, trial: TrialRecord) -> None:
@@ -160,6 +162,12 @@ class MLflowCallback:
 
     def _home(self, study: Study) -> tuple[str, str | None]:
         """The experiment's id and the study's run id (None when not nested)."""
+        key = (os.getpid(), study.name)
+        if key not in self._homes:
+            self._homes[key] = self._find_home(study)
+        return self._homes[key]
+
+    def _find_home(self, study: Study) -> tuple[str, str | None]:
         client = self._mlflow()
         name = self._experiment or study.name
         found = client.get_experiment_by_name(name)
