@@ -259,6 +259,9 @@ def test_multirun_tunes_and_records_values_failures_and_pruning(tmp_path: Path) 
 def test_multirun_with_two_objectives_continues_the_study(tmp_path: Path) -> None:
     config = CONFIG.replace("n_trials: 10", "n_trials: 4").replace("scheduler:", "# scheduler:")
     config = config.replace("seed: 0", "seed: 0\n    direction: [minimize, maximize]")
+    config = config.replace(  # tuneful's own spec shape, read from Hydra's YAML
+        "lr: tag(log, interval(1e-4, 1e-1))", "lr: {type: float, low: 1e-4, high: 1e-1, log: true}"
+    )
     _app(tmp_path, config + "objectives: 2\n")
     (tmp_path / "train.py").write_text(
         (tmp_path / "train.py").read_text().replace("trial.number == 3", "False")
@@ -269,6 +272,7 @@ def test_multirun_with_two_objectives_continues_the_study(tmp_path: Path) -> Non
     study = tuneful.load_study("sweep", storage=f"sqlite:///{tmp_path / 'study.db'}")
     assert study.directions == ("minimize", "maximize")
     assert len(study.trials) == 8
+    assert study.space is not None and study.space["lr"] == Float(1e-4, 1e-1, log=True)
     for trial in study.trials:
         assert trial.params["layers"] in range(1, 6)
         assert trial.values == (pytest.approx(_loss(trial.params)), float(trial.params["layers"]))
@@ -300,3 +304,30 @@ def test_docs_example_runs_and_prunes(tmp_path: Path) -> None:
     pruned = study.get_trials(states=["PRUNED"])
     assert pruned and all(t.intermediate for t in pruned)
     assert study.best_value < 1.0
+
+
+def test_memory_storage_reports_from_jobs_in_the_sweeping_process(tmp_path: Path) -> None:
+    (tmp_path / "train.py").write_text(_docs_block("python", "# train.py"))
+    (tmp_path / "config.yaml").write_text(_docs_block("yaml", "# config.yaml"))
+    result = _run(tmp_path, "hydra.sweeper.storage=memory://", "hydra.sweeper.n_trials=10")
+    assert result.returncode == 0, result.stderr[-3000:]
+    logged = result.stdout + result.stderr
+    assert len(re.findall(r"trial \d+ (COMPLETE|PRUNED)", logged)) == 10
+    assert re.search(r"trial \d+ PRUNED", logged)
+    (results,) = tmp_path.glob("multirun/*/*/optimization_results.yaml")
+    assert yaml.safe_load(results.read_text())["storage"] == "memory://"
+
+
+def test_a_job_that_always_fails_stops_the_sweep_after_fail_fast_trials(tmp_path: Path) -> None:
+    _app(tmp_path)
+    (tmp_path / "train.py").write_text(
+        (tmp_path / "train.py").read_text().replace("trial.number == 3", "True")
+    )
+    result = _run(tmp_path, "hydra.sweeper.fail_fast=3", "hydra.sweeper.n_jobs=1")
+    assert result.returncode != 0
+    assert (
+        "RuntimeError: diverged" in result.stderr
+        and "hydra.sweeper.fail_fast=false" in result.stderr
+    )
+    study = tuneful.load_study("sweep", storage=f"sqlite:///{tmp_path / 'study.db'}")
+    assert [t.state.value for t in study.trials] == ["FAIL"] * 3

@@ -78,6 +78,7 @@ _TRIAL_ENV = "TUNEFUL_HYDRA_TRIAL"
 _STORAGE_ENV = "TUNEFUL_HYDRA_STORAGE"
 
 _log = logging.getLogger(__name__)
+_ACTIVE: dict[str, Study] = {}  # the studies being swept in this process, by name
 _TAGS = ("log", "int")
 _BARE = re.compile(r"[A-Za-z_][A-Za-z0-9_\-./]*")
 _QUOTE_ESCAPES = re.compile(r"(\\*)('|$)")
@@ -410,31 +411,39 @@ class TunefulSweep:
         searched = sweep_space(self.params, arguments)
         study = self.open_study(searched.space, str(config.hydra.job.name))
         watch = FailFast(self.fail_fast, first_number=len(study.trials))
-        job_index = 0
-        while job_index < self.n_trials:
-            trials = [study.ask() for _ in range(min(self.n_jobs, self.n_trials - job_index))]
-            batch = [self._overrides(study, searched, trial) for trial in trials]
-            try:
-                if validate is not None:
-                    validate(batch)
-                returns = launcher.launch(batch, initial_job_idx=job_index)
-            except BaseException as exc:  # a bad override, Ctrl-C: no trial stays RUNNING
-                for trial in trials:
-                    study.fail_trial(trial, f"the sweep stopped: {type(exc).__name__}: {exc}")
-                raise
-            job_index += len(batch)
-            for trial, job in zip(trials, returns, strict=True):
-                record = _tell(study, trial, job)
-                shown = record.values if record.state is TrialState.COMPLETE else ""
-                _log.info("trial %d %s %s", record.number, record.state.value, shown or "")
-                try:
-                    watch.check(study.engine, record)
-                except RepeatedFailureError as exc:
-                    raise RepeatedFailureError(
-                        f"{exc}\nWith the Hydra sweeper: hydra.sweeper.fail_fast=false."
-                    ) from None
+        _ACTIVE[study.name] = study  # jobs run in this process find it (see current_trial)
+        try:
+            job_index = 0
+            while job_index < self.n_trials:
+                size = min(self.n_jobs, self.n_trials - job_index)
+                trials = [study.ask() for _ in range(size)]
+                returns = self._launch(study, searched, trials, launcher, validate, job_index)
+                job_index += size
+                for trial, job in zip(trials, returns, strict=True):
+                    _check(watch, study, _tell(study, trial, job))
+        finally:
+            _ACTIVE.pop(study.name, None)
         _write_results(study, Path(str(config.hydra.sweep.dir)))
         return study
+
+    def _launch(
+        self,
+        study: Study,
+        searched: SweepSpace,
+        trials: list[Trial],
+        launcher: Any,
+        validate: Any,
+        job_index: int,
+    ) -> Sequence[Any]:
+        batch = [self._overrides(study, searched, trial) for trial in trials]
+        try:
+            if validate is not None:
+                validate(batch)
+            return launcher.launch(batch, initial_job_idx=job_index)
+        except BaseException as exc:  # a bad override, Ctrl-C: no trial stays RUNNING
+            for trial in trials:
+                study.fail_trial(trial, f"the sweep stopped: {type(exc).__name__}: {exc}")
+            raise
 
     def _overrides(self, study: Study, searched: SweepSpace, trial: Trial) -> list[str]:
         lines = list(searched.fixed)
@@ -446,6 +455,17 @@ class TunefulSweep:
             env[_STORAGE_ENV] = url
         lines += [f"++hydra.job.env_set.{key}={override_value(text)}" for key, text in env.items()]
         return lines
+
+
+def _check(watch: FailFast, study: Study, record: Any) -> None:
+    shown = record.values if record.state is TrialState.COMPLETE else ""
+    _log.info("trial %d %s %s", record.number, record.state.value, shown or "")
+    try:
+        watch.check(study.engine, record)
+    except RepeatedFailureError as exc:
+        raise RepeatedFailureError(
+            f"{exc}\nWith the Hydra sweeper: hydra.sweeper.fail_fast=false."
+        ) from None
 
 
 def _tell(study: Study, trial: Trial, job: Any) -> Any:
@@ -489,8 +509,12 @@ def current_trial() -> Trial | None:
 
     ``trial.report(step=, value=)`` raises :class:`tuneful.Pruned` when the scheduler stops
     the trial; let it propagate out of the task function and the sweeper records the trial
-    as PRUNED with its curve. The storage must be one the job can reach (SQLite, PostgreSQL,
-    a journal file; not ``memory://``).
+    as PRUNED with its curve. A job run by another process (joblib, submitit) opens the
+    study from its storage, which must then be one that process can reach (SQLite,
+    PostgreSQL, a journal file; not ``memory://``).
+
+    Raises:
+        StudyError: the job runs in another process and the study is in ``memory://``.
 
     Example (the task function of ``train.py``)::
 
@@ -506,8 +530,16 @@ def current_trial() -> Trial | None:
     name, number = os.environ.get(_STUDY_ENV), os.environ.get(_TRIAL_ENV)
     if not name or not number:
         return None
-    storage = os.environ.get(_STORAGE_ENV) or _configured_storage()
-    study = load_study(name, storage=storage)
+    study = _ACTIVE.get(name)
+    if study is None:  # a job in another process (joblib, submitit, ...)
+        storage = os.environ.get(_STORAGE_ENV) or _configured_storage()
+        if storage is not None and storage.startswith("memory://"):
+            raise StudyError(
+                f"current_trial(): study {name!r} is in memory:// storage, which this job's "
+                "process cannot see; give hydra.sweeper.storage a file or database (e.g. "
+                "sqlite:///tuneful.db) to report from jobs that run in other processes"
+            )
+        study = load_study(name, storage=storage)
     trial = study.engine.resume(int(number))
     trial.raise_when_stopped = True
     return trial
