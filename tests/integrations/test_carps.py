@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +123,29 @@ def test_what_a_tuneful_space_cannot_say_is_refused_by_name() -> None:
     cs = ConfigurationSpace({"k": ["a", "b"], "x": (0.0, 1.0)})
     cs.add(ForbiddenEqualsClause(cs["k"], "b"))
     assert "forbidden clauses" in _refused(cs)
+
+
+def _yahpo_space_file(scenario: str) -> Path:
+    """A YAHPO scenario's ConfigSpace JSON from ``$TUNEFUL_DATA_DIR`` or the shared folder;
+    the test is skipped when neither holds it."""
+    shared = Path(__file__).resolve().parents[3] / "shared" / "benchmarks"
+    folder = Path(os.environ.get("TUNEFUL_DATA_DIR") or shared)
+    path = folder / "yahpo" / scenario / "config_space.json"
+    if not path.is_file():
+        pytest.skip(f"YAHPO data not found at {path}; set TUNEFUL_DATA_DIR")
+    return path
+
+
+def test_yahpo_rbv2_xgboost_space_converts_with_its_conditions() -> None:
+    with warnings.catch_warnings():  # the file predates ConfigSpace 1.x's field names
+        warnings.simplefilter("ignore")
+        cs = ConfigurationSpace.from_json(_yahpo_space_file("rbv2_xgboost"))
+    space = space_from_configspace(cs)
+    assert set(space) == {hp.name for hp in cs.values()}
+    assert space["booster"] == Categorical(["gblinear", "gbtree", "dart"])
+    assert space["rate_drop"].when == {"booster": ("dart",)}
+    assert space["max_depth"].when == {"booster": ("dart", "gbtree")}
+    assert space["eta"].log  # type: ignore[union-attr]
 
 
 # -- carps' loop on a synthetic task ---------------------------------------------------------
