@@ -134,6 +134,20 @@ def test_bad_sweeper_option_names_it(options: dict[str, object], message: str) -
         TunefulSweep(**options)  # type: ignore[arg-type]
 
 
+def test_plugin_schema_sweep_options_and_documentation_agree() -> None:
+    import dataclasses
+    import inspect
+
+    from hydra_plugins.tuneful_sweeper.tuneful_sweeper import TunefulSweeperConf
+    from tuneful.integrations.hydra import SWEEPER_OPTIONS
+
+    schema = {f.name for f in dataclasses.fields(TunefulSweeperConf)} - {"_target_"}
+    accepted = set(inspect.signature(TunefulSweep).parameters)
+    assert schema == accepted == set(SWEEPER_OPTIONS)
+    documented = set(re.findall(r"^\| `(\w+)` \|", DOCS.read_text(), flags=re.M))
+    assert set(SWEEPER_OPTIONS) <= documented
+
+
 def test_current_trial_is_none_outside_a_sweep(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TUNEFUL_HYDRA_STUDY", raising=False)
     assert current_trial() is None

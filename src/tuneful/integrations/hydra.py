@@ -51,6 +51,7 @@ __all__ = [
     "SweepSpace",
     "TunefulSweep",
     "current_trial",
+    "override_value",
     "parameter_from_override",
     "sweep_space",
 ]
