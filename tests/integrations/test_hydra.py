@@ -124,6 +124,8 @@ def test_override_value_reads_back_as_the_same_value(value: object) -> None:
         ({"n_jobs": 1.5}, "hydra.sweeper.n_jobs=1.5"),
         ({"direction": "minimise"}, "'minimise' is not 'minimize' or 'maximize'"),
         ({"direction": []}, "hydra.sweeper.direction=[]"),
+        ({"directions": ["maximise"]}, "hydra.sweeper.directions: 'maximise' is not"),
+        ({"direction": "minimize", "directions": ["minimize"]}, "not both"),
         ({"fail_fast": -1}, "hydra.sweeper.fail_fast=-1"),
         ({"storage": ""}, "hydra.sweeper.storage=''"),
         ({"params": ["lr"]}, "hydra.sweeper.params=['lr']"),
@@ -272,7 +274,7 @@ def test_multirun_tunes_and_records_values_failures_and_pruning(tmp_path: Path) 
 
 def test_multirun_with_two_objectives_continues_the_study(tmp_path: Path) -> None:
     config = CONFIG.replace("n_trials: 10", "n_trials: 4").replace("scheduler:", "# scheduler:")
-    config = config.replace("seed: 0", "seed: 0\n    direction: [minimize, maximize]")
+    config = config.replace("seed: 0", "seed: 0\n    directions: [minimize, maximize]")
     config = config.replace(  # tuneful's own spec shape, read from Hydra's YAML
         "lr: tag(log, interval(1e-4, 1e-1))", "lr: {type: float, low: 1e-4, high: 1e-1, log: true}"
     )
@@ -345,3 +347,18 @@ def test_a_job_that_always_fails_stops_the_sweep_after_fail_fast_trials(tmp_path
     )
     study = tuneful.load_study("sweep", storage=f"sqlite:///{tmp_path / 'study.db'}")
     assert [t.state.value for t in study.trials] == ["FAIL"] * 3
+
+
+def test_joblib_launcher_jobs_in_other_processes_report_through_the_storage(
+    tmp_path: Path,
+) -> None:
+    pytest.importorskip("hydra_plugins.hydra_joblib_launcher")
+    _app(tmp_path, CONFIG.replace("n_trials: 10", "n_trials: 4"))
+    (tmp_path / "train.py").write_text(
+        (tmp_path / "train.py").read_text().replace("trial.number == 3", "False")
+    )
+    result = _run(tmp_path, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    study = tuneful.load_study("sweep", storage=f"sqlite:///{tmp_path / 'study.db'}")
+    assert [t.state.value for t in study.trials] == ["COMPLETE"] * 4
+    assert all(len(t.intermediate) == 3 for t in study.trials)  # reported from the workers

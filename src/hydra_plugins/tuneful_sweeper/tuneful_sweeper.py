@@ -25,7 +25,8 @@ class TunefulSweeperConf:
     params: Optional[dict[str, Any]] = None  # noqa: UP045 - OmegaConf reads Optional, not X | None
     n_trials: int = 20
     n_jobs: int = 1
-    direction: Any = "minimize"
+    direction: Any = None  # minimize
+    directions: Any = None
     storage: Optional[str] = None  # noqa: UP045
     study_name: Optional[str] = None  # noqa: UP045
     optimizer: Any = None

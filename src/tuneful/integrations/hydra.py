@@ -62,6 +62,7 @@ SWEEPER_OPTIONS: dict[str, str] = {
     "n_trials": "trials this sweep runs (default 20)",
     "n_jobs": "trials launched together, one launcher call per batch (default 1)",
     "direction": "minimize (default) or maximize, or a list of them for several objectives",
+    "directions": "one direction per objective (the same as a list given as direction)",
     "storage": "storage URL (default ./tuneful.db or $TUNEFUL_STORAGE)",
     "study_name": "the study's name (default: the Hydra job's name); an existing study of "
     "that name is continued",
@@ -302,19 +303,22 @@ def _positive_int(key: str, value: Any) -> int:
     return value
 
 
-def _directions(direction: Any) -> list[str]:
-    given = [direction] if isinstance(direction, str) else direction
+def _directions(direction: Any, directions: Any) -> list[str]:
+    if direction is not None and directions is not None:
+        raise StudyError("hydra.sweeper: give direction or directions, not both")
+    key = "direction" if directions is None else "directions"
+    chosen = directions if directions is not None else direction
+    chosen = "minimize" if chosen is None else chosen
+    given = [chosen] if isinstance(chosen, str) else chosen
     if not isinstance(given, Sequence) or not given:
         raise StudyError(
-            f"hydra.sweeper.direction={direction!r}: expected minimize, maximize or a list of "
+            f"hydra.sweeper.{key}={chosen!r}: expected minimize, maximize or a list of "
             "them (one per objective)"
         )
     for item in given:
         if item not in ("minimize", "maximize"):
             hint = did_you_mean(str(item), ["minimize", "maximize"])
-            raise StudyError(
-                f"hydra.sweeper.direction: {item!r} is not 'minimize' or 'maximize'{hint}"
-            )
+            raise StudyError(f"hydra.sweeper.{key}: {item!r} is not 'minimize' or 'maximize'{hint}")
     return [str(item) for item in given]
 
 
@@ -349,7 +353,8 @@ class TunefulSweep:
         params: Mapping[str, Any] | None = None,
         n_trials: int = 20,
         n_jobs: int = 1,
-        direction: str | Sequence[str] = "minimize",
+        direction: str | Sequence[str] | None = None,
+        directions: Sequence[str] | None = None,
         storage: str | None = None,
         study_name: str | None = None,
         optimizer: str | Mapping[str, Any] | None = None,
@@ -364,7 +369,7 @@ class TunefulSweep:
         self.params = dict(params or {})
         self.n_trials = _positive_int("n_trials", n_trials)
         self.n_jobs = _positive_int("n_jobs", n_jobs)
-        self.directions = _directions(direction)
+        self.directions = _directions(direction, directions)
         if storage is not None and (not isinstance(storage, str) or not storage):
             raise StudyError(f"hydra.sweeper.storage={storage!r}: expected a storage URL")
         self.storage = storage
