@@ -35,8 +35,7 @@ __all__ = [
 
 def _refuse(owner: str, argument: str, value: Any, instead: str) -> StudyError:
     return StudyError(
-        f"{owner}({argument}={value!r}): tuneful.compat.optuna cannot map {argument}; "
-        f"{instead}"
+        f"{owner}({argument}={value!r}): tuneful.compat.optuna cannot map {argument}; {instead}"
     )
 
 
@@ -45,8 +44,7 @@ def _only_default(owner: str, given: Mapping[str, Any], defaults: Mapping[str, A
     for key, value in given.items():
         if key not in defaults:
             raise StudyError(
-                f"{owner}() got an unexpected keyword argument {key!r} (taken: "
-                f"{sorted(defaults)})"
+                f"{owner}() got an unexpected keyword argument {key!r} (taken: {sorted(defaults)})"
             )
         if value != defaults[key]:
             raise _refuse(
@@ -141,12 +139,17 @@ class CmaEsSampler(BaseSampler):
         super().__init__(seed)
         if x0 is not None:
             raise _refuse(
-                "CmaEsSampler", "x0", x0, "enqueue the starting point instead: "
-                "study.enqueue_trial(x0)"
+                "CmaEsSampler",
+                "x0",
+                x0,
+                "enqueue the starting point instead: study.enqueue_trial(x0)",
             )
         if sigma0 is not None:
             raise _refuse(
-                "CmaEsSampler", "sigma0", sigma0, "tuneful's cmaes takes sigma0 as a share of "
+                "CmaEsSampler",
+                "sigma0",
+                sigma0,
+                "tuneful's cmaes takes sigma0 as a share of "
                 "each parameter's range (tuneful.create_study(optimizer={'name': 'cmaes', "
                 "'settings': {'sigma0': 0.2}}))",
             )
@@ -211,8 +214,13 @@ class NSGAIISampler(BaseSampler):
         _only_default(
             "NSGAIISampler",
             rest,
-            {"crossover": None, "swapping_prob": 0.5, "elite_population_selection_strategy": None,
-             "child_generation_strategy": None, "after_trial_strategy": None},
+            {
+                "crossover": None,
+                "swapping_prob": 0.5,
+                "elite_population_selection_strategy": None,
+                "child_generation_strategy": None,
+                "after_trial_strategy": None,
+            },
         )
         self.settings = {
             "population_size": population_size,
@@ -241,8 +249,13 @@ class NSGAIIISampler(BaseSampler):
         _only_default(
             "NSGAIIISampler",
             rest,
-            {"crossover": None, "swapping_prob": 0.5, "elite_population_selection_strategy": None,
-             "child_generation_strategy": None, "after_trial_strategy": None},
+            {
+                "crossover": None,
+                "swapping_prob": 0.5,
+                "elite_population_selection_strategy": None,
+                "child_generation_strategy": None,
+                "after_trial_strategy": None,
+            },
         )
         self.settings = {
             "population_size": population_size,
@@ -259,15 +272,24 @@ class QMCSampler(BaseSampler):
     name = "sobol"
 
     def __init__(
-        self, *, qmc_type: str = "sobol", scramble: bool = False, seed: int | None = None,
+        self,
+        *,
+        qmc_type: str = "sobol",
+        scramble: bool = False,
+        seed: int | None = None,
         **rest: Any,
     ) -> None:
         super().__init__(seed)
         if qmc_type != "sobol":
             raise _refuse("QMCSampler", "qmc_type", qmc_type, "tuneful's QMC optimizer is Sobol")
         _only_default(
-            "QMCSampler", rest, {"independent_sampler": None, "warn_independent_sampling": True,
-                                 "warn_asynchronous_seeding": True},
+            "QMCSampler",
+            rest,
+            {
+                "independent_sampler": None,
+                "warn_independent_sampling": True,
+                "warn_asynchronous_seeding": True,
+            },
         )
         self.settings = {"scramble": scramble}
 
@@ -279,9 +301,7 @@ class GridSampler(BaseSampler):
 
     name = "random"
 
-    def __init__(
-        self, search_space: Mapping[str, Sequence[Any]], seed: int | None = None
-    ) -> None:
+    def __init__(self, search_space: Mapping[str, Sequence[Any]], seed: int | None = None) -> None:
         super().__init__(seed)
         if not isinstance(search_space, Mapping) or not search_space:
             raise StudyError(
@@ -331,9 +351,11 @@ class MedianPruner(BasePruner):
         n_min_trials: int = 1,
     ) -> None:
         super().__init__()
-        _only_default("MedianPruner", {"interval_steps": interval_steps,
-                                       "n_min_trials": n_min_trials},
-                      {"interval_steps": 1, "n_min_trials": 1})
+        _only_default(
+            "MedianPruner",
+            {"interval_steps": interval_steps, "n_min_trials": n_min_trials},
+            {"interval_steps": 1, "n_min_trials": 1},
+        )
         self.settings = {"n_startup_trials": n_startup_trials, "n_warmup_steps": n_warmup_steps}
 
 
@@ -351,7 +373,9 @@ class PercentilePruner(MedianPruner):
     ) -> None:
         if percentile != 50:
             raise _refuse(
-                "PercentilePruner", "percentile", percentile,
+                "PercentilePruner",
+                "percentile",
+                percentile,
                 "tuneful stops below the median only (percentile=50, MedianPruner), or by "
                 "rungs: SuccessiveHalvingPruner / HyperbandPruner",
             )
@@ -371,13 +395,16 @@ class SuccessiveHalvingPruner(BasePruner):
         bootstrap_count: int = 0,
     ) -> None:
         super().__init__()
-        _only_default("SuccessiveHalvingPruner", {"bootstrap_count": bootstrap_count},
-                      {"bootstrap_count": 0})
+        _only_default(
+            "SuccessiveHalvingPruner", {"bootstrap_count": bootstrap_count}, {"bootstrap_count": 0}
+        )
         if min_resource == "auto":
             if min_early_stopping_rate != 0:
                 raise _refuse(
-                    "SuccessiveHalvingPruner", "min_early_stopping_rate",
-                    min_early_stopping_rate, "give min_resource as an int with it",
+                    "SuccessiveHalvingPruner",
+                    "min_early_stopping_rate",
+                    min_early_stopping_rate,
+                    "give min_resource as an int with it",
                 )
             self.settings = {"reduction_factor": reduction_factor}
         else:
@@ -396,11 +423,14 @@ class HyperbandPruner(BasePruner):
         bootstrap_count: int = 0,
     ) -> None:
         super().__init__()
-        _only_default("HyperbandPruner", {"bootstrap_count": bootstrap_count},
-                      {"bootstrap_count": 0})
+        _only_default(
+            "HyperbandPruner", {"bootstrap_count": bootstrap_count}, {"bootstrap_count": 0}
+        )
         if max_resource == "auto":
             raise _refuse(
-                "HyperbandPruner", "max_resource", max_resource,
+                "HyperbandPruner",
+                "max_resource",
+                max_resource,
                 "give the last step as an int (tuneful's hyperband needs max_budget up front)",
             )
         self.settings = {

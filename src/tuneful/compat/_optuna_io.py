@@ -78,8 +78,8 @@ def _check_optuna_storage(url: str, *, must_exist: bool) -> None:
     if tables and not {"studies", "trials", "version_info"} <= tables:
         raise StorageError(
             f"{redact_url(url)!r} is not an Optuna storage (its tables: {sorted(tables)[:6]}; "
-            "Optuna's include 'studies', 'trials' and 'version_info'). A tuneful storage is "
-            "opened with tuneful.load_study, not imported"
+            "Optuna's include 'studies', 'trials' and 'version_info'); a tuneful study is "
+            "opened with tuneful.load_study"
         )
     if must_exist and not tables:
         raise StorageError(f"Optuna storage {redact_url(url)!r} holds no study")

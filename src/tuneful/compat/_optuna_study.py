@@ -86,9 +86,7 @@ class Trial:
             high = low + ((high - low) // step) * step  # Optuna trims high to the grid
         return self.native.suggest_float(name, low, high, log=log, step=step)
 
-    def suggest_int(
-        self, name: str, low: int, high: int, step: int = 1, log: bool = False
-    ) -> int:
+    def suggest_int(self, name: str, low: int, high: int, step: int = 1, log: bool = False) -> int:
         if step > 1 and high > low:
             high = low + ((high - low) // step) * step
         return self.native.suggest_int(name, low, high, step=step, log=log)
@@ -331,8 +329,13 @@ class Study:
         try:
             if n_jobs == 1:
                 self.native.optimize(
-                    objective, n_trials=n_trials, timeout=timeout, catch=caught,
-                    callbacks=[hook], show_progress_bar=show_progress_bar, fail_fast=False,
+                    objective,
+                    n_trials=n_trials,
+                    timeout=timeout,
+                    catch=caught,
+                    callbacks=[hook],
+                    show_progress_bar=show_progress_bar,
+                    fail_fast=False,
                 )
             else:
                 self._threads(objective, hook, n_trials, timeout, n_jobs, caught)
@@ -379,8 +382,14 @@ class Study:
             own = load_study(self.native.name, storage=storage if shared else storage.url)
             try:
                 while take():
-                    own.optimize(objective, n_trials=1, catch=caught, callbacks=[hook],
-                                 show_progress_bar=False, fail_fast=False)
+                    own.optimize(
+                        objective,
+                        n_trials=1,
+                        catch=caught,
+                        callbacks=[hook],
+                        show_progress_bar=False,
+                        fail_fast=False,
+                    )
             except BaseException as exc:
                 errors.append(exc)
 

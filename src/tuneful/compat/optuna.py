@@ -197,9 +197,7 @@ def _checked(sampler: Any, pruner: Any) -> None:
             "object of Optuna's own is not tuneful's)"
         )
     if pruner is not None and not isinstance(pruner, BasePruner):
-        raise StudyError(
-            f"pruner={pruner!r}: expected a pruner of tuneful.compat.optuna.pruners"
-        )
+        raise StudyError(f"pruner={pruner!r}: expected a pruner of tuneful.compat.optuna.pruners")
 
 
 def create_study(
