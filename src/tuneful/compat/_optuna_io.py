@@ -142,9 +142,12 @@ def _converted(trial: Any) -> FinishedTrial:
     named = dict(trial.constraints)
     if named and list(named) != [str(i) for i in range(len(named))]:
         meta["constraint_names"] = list(named)
+    params = dict(trial.params)
+    if state == "WAITING":  # enqueued: Optuna keeps the parameters to try aside
+        params = {**(trial.system_attrs.get("fixed_params") or {}), **params}
     return FinishedTrial(
         state=TrialState(state),
-        params=dict(trial.params),
+        params=params,
         distributions=distributions,
         values=values,
         intermediate={s: v for s, v in curve.items() if math.isfinite(v)},
@@ -279,6 +282,10 @@ def _frozen(optuna: Any, record: TrialRecord, space: Space | None) -> Any:
     end = None if waiting else _when(meta, "datetime_complete", record.finished_at)
     if state in ("COMPLETE", "PRUNED", "FAIL") and end is None:
         end = start
+    params, distributions = dict(record.params), _distributions(optuna, record, space)
+    if waiting:  # Optuna runs a queued trial with its fixed_params
+        system_attrs.setdefault("fixed_params", params)
+        params, distributions = {}, {}
     return optuna.trial.FrozenTrial(
         number=record.number,
         state=getattr(optuna.trial.TrialState, state),
@@ -286,8 +293,8 @@ def _frozen(optuna: Any, record: TrialRecord, space: Space | None) -> Any:
         values=values,
         datetime_start=start,
         datetime_complete=end,
-        params=dict(record.params),
-        distributions=_distributions(optuna, record, space),
+        params=params,
+        distributions=distributions,
         user_attrs=dict(record.user_attrs),
         system_attrs=system_attrs,
         intermediate_values=dict(sorted(curve.items())),
