@@ -58,7 +58,7 @@ def import_optuna_command(
     A RUNNING Optuna trial is recorded as FAIL, a WAITING one stays queued; Optuna's own
     system attributes and times are kept in each trial's system_attrs["optuna"].
     """
-    from tuneful.compat._optuna_io import import_study, optuna_study_names
+    from tuneful.compat.optuna import import_study, optuna_study_names
 
     available = optuna_study_names(source)
     if copy_all and studies:
@@ -100,7 +100,7 @@ def import_optuna_command(
 @click.option("--name", metavar="NEW", help="Name of the Optuna study (default: the same).")
 def export_optuna_command(study: str, target: str, storage: str | None, name: str | None) -> None:
     """Copy a tuneful study into an Optuna storage (the reverse of `tuneful import optuna`)."""
-    from tuneful.compat._optuna_io import export_study
+    from tuneful.compat.optuna import export_study
 
     where = resolve_storage(storage)
     new = export_study(study, target, storage=where, name=name)

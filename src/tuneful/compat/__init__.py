@@ -2,8 +2,8 @@
 
 - :mod:`tuneful.compat.optuna`: run an Optuna script with one import changed
   (``import tuneful.compat.optuna as optuna``), and copy studies between Optuna's storage and
-  tuneful's (:func:`tuneful.compat.optuna.import_study`, :func:`~tuneful.compat.optuna.export_study`;
-  ``tuneful import optuna`` / ``tuneful export optuna`` on the command line).
+  tuneful's (``import_study``, ``export_study``; ``tuneful import optuna`` / ``tuneful
+  export optuna`` on the command line).
 
 Nothing here is imported by ``import tuneful``; Optuna itself is needed only to read or write
 an Optuna storage (``pip install 'tuneful[optuna]'``).

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import itertools
 import random
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from tuneful.errors import StudyError
+from tuneful.optimizers import make_optimizer
+from tuneful.schedulers import make_scheduler
 
 __all__ = [
     "BaseSampler",
@@ -31,6 +34,14 @@ __all__ = [
     "NopPruner",
     "PercentilePruner",
 ]
+
+
+def _version(build: Callable[[], Any]) -> int:
+    """The current version of the algorithm ``build`` makes (building it checks the
+    settings, too)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the spec has no version yet: it reads as version 1
+        return int(getattr(build(), "version", 1))
 
 
 def _refuse(owner: str, argument: str, value: Any, instead: str) -> StudyError:
@@ -67,8 +78,10 @@ class BaseSampler:
         self.constraints_func: Callable[[Any], Sequence[float]] | None = None
 
     def optimizer(self) -> dict[str, Any]:
-        """The tuneful optimizer spec (``tuneful.create_study(optimizer=...)``)."""
-        return {"name": self.name, "settings": dict(self.settings)}
+        """The tuneful optimizer spec (``tuneful.create_study(optimizer=...)``), of the
+        algorithm's current version (a spec without one reads as a stored version 1)."""
+        spec = {"name": self.name, "settings": dict(self.settings)}
+        return {**spec, "version": _version(lambda: make_optimizer(spec, seed=0))}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(-> tuneful optimizer {self.name!r} {self.settings})"
@@ -329,7 +342,9 @@ class BasePruner:
         self.settings: dict[str, Any] = {}
 
     def scheduler(self) -> dict[str, Any]:
-        return {"name": self.name, "settings": dict(self.settings)}
+        """The tuneful scheduler spec (``tuneful.create_study(scheduler=...)``)."""
+        spec = {"name": self.name, "settings": dict(self.settings)}
+        return {**spec, "version": _version(lambda: make_scheduler(spec))}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(-> tuneful scheduler {self.name!r} {self.settings})"

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import gc
+import os
 import threading
 import time
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from tuneful._lifecycle import load_study
 from tuneful._ported import missing_attribute
 from tuneful.compat._optuna_choices import BasePruner, BaseSampler, GridSampler
 from tuneful.compat._optuna_objects import (
@@ -357,13 +359,10 @@ class Study:
         study object (its own replica and connection), one trial per take."""
         if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
             raise StudyError(f"n_jobs={n_jobs!r}: expected a positive int, or -1 for one per CPU")
-        import os
-
-        from tuneful._lifecycle import load_study
-
         jobs = (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
         deadline = None if timeout is None else time.time() + timeout
-        lock, taken, errors = threading.Lock(), [0], []
+        lock, taken = threading.Lock(), [0]
+        errors: list[BaseException] = []
         storage = self.native.storage
         shared = isinstance(storage, MemoryStorage)
 

@@ -43,7 +43,7 @@ from tuneful.compat._optuna_choices import (
     SuccessiveHalvingPruner,
     TPESampler,
 )
-from tuneful.compat._optuna_io import export_study, import_study
+from tuneful.compat._optuna_io import export_study, import_study, optuna_study_names
 from tuneful.compat._optuna_objects import (
     CategoricalDistribution,
     FloatDistribution,
@@ -65,6 +65,7 @@ __all__ = [
     "get_all_study_names",
     "import_study",
     "export_study",
+    "optuna_study_names",
     "Study",
     "Trial",
     "TrialPruned",

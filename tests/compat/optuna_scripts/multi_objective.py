@@ -26,7 +26,8 @@ for a in front:
     for b in study.trials:
         if b.values is None:
             continue
-        dominates = all(v <= w for v, w in zip(b.values, a.values)) and b.values != a.values
+        pairs = zip(b.values, a.values, strict=True)
+        dominates = all(v <= w for v, w in pairs) and b.values != a.values
         assert not dominates, (a.number, b.number)
 frame = study.trials_dataframe()
 assert "values_0" in frame.columns and "values_1" in frame.columns
