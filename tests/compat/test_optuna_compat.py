@@ -9,7 +9,7 @@ import pytest
 
 import tuneful
 import tuneful.compat.optuna as compat
-from tuneful.errors import StudyError, TrialError
+from tuneful.errors import StorageError, StudyError, TrialError
 
 
 @pytest.fixture(autouse=True)
@@ -322,3 +322,11 @@ def test_load_study_without_a_name_takes_the_only_one(tmp_path: Any) -> None:
 def test_logging_calls_are_accepted() -> None:
     compat.logging.set_verbosity(compat.logging.WARNING)
     compat.logging.disable_default_handler()
+
+
+def test_an_optuna_database_as_storage_points_to_the_import(tmp_path: Any) -> None:
+    optuna = pytest.importorskip("optuna")
+    url = f"sqlite:///{tmp_path / 'optuna.db'}"
+    optuna.create_study(study_name="theirs", storage=url)
+    with pytest.raises(StorageError, match="is an Optuna database.*tuneful import optuna --from"):
+        compat.create_study(study_name="theirs", storage=url, load_if_exists=True)

@@ -18,7 +18,8 @@ of this module does not.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import Any
 
@@ -55,8 +56,9 @@ from tuneful.compat._optuna_objects import (
     create_trial,
 )
 from tuneful.compat._optuna_study import Study, Trial
-from tuneful.errors import StudyError
+from tuneful.errors import StorageError, StudyError
 from tuneful.storage import Storage
+from tuneful.storage.urls import redact_url
 
 __all__ = [
     "create_study",
@@ -180,6 +182,23 @@ def _storage(storage: Any) -> str | os.PathLike[str] | Storage:
     )
 
 
+@contextmanager
+def _optuna_database_hint(storage: Any) -> Iterator[None]:
+    """An Optuna database given as the storage: say how to bring its studies over."""
+    try:
+        yield
+    except StorageError as exc:
+        text = str(exc)
+        if "study_directions" in text and "not tuneful's" in text:
+            raise StorageError(
+                f"storage {redact_url(str(storage))!r} is an Optuna database: "
+                "tuneful.compat.optuna runs on tuneful storages. Bring its studies over "
+                f"with `tuneful import optuna --from {redact_url(str(storage))} --storage "
+                "sqlite:///tuneful.db` and pass that storage"
+            ) from None
+        raise
+
+
 def _directions(direction: Any, directions: Sequence[Any] | None) -> list[str] | None:
     def name(d: Any) -> str:
         return d.name.lower() if isinstance(d, StudyDirection) else str(d)
@@ -214,15 +233,16 @@ def create_study(
     """Optuna's ``create_study``. ``sampler=None`` and ``pruner=None`` take tuneful's defaults
     (the ``auto`` optimizer and scheduler); the storage defaults to memory, as Optuna's."""
     _checked(sampler, pruner)
-    native = _create_native(
-        study_name,
-        directions=_directions(direction, directions),
-        storage=_storage(storage),
-        optimizer=None if sampler is None else sampler.optimizer(),
-        scheduler=None if pruner is None else pruner.scheduler(),
-        seed=None if sampler is None else sampler.seed,
-        load_if_exists=load_if_exists,
-    )
+    with _optuna_database_hint(storage):
+        native = _create_native(
+            study_name,
+            directions=_directions(direction, directions),
+            storage=_storage(storage),
+            optimizer=None if sampler is None else sampler.optimizer(),
+            scheduler=None if pruner is None else pruner.scheduler(),
+            seed=None if sampler is None else sampler.seed,
+            load_if_exists=load_if_exists,
+        )
     study = Study(native, sampler, pruner)
     if isinstance(sampler, GridSampler) and not native.trials:
         for point in sampler.points():
@@ -248,12 +268,13 @@ def load_study(
                 f"({names}); give study_name="
             )
         study_name = names[0]
-    native = _load_native(
-        study_name,
-        storage=where,
-        optimizer=None if sampler is None else sampler.optimizer(),
-        scheduler=None if pruner is None else pruner.scheduler(),
-    )
+    with _optuna_database_hint(storage):
+        native = _load_native(
+            study_name,
+            storage=where,
+            optimizer=None if sampler is None else sampler.optimizer(),
+            scheduler=None if pruner is None else pruner.scheduler(),
+        )
     return Study(native, sampler, pruner)
 
 
