@@ -330,3 +330,11 @@ def test_an_optuna_database_as_storage_points_to_the_import(tmp_path: Any) -> No
     optuna.create_study(study_name="theirs", storage=url)
     with pytest.raises(StorageError, match="is an Optuna database.*tuneful import optuna --from"):
         compat.create_study(study_name="theirs", storage=url, load_if_exists=True)
+
+
+def test_an_unmapped_attribute_points_to_the_native_object() -> None:
+    study = compat.create_study()
+    with pytest.raises(AttributeError, match=r"'system_attrs'.*study\.native"):
+        study.system_attrs  # noqa: B018
+    with pytest.raises(AttributeError, match=r"'set_system_attr'.*trial\.native"):
+        study.ask().set_system_attr("k", 1)

@@ -172,8 +172,6 @@ def _read_optuna(url: str, name: str) -> tuple[Any, list[FinishedTrial]]:
     for trial in source.get_trials(deepcopy=False):
         try:
             trials.append(_converted(trial))
-        except StudyError as exc:
-            raise StudyError(f"Optuna study {name!r}, trial {trial.number}: {exc}") from None
         except ValueError as exc:  # SpaceError and friends
             raise StudyError(f"Optuna study {name!r}, trial {trial.number}: {exc}") from None
     return source, trials

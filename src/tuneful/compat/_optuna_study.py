@@ -10,7 +10,6 @@ from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tuneful._lifecycle import load_study
-from tuneful._ported import missing_attribute
 from tuneful.compat._optuna_choices import BasePruner, BaseSampler, GridSampler
 from tuneful.compat._optuna_objects import (
     FrozenTrial,
@@ -45,6 +44,14 @@ _DATAFRAME_ATTRS = (
 )
 
 
+def _unmapped(owner: str, name: str, native: str) -> AttributeError:
+    """A name of Optuna's this layer does not map (or a typo): say where tuneful's API is."""
+    return AttributeError(
+        f"tuneful.compat.optuna {owner} has no attribute {name!r}: it maps the common part "
+        f"of Optuna's API (docs/from-optuna.md); for the rest use {native}"
+    )
+
+
 def _as_pruned(exc: BaseException) -> bool:
     """Optuna's own TrialPruned (raised by code that imports optuna itself)."""
     return type(exc).__name__ == "TrialPruned" and type(exc).__module__.startswith("optuna")
@@ -59,7 +66,7 @@ class Trial:
         native.raise_when_stopped = False  # Optuna's report never raises: should_prune asks
 
     def __getattr__(self, name: str) -> Any:
-        raise missing_attribute("Trial", name)
+        raise _unmapped("Trial", name, "trial.native (a tuneful.Trial)")
 
     @property
     def number(self) -> int:
@@ -132,7 +139,7 @@ class Study:
         self._stop = threading.Event()
 
     def __getattr__(self, name: str) -> Any:
-        raise missing_attribute("Study", name)
+        raise _unmapped("Study", name, "study.native (a tuneful.Study)")
 
     # -- identity --------------------------------------------------------------------------
     @property
