@@ -303,3 +303,21 @@ def test_cli_errors_are_one_line(
         cli("import", "optuna", "--from", optuna_url, "--all", "--study", "source"),
         "not both",
     )
+
+
+def test_a_distribution_tuneful_refuses_names_the_trial_and_imports_nothing(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'dup.db'}"
+    study = optuna.create_study(study_name="dup", storage=url)
+    study.add_trial(
+        optuna.trial.create_trial(
+            params={"c": 1},
+            distributions={"c": optuna.distributions.CategoricalDistribution((1, 1.0))},
+            value=1.0,
+        )
+    )
+    backend = tuneful.storage.open_storage("memory://")
+    with pytest.raises(tuneful.errors.StudyError, match=r"'dup', trial 0: parameter 'c'.*twice"):
+        import_study(url, "dup", storage=backend)
+    assert backend.list_studies() == []

@@ -85,7 +85,7 @@ def spec_of(name: str, distribution: Any) -> dict[str, Any]:
     try:
         return Space.from_dict({name: spec})[name].to_dict()
     except SpaceError as exc:
-        raise SpaceError(f"parameter {name!r} ({distribution!r}): {exc}") from None
+        raise SpaceError(f"{exc} (Optuna's {distribution!r})") from None
 
 
 def distribution_args(name: str, spec: Mapping[str, Any], value: Any) -> tuple[str, dict]:
