@@ -338,3 +338,17 @@ def test_an_unmapped_attribute_points_to_the_native_object() -> None:
         study.system_attrs  # noqa: B018
     with pytest.raises(AttributeError, match=r"'set_system_attr'.*trial\.native"):
         study.ask().set_system_attr("k", 1)
+
+
+def test_set_constraint_stores_the_constraints_with_the_value() -> None:
+    def objective(trial: compat.Trial) -> float:
+        x = trial.suggest_float("x", 0, 1)
+        trial.set_constraint("memory", x - 0.5)
+        trial.set_constraint("latency", -1.0)
+        trial.set_constraint("memory", 99.0)  # set again: ignored, as Optuna does
+        return x
+
+    study = compat.create_study()
+    study.optimize(objective, n_trials=5)
+    for trial in study.native.trials:
+        assert trial.constraints == (trial.params["x"] - 0.5, -1.0)

@@ -82,9 +82,7 @@ def _assert_equal_trials(first: list[Any], second: list[Any]) -> None:
     for a, b in zip(first, second, strict=True):
         for field in FIELDS:
             assert _same(getattr(a, field), getattr(b, field)), (a.number, field)
-        system_a = {k: v for k, v in a.system_attrs.items() if not k.startswith("constraints")}
-        system_b = {k: v for k, v in b.system_attrs.items() if not k.startswith("constraints")}
-        assert system_a == system_b, a.number
+        assert a.system_attrs == b.system_attrs, a.number
 
 
 def test_round_trip_compares_equal_field_by_field(optuna_url: str, tmp_path: Path) -> None:
@@ -321,3 +319,18 @@ def test_a_distribution_tuneful_refuses_names_the_trial_and_imports_nothing(
     with pytest.raises(tuneful.errors.StudyError, match=r"'dup', trial 0: parameter 'c'.*twice"):
         import_study(url, "dup", storage=backend)
     assert backend.list_studies() == []
+
+
+@pytest.mark.filterwarnings("ignore:`constraints_func` has been deprecated:FutureWarning")
+def test_constraints_of_a_sampler_round_trip_in_optunas_list_form(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    sampler = optuna.samplers.NSGAIISampler(seed=1, constraints_func=lambda t: [t.params["x"]])
+    study = optuna.create_study(study_name="c", storage=url, sampler=sampler)
+    study.optimize(lambda t: t.suggest_float("x", -1, 1), n_trials=4)
+    backend = tuneful.storage.open_storage("memory://")
+    import_study(url, "c", storage=backend)
+    records = tuneful.load_study("c", storage=backend).trials
+    assert [r.constraints for r in records] == [(r.params["x"],) for r in records]
+    export_study("c", f"sqlite:///{tmp_path / 'back.db'}", storage=backend)
+    back = optuna.load_study(study_name="c", storage=f"sqlite:///{tmp_path / 'back.db'}")
+    _assert_equal_trials(study.trials, back.trials)

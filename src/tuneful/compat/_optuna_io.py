@@ -112,6 +112,16 @@ def _split_system_attrs(attrs: Mapping[str, Any]) -> tuple[dict[str, Any], dict[
     return own, rest
 
 
+def _constraints_of(trial: Any) -> dict[str, float]:
+    """A trial's constraints by name: Optuna 5's ``constraints``, or the list that earlier
+    releases keep in ``system_attrs["constraints"]`` (named "0", "1", ...)."""
+    named = getattr(trial, "constraints", None)
+    if isinstance(named, Mapping):
+        return {str(k): float(v) for k, v in named.items()}
+    listed = trial.system_attrs.get(_CONSTRAINTS) or []
+    return {str(i): float(v) for i, v in enumerate(listed)}
+
+
 def _converted(trial: Any) -> FinishedTrial:
     """One Optuna FrozenTrial as tuneful writes it."""
     state = trial.state.name
@@ -139,7 +149,7 @@ def _converted(trial: Any) -> FinishedTrial:
     odd = {str(s): repr(v) for s, v in curve.items() if not math.isfinite(v)}
     if odd:
         meta["intermediate_nonfinite"] = odd
-    named = dict(trial.constraints)
+    named = _constraints_of(trial)
     if named and list(named) != [str(i) for i in range(len(named))]:
         meta["constraint_names"] = list(named)
     params = dict(trial.params)
@@ -265,10 +275,11 @@ def _frozen(optuna: Any, record: TrialRecord, space: Space | None) -> Any:
     for key, value in record.system_attrs.items():
         if key != META:
             system_attrs[_TUNEFUL_PREFIX + key] = value
-    if record.constraints is not None:
-        names = meta.get("constraint_names") or [str(i) for i in range(len(record.constraints))]
-        for key, value in zip(names, record.constraints, strict=False):
-            system_attrs[f"{_CONSTRAINTS}:{key}"] = value
+    if record.constraints is not None and meta.get("constraint_names"):
+        for key, value in zip(meta["constraint_names"], record.constraints, strict=False):
+            system_attrs[f"{_CONSTRAINTS}:{key}"] = value  # Optuna 5's named constraints
+    elif record.constraints is not None:
+        system_attrs[_CONSTRAINTS] = list(record.constraints)  # what every Optuna reads
     if state == "FAIL" and record.error is not None:
         system_attrs["fail_reason"] = record.error
     curve = {int(s): float(v) for s, v in record.intermediate.items()}

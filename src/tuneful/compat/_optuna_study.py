@@ -63,6 +63,7 @@ class Trial:
     def __init__(self, native: NativeTrial, study: Study) -> None:
         self.native = native
         self.study = study
+        self._constraints: dict[str, float] = {}
         native.raise_when_stopped = False  # Optuna's report never raises: should_prune asks
 
     def __getattr__(self, name: str) -> Any:
@@ -121,6 +122,14 @@ class Trial:
 
     def set_user_attr(self, key: str, value: Any) -> None:
         self.native.set_user_attr(key, value)
+
+    def set_constraint(self, key: str, value: float) -> None:
+        """Optuna 5's named constraint (feasible when <= 0); stored with the trial's value in
+        the order they were set (a key set again is ignored, as Optuna does)."""
+        if key in self._constraints:
+            return
+        self._constraints[key] = value
+        self.native.set_constraints(list(self._constraints.values()))
 
 
 class _Stopped(Exception):  # noqa: N818 - internal signal of study.stop()
