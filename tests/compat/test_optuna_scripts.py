@@ -57,3 +57,15 @@ def test_example_runs_under_tuneful_with_the_import_swapped(script: Path) -> Non
     study = namespace.get("study")
     if study is not None and script.stem != "storage_resume":
         assert type(study.native).__module__ == "tuneful.study"  # a real tuneful study
+
+
+def test_the_porting_guide_example_runs() -> None:
+    guide = (Path(__file__).parents[2] / "docs" / "from-optuna.md").read_text()
+    section = guide.split("## Running an Optuna script", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    assert code.startswith("import tuneful.compat.optuna as optuna")
+    namespace = run_script(Path("from-optuna.md"), code)
+    study = namespace["study"]
+    assert len(study.trials) == 50
+    assert study.get_trials(states=(namespace["optuna"].TrialState.PRUNED,))
+    assert abs(study.best_params["x"] - 2) < 1.0
