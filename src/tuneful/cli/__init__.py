@@ -26,6 +26,7 @@ import click
 from tuneful import __version__
 from tuneful.cli.bench import bench_group
 from tuneful.cli.dashboard import dashboard_command
+from tuneful.cli.import_export import export_with_optuna, import_group
 from tuneful.cli.importance import importance_command
 from tuneful.cli.output import error_line, short_warnings, stderr
 from tuneful.cli.plot import plot_command
@@ -67,6 +68,8 @@ for _command in (
     scaling_group,
     bench_group,
     dashboard_command,
+    import_group,
+    export_with_optuna,  # takes over `export`: the same, and `tuneful export optuna`
 ):
     cli.add_command(_command)
 
