@@ -21,8 +21,8 @@ numbered k in a space of d encoded columns:
      keep landing on tried configurations and must be replaced), or no ``cmaes``.
 
 Studies with two objectives take the GP (a GP per objective, expected hypervolume
-improvement) to trial ``gp_trials`` and TPE after it; with three or more, TPE from the start-up (MOTPE's
-hypervolume-cut good set; with constraints, c-TPE). CMA-ES is skipped. On the
+improvement) to trial ``gp_trials`` and TPE after it; with three or more, TPE from the
+start-up (MOTPE's hypervolume-cut good set; with constraints, c-TPE). CMA-ES is skipped. On the
 multi-objective tasks of docs/benchmarks.md §15 and §18 the GP led TPE by far on ZDT1/ZDT3 at 30-100
 trials and lost to it on DTLZ2 with three objectives.
 Single-objective studies with constraints (some completed trial told constraint values) take
