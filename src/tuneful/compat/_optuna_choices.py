@@ -210,6 +210,16 @@ class GPSampler(BaseSampler):
         self.constraints_func = constraints_func
 
 
+# Optuna's genetic samplers' operator settings, which tuneful's take only at their defaults
+_GENETIC_DEFAULTS: dict[str, Any] = {
+    "crossover": None,
+    "swapping_prob": 0.5,
+    "elite_population_selection_strategy": None,
+    "child_generation_strategy": None,
+    "after_trial_strategy": None,
+}
+
+
 class NSGAIISampler(BaseSampler):
     name = "nsga2"
 
@@ -227,13 +237,7 @@ class NSGAIISampler(BaseSampler):
         _only_default(
             "NSGAIISampler",
             rest,
-            {
-                "crossover": None,
-                "swapping_prob": 0.5,
-                "elite_population_selection_strategy": None,
-                "child_generation_strategy": None,
-                "after_trial_strategy": None,
-            },
+            _GENETIC_DEFAULTS,
         )
         self.settings = {
             "population_size": population_size,
@@ -262,13 +266,7 @@ class NSGAIIISampler(BaseSampler):
         _only_default(
             "NSGAIIISampler",
             rest,
-            {
-                "crossover": None,
-                "swapping_prob": 0.5,
-                "elite_population_selection_strategy": None,
-                "child_generation_strategy": None,
-                "after_trial_strategy": None,
-            },
+            _GENETIC_DEFAULTS,
         )
         self.settings = {
             "population_size": population_size,
