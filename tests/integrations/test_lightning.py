@@ -253,7 +253,10 @@ except tuneful.Pruned:
 result = {{"rank": rank, "outcome": outcome, "epoch": trainer.current_epoch,
           "world": trainer.world_size, "lr": params["lr"]}}
 dist.destroy_process_group()
-print(json.dumps(result))
+print(json.dumps(result), flush=True)
+# gloo's threads can abort the interpreter's own shutdown (SIGABRT after the result is out);
+# what the test checks is printed above, so leave without that teardown
+os._exit(0)
 """
 
 

@@ -321,7 +321,10 @@ result = {{"rank": rank, "outcome": outcome, "step": trainer.state.global_step,
           "world": trainer.args.world_size}}
 import torch.distributed as dist
 dist.destroy_process_group()
-print(json.dumps(result))
+print(json.dumps(result), flush=True)
+# gloo's threads can abort the interpreter's own shutdown (SIGABRT after the result is out);
+# what the test checks is printed above, so leave without that teardown
+os._exit(0)
 """
 
 
